@@ -1,1 +1,84 @@
-fn main() {}
+//! `netsim`: a Kubernetes networking simulator with kubectl's face.
+//!
+//! This crate is the only one that touches files, the environment, the terminal and exit codes.
+//! Each invocation loads the cluster from the state directory (creating the default cluster the
+//! first time), runs one command at the current virtual instant, lets a person's think time pass
+//! on the virtual clock, and saves. Errors are rendered once, here at the edge.
+
+mod commands;
+mod flags;
+mod kubectl;
+mod output;
+mod sources;
+mod state;
+
+use clap::Parser;
+use output::{Output, Stream};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Command-line entry: global flags, then a command and its arguments.
+#[derive(Parser, Debug)]
+#[command(
+    name = "netsim",
+    version,
+    about = "A Kubernetes networking simulator: apply real YAML to a simulated cluster and look at it with kubectl's eyes.",
+    override_usage = "netsim [GLOBAL FLAGS] <COMMAND> [ARGS...]",
+    after_help = commands::HELP
+)]
+struct Cli {
+    /// Where the cluster's state lives.
+    #[arg(
+        long,
+        env = "NETSIM_STATE",
+        default_value = ".netsim",
+        value_name = "DIR"
+    )]
+    state: PathBuf,
+    /// Move the virtual clock to this instant (RFC 3339) before the command; never backwards.
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<String>,
+    /// Print exactly what kubectl prints: no `hint:` lines.
+    #[arg(long)]
+    no_hints: bool,
+    /// Seed of the one random number generator, for a new cluster.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The command and its arguments (kubectl verbs, or netsim's own commands).
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    args: Vec<String>,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let hints = !cli.no_hints
+        && std::env::var("NETSIM_HINTS")
+            .map(|v| v != "0")
+            .unwrap_or(true);
+    let mut out = Output::new(hints);
+    let options = commands::Globals {
+        state: cli.state,
+        now: cli.now,
+        seed: cli.seed,
+    };
+    commands::run(&options, &cli.args, &mut out);
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let (mut so, mut se) = (stdout.lock(), stderr.lock());
+    for (stream, text) in &out.chunks {
+        let result = match stream {
+            Stream::Out => so.write_all(text.as_bytes()),
+            Stream::Err => se.write_all(text.as_bytes()),
+        };
+        // A closed pipe (`netsim get pods | head -1`) is not an error.
+        if result.is_err() {
+            break;
+        }
+    }
+    let _ = so.flush();
+    std::process::exit(out.code);
+}

@@ -66,6 +66,17 @@ pub trait ApiObject: Sized + Clone + Into<Object> + 'static {
     fn from_object(o: &Object) -> Option<&Self>;
     /// The typed object inside `o`, mutably, if `o` is of this kind.
     fn from_object_mut(o: &mut Object) -> Option<&mut Self>;
+    /// `metadata`.
+    fn meta(&self) -> &ObjectMeta;
+    /// The object's key in the store.
+    fn key(&self) -> ObjectKey {
+        let m = self.meta();
+        ObjectKey::new(
+            Self::KIND,
+            m.namespace.as_deref().unwrap_or(""),
+            m.name.as_deref().unwrap_or(""),
+        )
+    }
 }
 
 macro_rules! objects {
@@ -136,6 +147,7 @@ macro_rules! objects {
                 fn from_object_mut(o: &mut Object) -> Option<&mut $ty> {
                     match o { Object::$variant(x) => Some(x), _ => None }
                 }
+                fn meta(&self) -> &ObjectMeta { &self.metadata }
             }
         )*
     };

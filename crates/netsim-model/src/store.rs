@@ -9,11 +9,39 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Every stored object, ordered by kind, namespace and name.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default)]
 pub struct Store {
     objects: BTreeMap<ObjectKey, Object>,
     /// The last resource version handed out (etcd's revision).
     revision: u64,
+}
+
+/// The stored form: objects as a list (JSON map keys must be strings).
+#[derive(Serialize, Deserialize)]
+struct StoreRepr {
+    revision: u64,
+    objects: Vec<Object>,
+}
+
+impl Serialize for Store {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = serializer.serialize_struct("StoreRepr", 2)?;
+        st.serialize_field("revision", &self.revision)?;
+        st.serialize_field("objects", &self.objects.values().collect::<Vec<_>>())?;
+        st.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Store {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Store, D::Error> {
+        let repr = StoreRepr::deserialize(deserializer)?;
+        let objects = repr.objects.into_iter().map(|o| (o.key(), o)).collect();
+        Ok(Store {
+            objects,
+            revision: repr.revision,
+        })
+    }
 }
 
 impl Store {

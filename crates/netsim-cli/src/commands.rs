@@ -1,0 +1,351 @@
+//! Dispatch of one invocation: state in, command, think time, state out — and netsim's own
+//! commands (`reset`, `wait`, `snapshot`, `resume`, `convert`).
+
+use crate::kubectl::{self, Ctx};
+use crate::output::Output;
+use crate::state::StateDir;
+use netsim_engine::Sim;
+use netsim_engine::time::parse_duration;
+use netsim_model::jiff::{SignedDuration, Timestamp};
+use netsim_model::{ClusterConfig, Kind, Object};
+use std::path::PathBuf;
+
+/// Help text listing the commands.
+pub const HELP: &str = "\
+Kubernetes commands (also as `netsim kubectl ...`, so `alias kubectl='netsim kubectl'` works):
+  apply -f FILE|DIR|-     create or update objects from manifests
+  get TYPE[,TYPE] [NAME]  list objects (-o wide|yaml|json|name|jsonpath=...|custom-columns=..., -w, -l, -A)
+  describe TYPE [NAME]    show an object in detail
+  delete TYPE NAME | -f   delete objects
+  create -f | deployment | service | namespace | configmap
+  run NAME --image=IMG    create a pod
+  scale TYPE/NAME --replicas=N
+  expose TYPE NAME --port=P [--target-port=T] [--type=T]
+  label | annotate TYPE NAME k=v ...
+  patch TYPE NAME -p PATCH [--type=strategic|merge|json]
+  edit TYPE [NAME]        edit in $EDITOR
+  logs POD                container logs
+
+netsim commands:
+  wait DURATION           let virtual time pass (30s, 2m)
+  reset                   forget the cluster; the next command starts a fresh one
+  snapshot save FILE      write every object, status included, as multi-document YAML
+  snapshot restore FILE [--paused]   load a snapshot as the whole cluster
+  resume                  start the control plane after `snapshot restore --paused`
+  convert -f FILE         print an old (v1beta1) Ingress as networking.k8s.io/v1
+
+Each command runs at the current virtual instant; then a few virtual seconds of think time pass.";
+
+/// Global flags.
+pub struct Globals {
+    /// State directory.
+    pub state: PathBuf,
+    /// `--now`.
+    pub now: Option<String>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+}
+
+/// Runs one invocation.
+pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
+    let mut args: &[String] = args;
+    if args.first().map(String::as_str) == Some("kubectl") {
+        args = &args[1..];
+    }
+    let Some(cmd) = args.first().cloned() else {
+        out.out(format!("{HELP}\n"));
+        return;
+    };
+    let rest = &args[1..];
+    if cmd == "convert" {
+        convert(rest, out);
+        return;
+    }
+    let dir = match StateDir::open(&globals.state) {
+        Ok(d) => d,
+        Err(e) => return out.fail(e.to_string()),
+    };
+    if cmd == "reset" {
+        if let Err(e) = dir.clear() {
+            out.fail(e.to_string());
+        }
+        return;
+    }
+    let sim = match dir.load() {
+        Ok(s) => s,
+        Err(e) => return out.fail(e.to_string()),
+    };
+    let mut ctx = Ctx {
+        sim,
+        out,
+        seed: globals.seed,
+        think: true,
+    };
+    if let Some(now) = &globals.now {
+        let Ok(to) = now.parse::<Timestamp>() else {
+            return ctx.out.fail(format!("error: invalid --now {now:?}: want an RFC 3339 instant such as 2024-01-02T10:00:00Z"));
+        };
+        let sim = match ctx.sim() {
+            Ok(s) => s,
+            Err(e) => return ctx.out.fail(e),
+        };
+        if to < sim.now() {
+            let current = sim.now();
+            return ctx.out.fail(format!("error: --now {to} is before the cluster's clock ({current}); virtual time only moves forward"));
+        }
+        sim.advance_to(to);
+    }
+    match cmd.as_str() {
+        "wait" => wait(&mut ctx, rest),
+        "resume" => match ctx.sim() {
+            Ok(sim) => sim.resume(),
+            Err(e) => ctx.out.fail(e),
+        },
+        "snapshot" => snapshot(&mut ctx, rest),
+        _ => kubectl::dispatch(&mut ctx, &cmd, rest),
+    }
+    let think = ctx.think;
+    if let Some(sim) = ctx.sim.as_mut() {
+        if think {
+            let step = SignedDuration::from_secs(sim.config().think_time_seconds as i64);
+            sim.advance(step);
+        }
+        if let Err(e) = dir.save(sim) {
+            ctx.out.fail(e.to_string());
+        }
+    }
+}
+
+fn wait(ctx: &mut Ctx, rest: &[String]) {
+    ctx.think = false;
+    let Some(text) = rest.first() else {
+        return ctx
+            .out
+            .fail("error: wait needs a duration, e.g. 'netsim wait 30s'");
+    };
+    let d = match parse_duration(text) {
+        Ok(d) => d,
+        Err(e) => return ctx.out.fail(format!("error: {e}")),
+    };
+    match ctx.sim() {
+        Ok(sim) => sim.advance(d),
+        Err(e) => ctx.out.fail(e),
+    }
+}
+
+fn snapshot(ctx: &mut Ctx, rest: &[String]) {
+    let parsed = match crate::flags::parse("snapshot", rest, &[crate::flags::b("paused", None)]) {
+        Ok(p) => p,
+        Err(e) => return ctx.out.fail(e),
+    };
+    let (Some(verb), Some(file)) = (parsed.positional.first(), parsed.positional.get(1)) else {
+        return ctx.out.fail(
+            "error: usage: netsim snapshot save FILE | netsim snapshot restore FILE [--paused]",
+        );
+    };
+    match verb.as_str() {
+        "save" => {
+            let sim = match ctx.sim() {
+                Ok(s) => s,
+                Err(e) => return ctx.out.fail(e),
+            };
+            let mut text = String::new();
+            for (i, object) in sim
+                .store()
+                .iter()
+                .filter(|o| o.kind() != Kind::Event)
+                .enumerate()
+            {
+                if i > 0 {
+                    text.push_str("---\n");
+                }
+                text.push_str(&netsim_print::to_yaml(&object.to_json()));
+            }
+            if let Some(kp) = sim.kube_proxy_config() {
+                text.push_str("---\n");
+                text.push_str(&netsim_print::to_yaml(kp));
+            }
+            let header = format!(
+                "# netsim snapshot: {} objects at {}\n# netsim-clock: {}\n",
+                sim.store().len(),
+                sim.now(),
+                sim.now()
+            );
+            if let Err(e) = std::fs::write(file, format!("{header}{text}")) {
+                ctx.out.fail(format!("error: cannot write {file}: {e}"));
+            }
+        }
+        "restore" => {
+            ctx.think = false;
+            let text = match std::fs::read_to_string(file) {
+                Ok(t) => t,
+                Err(_) => {
+                    return ctx
+                        .out
+                        .fail(format!("error: the path \"{file}\" does not exist"));
+                }
+            };
+            match restore(&text, file, parsed.flag("paused")) {
+                Ok(sim) => ctx.sim = Some(sim),
+                Err(e) => {
+                    ctx.out.fail(e.message());
+                    if let Some(h) = e.hint() {
+                        ctx.out.hint(h);
+                    }
+                }
+            }
+        }
+        other => ctx.out.fail(format!(
+            "error: unknown snapshot command {other:?}: use 'save' or 'restore'"
+        )),
+    }
+}
+
+/// Builds a cluster holding exactly the objects of a snapshot, status included.
+fn restore(
+    text: &str,
+    file: &str,
+    paused: bool,
+) -> Result<Sim, Box<netsim_manifest::ManifestError>> {
+    let source = netsim_manifest::Source { name: file, text };
+    let items =
+        netsim_manifest::parse(&source, netsim_manifest::Validate::Strict).map_err(Box::new)?;
+    let mut config = ClusterConfig::default();
+    let mut objects: Vec<Object> = Vec::new();
+    let mut kube_proxy = None;
+    for item in items {
+        match item {
+            netsim_manifest::Item::Object(doc) => objects.push(doc.object),
+            netsim_manifest::Item::Cluster(c) => config = c.config,
+            netsim_manifest::Item::KubeProxy(k) => kube_proxy = Some(k.raw),
+        }
+    }
+    // The cluster's shape follows its Node objects when the snapshot has them.
+    let nodes: Vec<_> = objects
+        .iter()
+        .filter_map(|o| match o {
+            Object::Node(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    if !nodes.is_empty() {
+        config.nodes = nodes
+            .iter()
+            .map(|n| netsim_model::NodeSpec {
+                name: n.metadata.name.clone().unwrap_or_default(),
+                ip: n
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.addresses.as_ref())
+                    .and_then(|a| a.iter().find(|a| a.type_ == "InternalIP"))
+                    .and_then(|a| a.address.parse().ok())
+                    .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED),
+                control_plane: n
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .is_some_and(|l| l.contains_key("node-role.kubernetes.io/control-plane")),
+            })
+            .collect();
+    }
+    // The clock: netsim's own header, else the latest timestamp in the file.
+    let clock = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# netsim-clock: "))
+        .and_then(|t| t.trim().parse::<Timestamp>().ok())
+        .or_else(|| latest_timestamp(&objects));
+    if let Some(t) = clock {
+        config.start_time = t.to_string();
+    }
+    let mut sim = Sim::empty(config).map_err(|detail| {
+        Box::new(netsim_manifest::ManifestError::Config {
+            source_name: file.to_string(),
+            kind: "Cluster".into(),
+            detail,
+            line: 1,
+        })
+    })?;
+    if paused {
+        sim.pause();
+    }
+    for o in objects {
+        sim.restore_object(o);
+    }
+    if let Some(kp) = kube_proxy {
+        sim.set_kube_proxy_config(kp);
+    }
+    if let Some(t) = clock {
+        sim.set_clock(t);
+    }
+    sim.settle();
+    Ok(sim)
+}
+
+fn latest_timestamp(objects: &[Object]) -> Option<Timestamp> {
+    fn walk(v: &serde_json::Value, best: &mut Option<Timestamp>) {
+        match v {
+            serde_json::Value::String(s) if s.len() == 20 && s.ends_with('Z') => {
+                if let Ok(t) = s.parse::<Timestamp>() {
+                    *best = Some(best.map_or(t, |b| b.max(t)));
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, best)),
+            serde_json::Value::Object(m) => m.values().for_each(|x| walk(x, best)),
+            _ => {}
+        }
+    }
+    let mut best = None;
+    for o in objects {
+        walk(&o.to_json(), &mut best);
+    }
+    best
+}
+
+fn convert(rest: &[String], out: &mut Output) {
+    let parsed = match crate::flags::parse(
+        "convert",
+        rest,
+        &[
+            crate::flags::v("filename", Some('f')),
+            crate::flags::v("output", Some('o')),
+        ],
+    ) {
+        Ok(p) => p,
+        Err(e) => return out.fail(e),
+    };
+    let files = parsed.values("filename");
+    if files.is_empty() {
+        return out.fail("error: convert needs -f FILE");
+    }
+    let loaded = match crate::sources::read_all(&files, false) {
+        Ok(l) => l,
+        Err(e) => return out.fail(e),
+    };
+    let mut first = true;
+    for l in loaded {
+        match netsim_manifest::convert_ingress(&netsim_manifest::Source {
+            name: &l.name,
+            text: &l.text,
+        }) {
+            Ok(values) => {
+                for v in values {
+                    if !first {
+                        out.out("---\n");
+                    }
+                    first = false;
+                    if parsed.value("output") == Some("json") {
+                        out.out(netsim_print::to_json(&v));
+                    } else {
+                        out.out(netsim_print::to_yaml(&v));
+                    }
+                }
+            }
+            Err(e) => {
+                out.fail(e.message());
+                if let Some(h) = e.hint() {
+                    out.hint(h);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! What a command prints: stdout and stderr chunks in the order they were written, teaching hints,
+//! and the exit code. Commands write here; only `main` writes to the terminal.
+
+/// Which stream a chunk goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard output.
+    Out,
+    /// Standard error.
+    Err,
+}
+
+/// Everything a command printed, and how it ended.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// Chunks in write order.
+    pub chunks: Vec<(Stream, String)>,
+    /// Exit code (0 unless something failed).
+    pub code: i32,
+    /// Whether `hint:` lines are printed.
+    pub hints: bool,
+}
+
+impl Output {
+    /// A new, empty output.
+    pub fn new(hints: bool) -> Output {
+        Output {
+            chunks: Vec::new(),
+            code: 0,
+            hints,
+        }
+    }
+
+    /// Writes `text` to stdout as is.
+    pub fn out(&mut self, text: impl Into<String>) {
+        let text = text.into();
+        if !text.is_empty() {
+            self.chunks.push((Stream::Out, text));
+        }
+    }
+
+    /// Writes `line` and a newline to stdout.
+    pub fn outln(&mut self, line: impl AsRef<str>) {
+        self.out(format!("{}\n", line.as_ref()));
+    }
+
+    /// Writes `line` and a newline to stderr.
+    pub fn errln(&mut self, line: impl AsRef<str>) {
+        self.chunks
+            .push((Stream::Err, format!("{}\n", line.as_ref())));
+    }
+
+    /// Writes an error line to stderr and marks the command failed (exit code 1, as kubectl).
+    pub fn fail(&mut self, line: impl AsRef<str>) {
+        self.errln(line);
+        self.code = 1;
+    }
+
+    /// A teaching hint: one line on stderr starting with `hint: `, unless hints are off.
+    pub fn hint(&mut self, text: impl AsRef<str>) {
+        if self.hints {
+            self.errln(format!("hint: {}", text.as_ref()));
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The DaemonSet controller: one pod per eligible node (kube-proxy, the CNI's agent).
+//!
+//! Pods are pinned with required node affinity on `metadata.name`, as the real controller does,
+//! and bound by the scheduler.
+
+use super::{controller_uid, scheduler::tolerates};
+use crate::sim::Sim;
+use netsim_model::k8s_openapi::api::apps::v1::{DaemonSet, DaemonSetStatus};
+use netsim_model::k8s_openapi::api::core::v1::{
+    Affinity, Node, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod,
+};
+use netsim_model::{Kind, Object};
+use std::collections::BTreeMap;
+
+impl Sim {
+    pub(crate) fn reconcile_daemonsets(&mut self) {
+        let sets: Vec<DaemonSet> = self.store.list_typed::<DaemonSet>(None).cloned().collect();
+        if sets.is_empty() {
+            return;
+        }
+        let nodes: Vec<Node> = self.store.list_typed::<Node>(None).cloned().collect();
+        for ds in sets {
+            self.reconcile_daemonset(ds, &nodes);
+        }
+    }
+
+    fn reconcile_daemonset(&mut self, ds: DaemonSet, nodes: &[Node]) {
+        let Some(spec) = ds.spec.clone() else { return };
+        let ns = ds.metadata.namespace.clone().unwrap_or_default();
+        let uid = ds.metadata.uid.clone().unwrap_or_default();
+        let owner = Object::DaemonSet(ds.clone());
+        let pod_spec = spec.template.spec.clone().unwrap_or_default();
+        let tolerations = pod_spec.tolerations.clone().unwrap_or_default();
+        let eligible: Vec<String> = nodes
+            .iter()
+            .filter(|n| {
+                let labels = n.metadata.labels.clone().unwrap_or_default();
+                let selector_ok = pod_spec
+                    .node_selector
+                    .iter()
+                    .flatten()
+                    .all(|(k, v)| labels.get(k) == Some(v));
+                let taints_ok = n
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.taints.as_ref())
+                    .into_iter()
+                    .flatten()
+                    .all(|t| {
+                        !(t.effect == "NoSchedule" || t.effect == "NoExecute")
+                            || tolerations.iter().any(|tol| tolerates(tol, t))
+                    });
+                selector_ok && taints_ok
+            })
+            .filter_map(|n| n.metadata.name.clone())
+            .collect();
+        let pods: Vec<Pod> = self
+            .store
+            .list_typed::<Pod>(Some(&ns))
+            .filter(|p| {
+                controller_uid(&Object::Pod((*p).clone()), Kind::DaemonSet) == Some(uid.as_str())
+            })
+            .cloned()
+            .collect();
+        let pinned_node = |p: &Pod| -> Option<String> {
+            p.spec
+                .as_ref()?
+                .affinity
+                .as_ref()?
+                .node_affinity
+                .as_ref()?
+                .required_during_scheduling_ignored_during_execution
+                .as_ref()?
+                .node_selector_terms
+                .first()?
+                .match_fields
+                .as_ref()?
+                .first()?
+                .values
+                .as_ref()?
+                .first()
+                .cloned()
+        };
+        for node in &eligible {
+            if pods
+                .iter()
+                .any(|p| pinned_node(p).as_deref() == Some(node.as_str()))
+            {
+                continue;
+            }
+            let mut template = spec.template.clone();
+            let labels = template
+                .metadata
+                .get_or_insert_with(Default::default)
+                .labels
+                .get_or_insert_with(BTreeMap::new);
+            labels.insert(
+                "controller-revision-hash".into(),
+                super::pod_template_hash(&spec.template, None),
+            );
+            labels.insert(
+                "pod-template-generation".into(),
+                ds.metadata.generation.unwrap_or(1).to_string(),
+            );
+            if let Some(ps) = template.spec.as_mut() {
+                ps.affinity = Some(Affinity {
+                    node_affinity: Some(NodeAffinity {
+                        required_during_scheduling_ignored_during_execution: Some(NodeSelector {
+                            node_selector_terms: vec![NodeSelectorTerm {
+                                match_fields: Some(vec![NodeSelectorRequirement {
+                                    key: "metadata.name".into(),
+                                    operator: "In".into(),
+                                    values: Some(vec![node.clone()]),
+                                }]),
+                                match_expressions: None,
+                            }],
+                        }),
+                        preferred_during_scheduling_ignored_during_execution: None,
+                    }),
+                    ..Default::default()
+                });
+            }
+            let pod = self.pod_from_template(&owner, template, &ns);
+            let name = pod.metadata.name.clone().unwrap_or_default();
+            self.put(Object::Pod(pod));
+            self.record_event(
+                &owner.key(),
+                "Normal",
+                "SuccessfulCreate",
+                &format!("Created pod: {name}"),
+                "daemonset-controller",
+                None,
+            );
+        }
+        let pods: Vec<Pod> = self
+            .store
+            .list_typed::<Pod>(Some(&ns))
+            .filter(|p| {
+                controller_uid(&Object::Pod((*p).clone()), Kind::DaemonSet) == Some(uid.as_str())
+            })
+            .cloned()
+            .collect();
+        let ready = pods
+            .iter()
+            .filter(|p| {
+                p.status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+            })
+            .count() as i32;
+        let scheduled = pods
+            .iter()
+            .filter(|p| p.spec.as_ref().is_some_and(|s| s.node_name.is_some()))
+            .count() as i32;
+        let mut next = ds.clone();
+        next.status = Some(DaemonSetStatus {
+            current_number_scheduled: scheduled,
+            desired_number_scheduled: eligible.len() as i32,
+            number_ready: ready,
+            number_available: Some(ready).filter(|n| *n != 0),
+            number_unavailable: Some(eligible.len() as i32 - ready).filter(|n| *n > 0),
+            number_misscheduled: 0,
+            updated_number_scheduled: Some(scheduled).filter(|n| *n != 0),
+            observed_generation: ds.metadata.generation,
+            collision_count: None,
+            conditions: None,
+        });
+        self.put_if_changed(Object::DaemonSet(next));
+    }
+}

@@ -1,0 +1,492 @@
+//! The Deployment and ReplicaSet controllers.
+//!
+//! A Deployment owns one ReplicaSet per pod template, named `<deployment>-<pod-template-hash>`;
+//! a ReplicaSet owns pods named `<replicaset>-<5 random characters>`. Rollouts are modelled as an
+//! immediate switch to the new ReplicaSet (old ones scale to zero); what netsim teaches is where
+//! pods land and which addresses Services select, not rollout pacing.
+
+use super::{controller_ref, controller_uid};
+use crate::sim::Sim;
+use netsim_model::k8s_openapi::api::apps::v1::{
+    Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus,
+};
+use netsim_model::k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
+use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use netsim_model::{ApiObject, Kind, Object};
+use std::collections::BTreeMap;
+
+/// kube's `SafeEncodeString` alphabet.
+const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+/// The `pod-template-hash` of a pod template: FNV-1a (32 bit) over the template, its decimal
+/// digits mapped through kube's safe alphabet, as `controller.ComputeHash` does. (Kubernetes
+/// hashes a spew dump of the Go struct; netsim hashes the canonical JSON, so the values have the
+/// real shape but not the real digits.)
+pub fn pod_template_hash(template: &PodTemplateSpec, collision_count: Option<i32>) -> String {
+    let mut text = serde_json::to_string(template).unwrap_or_default();
+    if let Some(c) = collision_count {
+        text.push_str(&c.to_string());
+    }
+    let mut hash: u32 = 0x811c9dc5;
+    for b in text.bytes() {
+        hash ^= u32::from(b);
+        hash = hash.wrapping_mul(0x01000193);
+    }
+    hash.to_string()
+        .bytes()
+        .map(|d| ALPHANUMS[usize::from(d) % ALPHANUMS.len()] as char)
+        .collect()
+}
+
+fn is_active(p: &Pod) -> bool {
+    p.metadata.deletion_timestamp.is_none()
+        && !matches!(
+            p.status.as_ref().and_then(|s| s.phase.as_deref()),
+            Some("Succeeded" | "Failed")
+        )
+}
+
+fn is_ready(p: &Pod) -> bool {
+    p.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+impl Sim {
+    pub(crate) fn reconcile_deployments(&mut self) {
+        let deployments: Vec<Deployment> =
+            self.store.list_typed::<Deployment>(None).cloned().collect();
+        for d in deployments {
+            self.reconcile_deployment(d);
+        }
+    }
+
+    fn reconcile_deployment(&mut self, d: Deployment) {
+        let Some(spec) = d.spec.clone() else { return };
+        let ns = d.metadata.namespace.clone().unwrap_or_default();
+        let name = d.metadata.name.clone().unwrap_or_default();
+        let uid = d.metadata.uid.clone().unwrap_or_default();
+        let owner = Object::Deployment(d.clone());
+        let desired = spec.replicas.unwrap_or(1);
+        let hash = pod_template_hash(
+            &spec.template,
+            d.status.as_ref().and_then(|s| s.collision_count),
+        );
+        let owned: Vec<ReplicaSet> = self
+            .store
+            .list_typed::<ReplicaSet>(Some(&ns))
+            .filter(|rs| {
+                controller_uid(&Object::ReplicaSet((*rs).clone()), Kind::Deployment)
+                    == Some(uid.as_str())
+            })
+            .cloned()
+            .collect();
+        let new_name = format!("{name}-{hash}");
+        let revision = d
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+            .and_then(|r| r.parse::<i64>().ok());
+        let mut new_rs = owned
+            .iter()
+            .find(|rs| rs.metadata.name.as_deref() == Some(new_name.as_str()))
+            .cloned();
+        let max_revision = owned
+            .iter()
+            .filter_map(|rs| {
+                rs.metadata
+                    .annotations
+                    .as_ref()?
+                    .get("deployment.kubernetes.io/revision")?
+                    .parse::<i64>()
+                    .ok()
+            })
+            .max()
+            .unwrap_or(0);
+        let rs_revision = match &new_rs {
+            Some(rs) => rs
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get("deployment.kubernetes.io/revision"))
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(1),
+            None => max_revision + 1,
+        };
+        if new_rs.is_none() {
+            let mut template = spec.template.clone();
+            template
+                .metadata
+                .get_or_insert_with(Default::default)
+                .labels
+                .get_or_insert_with(BTreeMap::new)
+                .insert("pod-template-hash".into(), hash.clone());
+            let mut selector = spec.selector.clone();
+            selector
+                .match_labels
+                .get_or_insert_with(BTreeMap::new)
+                .insert("pod-template-hash".into(), hash.clone());
+            let mut labels = template
+                .metadata
+                .as_ref()
+                .and_then(|m| m.labels.clone())
+                .unwrap_or_default();
+            labels.insert("pod-template-hash".into(), hash.clone());
+            let annotations: BTreeMap<String, String> = [
+                (
+                    "deployment.kubernetes.io/desired-replicas".to_string(),
+                    desired.to_string(),
+                ),
+                (
+                    "deployment.kubernetes.io/max-replicas".to_string(),
+                    (desired + max_surge(desired)).to_string(),
+                ),
+                (
+                    "deployment.kubernetes.io/revision".to_string(),
+                    rs_revision.to_string(),
+                ),
+            ]
+            .into_iter()
+            .collect();
+            let rs = ReplicaSet {
+                metadata: ObjectMeta {
+                    name: Some(new_name.clone()),
+                    namespace: Some(ns.clone()),
+                    labels: Some(labels),
+                    annotations: Some(annotations),
+                    owner_references: Some(vec![controller_ref(&owner)]),
+                    uid: Some(self.rng.uuid()),
+                    creation_timestamp: Some(self.now_time()),
+                    generation: Some(1),
+                    ..Default::default()
+                },
+                spec: Some(ReplicaSetSpec {
+                    replicas: Some(desired),
+                    min_ready_seconds: spec.min_ready_seconds,
+                    selector,
+                    template: Some(template),
+                }),
+                status: Some(ReplicaSetStatus {
+                    replicas: 0,
+                    ..Default::default()
+                }),
+            };
+            self.put(Object::ReplicaSet(rs.clone()));
+            self.record_event(
+                &owner.key(),
+                "Normal",
+                "ScalingReplicaSet",
+                &format!("Scaled up replica set {new_name} to {desired}"),
+                "deployment-controller",
+                None,
+            );
+            new_rs = Some(rs);
+        } else if let Some(rs) = &new_rs {
+            let current = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+            if current != desired {
+                let mut scaled = rs.clone();
+                if let Some(s) = scaled.spec.as_mut() {
+                    s.replicas = Some(desired);
+                }
+                let a = scaled
+                    .metadata
+                    .annotations
+                    .get_or_insert_with(BTreeMap::new);
+                a.insert(
+                    "deployment.kubernetes.io/desired-replicas".into(),
+                    desired.to_string(),
+                );
+                a.insert(
+                    "deployment.kubernetes.io/max-replicas".into(),
+                    (desired + max_surge(desired)).to_string(),
+                );
+                scaled.metadata.generation = Some(scaled.metadata.generation.unwrap_or(1) + 1);
+                self.put(Object::ReplicaSet(scaled.clone()));
+                let verb = if desired > current { "up" } else { "down" };
+                self.record_event(
+                    &owner.key(),
+                    "Normal",
+                    "ScalingReplicaSet",
+                    &format!("Scaled {verb} replica set {new_name} to {desired} from {current}"),
+                    "deployment-controller",
+                    None,
+                );
+                new_rs = Some(scaled);
+            }
+        }
+        // Old ReplicaSets go to zero.
+        for rs in owned
+            .iter()
+            .filter(|rs| rs.metadata.name.as_deref() != Some(new_name.as_str()))
+        {
+            let current = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
+            if current != 0 {
+                let mut scaled = rs.clone();
+                if let Some(s) = scaled.spec.as_mut() {
+                    s.replicas = Some(0);
+                }
+                self.put(Object::ReplicaSet(scaled));
+                self.record_event(
+                    &owner.key(),
+                    "Normal",
+                    "ScalingReplicaSet",
+                    &format!(
+                        "Scaled down replica set {} to 0 from {current}",
+                        rs.metadata.name.clone().unwrap_or_default()
+                    ),
+                    "deployment-controller",
+                    None,
+                );
+            }
+        }
+
+        // Status from the ReplicaSets' statuses.
+        let all: Vec<ReplicaSet> = self
+            .store
+            .list_typed::<ReplicaSet>(Some(&ns))
+            .filter(|rs| {
+                controller_uid(&Object::ReplicaSet((*rs).clone()), Kind::Deployment)
+                    == Some(uid.as_str())
+            })
+            .cloned()
+            .collect();
+        let sum = |f: &dyn Fn(&ReplicaSetStatus) -> i32| -> i32 {
+            all.iter().filter_map(|rs| rs.status.as_ref()).map(f).sum()
+        };
+        let replicas = sum(&|s| s.replicas);
+        let ready = sum(&|s| s.ready_replicas.unwrap_or(0));
+        let available = sum(&|s| s.available_replicas.unwrap_or(0));
+        let updated = new_rs
+            .as_ref()
+            .and_then(|rs| {
+                self.store
+                    .typed::<ReplicaSet>(&ns, rs.metadata.name.as_deref().unwrap_or(""))
+            })
+            .and_then(|rs| rs.status.as_ref())
+            .map_or(0, |s| s.replicas);
+        let mut next = d.clone();
+        next.metadata
+            .annotations
+            .get_or_insert_with(BTreeMap::new)
+            .insert(
+                "deployment.kubernetes.io/revision".into(),
+                rs_revision.max(revision.unwrap_or(0)).to_string(),
+            );
+        let now = self.now_time();
+        let old_status = d.status.clone().unwrap_or_default();
+        let min_available = desired - max_unavailable(desired);
+        let available_ok = available >= min_available;
+        let mut conditions = old_status.conditions.clone().unwrap_or_default();
+        let rs_name = new_name.clone();
+        let progressing_msg = if updated == desired && available == desired && replicas == desired {
+            (
+                format!("ReplicaSet \"{rs_name}\" has successfully progressed."),
+                "NewReplicaSetAvailable",
+            )
+        } else {
+            (
+                format!("ReplicaSet \"{rs_name}\" is progressing."),
+                "ReplicaSetUpdated",
+            )
+        };
+        set_deploy_condition(
+            &mut conditions,
+            "Available",
+            if available_ok { "True" } else { "False" },
+            if available_ok {
+                "MinimumReplicasAvailable"
+            } else {
+                "MinimumReplicasUnavailable"
+            },
+            if available_ok {
+                "Deployment has minimum availability."
+            } else {
+                "Deployment does not have minimum availability."
+            },
+            &now,
+        );
+        set_deploy_condition(
+            &mut conditions,
+            "Progressing",
+            "True",
+            progressing_msg.1,
+            &progressing_msg.0,
+            &now,
+        );
+        // Kubernetes lists Available before Progressing once both exist.
+        conditions.sort_by_key(|c| if c.type_ == "Available" { 0 } else { 1 });
+        next.status = Some(DeploymentStatus {
+            observed_generation: d.metadata.generation,
+            replicas: Some(replicas).filter(|r| *r != 0),
+            updated_replicas: Some(updated).filter(|r| *r != 0),
+            ready_replicas: Some(ready).filter(|r| *r != 0),
+            available_replicas: Some(available).filter(|r| *r != 0),
+            unavailable_replicas: Some(replicas.max(desired) - available).filter(|r| *r > 0),
+            conditions: Some(conditions),
+            collision_count: old_status.collision_count,
+            terminating_replicas: None,
+        });
+        self.put_if_changed(Object::Deployment(next));
+    }
+
+    pub(crate) fn reconcile_replicasets(&mut self) {
+        let sets: Vec<ReplicaSet> = self.store.list_typed::<ReplicaSet>(None).cloned().collect();
+        for rs in sets {
+            self.reconcile_replicaset(rs);
+        }
+    }
+
+    fn reconcile_replicaset(&mut self, rs: ReplicaSet) {
+        let Some(spec) = rs.spec.clone() else { return };
+        let ns = rs.metadata.namespace.clone().unwrap_or_default();
+        let uid = rs.metadata.uid.clone().unwrap_or_default();
+        let owner = Object::ReplicaSet(rs.clone());
+        let desired = spec.replicas.unwrap_or(1).max(0) as usize;
+        let mut pods: Vec<Pod> = self
+            .store
+            .list_typed::<Pod>(Some(&ns))
+            .filter(|p| {
+                controller_uid(&Object::Pod((*p).clone()), Kind::ReplicaSet) == Some(uid.as_str())
+                    && is_active(p)
+            })
+            .cloned()
+            .collect();
+        if pods.len() < desired {
+            for _ in pods.len()..desired {
+                let pod =
+                    self.pod_from_template(&owner, spec.template.clone().unwrap_or_default(), &ns);
+                let name = pod.metadata.name.clone().unwrap_or_default();
+                self.put(Object::Pod(pod.clone()));
+                self.record_event(
+                    &owner.key(),
+                    "Normal",
+                    "SuccessfulCreate",
+                    &format!("Created pod: {name}"),
+                    "replicaset-controller",
+                    None,
+                );
+                pods.push(pod);
+            }
+        } else if pods.len() > desired {
+            // Delete the least useful first: unscheduled, then not ready, then newest.
+            pods.sort_by_key(|p| {
+                let scheduled = p.spec.as_ref().is_some_and(|s| s.node_name.is_some());
+                let created = p
+                    .metadata
+                    .creation_timestamp
+                    .as_ref()
+                    .map(|t| t.0.as_second())
+                    .unwrap_or(0);
+                (
+                    scheduled,
+                    is_ready(p),
+                    std::cmp::Reverse(created),
+                    p.metadata.name.clone(),
+                )
+            });
+            let excess = pods.len() - desired;
+            for p in pods.drain(..excess) {
+                let key = p.key();
+                let name = p.metadata.name.clone().unwrap_or_default();
+                self.delete_cascading(&key, None);
+                self.record_event(
+                    &owner.key(),
+                    "Normal",
+                    "SuccessfulDelete",
+                    &format!("Deleted pod: {name}"),
+                    "replicaset-controller",
+                    None,
+                );
+            }
+        }
+        let ready = pods.iter().filter(|p| is_ready(p)).count() as i32;
+        let mut next = rs.clone();
+        next.status = Some(ReplicaSetStatus {
+            replicas: pods.len() as i32,
+            fully_labeled_replicas: Some(pods.len() as i32).filter(|n| *n != 0),
+            ready_replicas: Some(ready).filter(|n| *n != 0),
+            available_replicas: Some(ready).filter(|n| *n != 0),
+            observed_generation: rs.metadata.generation,
+            conditions: None,
+            terminating_replicas: None,
+        });
+        self.put_if_changed(Object::ReplicaSet(next));
+    }
+
+    /// A new pod for controller `owner` from `template`, named `<owner>-<5 random>`.
+    pub(crate) fn pod_from_template(
+        &mut self,
+        owner: &Object,
+        template: PodTemplateSpec,
+        ns: &str,
+    ) -> Pod {
+        let meta = template.metadata.unwrap_or_default();
+        let name = format!("{}-{}", owner.name(), self.rng.kube_suffix(5));
+        let mut pod = Pod {
+            metadata: ObjectMeta {
+                name: Some(name),
+                generate_name: Some(format!("{}-", owner.name())),
+                namespace: Some(ns.to_string()),
+                labels: meta.labels,
+                annotations: meta.annotations,
+                owner_references: Some(vec![controller_ref(owner)]),
+                uid: Some(self.rng.uuid()),
+                creation_timestamp: Some(self.now_time()),
+                ..Default::default()
+            },
+            spec: template.spec,
+            status: None,
+        };
+        let mut object = Object::Pod(pod.clone());
+        netsim_manifest::defaults::apply_defaults(&mut object);
+        if let Object::Pod(p) = object {
+            pod = p;
+        }
+        pod.status = Some(netsim_model::k8s_openapi::api::core::v1::PodStatus {
+            phase: Some("Pending".into()),
+            qos_class: Some("BestEffort".into()),
+            ..Default::default()
+        });
+        pod
+    }
+}
+
+fn max_surge(replicas: i32) -> i32 {
+    (replicas * 25 + 99) / 100
+}
+
+fn max_unavailable(replicas: i32) -> i32 {
+    replicas * 25 / 100
+}
+
+fn set_deploy_condition(
+    conditions: &mut Vec<DeploymentCondition>,
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    now: &netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+) {
+    if let Some(c) = conditions.iter_mut().find(|c| c.type_ == type_) {
+        if c.status != status {
+            c.last_transition_time = Some(now.clone());
+        }
+        if c.reason.as_deref() != Some(reason) || c.message.as_deref() != Some(message) {
+            c.last_update_time = Some(now.clone());
+        }
+        c.status = status.to_string();
+        c.reason = Some(reason.to_string());
+        c.message = Some(message.to_string());
+        return;
+    }
+    conditions.push(DeploymentCondition {
+        type_: type_.to_string(),
+        status: status.to_string(),
+        reason: Some(reason.to_string()),
+        message: Some(message.to_string()),
+        last_transition_time: Some(now.clone()),
+        last_update_time: Some(now.clone()),
+    });
+}

@@ -1,0 +1,406 @@
+//! The Endpoints, EndpointSlice and EndpointSlice-mirroring controllers.
+//!
+//! For every Service with a selector: the ready pods it selects (named `targetPort`s resolved
+//! against each pod's container ports) become `addresses` of its Endpoints and `ready`
+//! endpoints of its EndpointSlice; pods not ready go to `notReadyAddresses` and `ready: false`;
+//! terminating pods leave Endpoints and stay in the slice as `terminating`. Selector-less
+//! Services keep whatever Endpoints the user wrote, mirrored into an EndpointSlice.
+
+use super::controller_ref;
+use crate::sim::Sim;
+use crate::time::api_time;
+use netsim_model::k8s_openapi::api::core::v1::{
+    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Pod, Service,
+};
+use netsim_model::k8s_openapi::api::discovery::v1::{
+    Endpoint, EndpointConditions, EndpointPort as SlicePort, EndpointSlice,
+};
+use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use netsim_model::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use netsim_model::labels::map_matches;
+use netsim_model::{ApiObject, Object};
+use std::collections::BTreeMap;
+
+const MANAGED_BY: &str = "endpointslice.kubernetes.io/managed-by";
+const SERVICE_NAME: &str = "kubernetes.io/service-name";
+const TRIGGER_TIME: &str = "endpoints.kubernetes.io/last-change-trigger-time";
+const SLICE_CONTROLLER: &str = "endpointslice-controller.k8s.io";
+const MIRROR_CONTROLLER: &str = "endpointslicemirroring-controller.k8s.io";
+
+/// One selected pod with the ports it serves the Service on.
+struct Backend {
+    pod: Pod,
+    ip: String,
+    ready: bool,
+    terminating: bool,
+    ports: Vec<EndpointPort>,
+}
+
+fn pod_ready(p: &Pod) -> bool {
+    p.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+/// The container port `target` names or numbers on `pod`, as `podutil.FindPort` resolves it.
+fn find_port(pod: &Pod, target: &IntOrString) -> Option<i32> {
+    match target {
+        IntOrString::Int(n) => Some(*n),
+        IntOrString::String(name) => pod
+            .spec
+            .as_ref()?
+            .containers
+            .iter()
+            .flat_map(|c| c.ports.iter().flatten())
+            .find(|p| p.name.as_deref() == Some(name.as_str()))
+            .map(|p| p.container_port),
+    }
+}
+
+fn target_ref(pod: &Pod) -> ObjectReference {
+    ObjectReference {
+        kind: Some("Pod".into()),
+        name: pod.metadata.name.clone(),
+        namespace: pod.metadata.namespace.clone(),
+        uid: pod.metadata.uid.clone(),
+        ..Default::default()
+    }
+}
+
+impl Sim {
+    pub(crate) fn reconcile_endpoints(&mut self) {
+        let services: Vec<Service> = self.store.list_typed::<Service>(None).cloned().collect();
+        // Pods by namespace, once per pass.
+        let mut pods_by_ns: BTreeMap<String, Vec<Pod>> = BTreeMap::new();
+        for p in self.store.list_typed::<Pod>(None) {
+            pods_by_ns
+                .entry(p.metadata.namespace.clone().unwrap_or_default())
+                .or_default()
+                .push(p.clone());
+        }
+        for svc in services {
+            let spec = svc.spec.clone().unwrap_or_default();
+            if spec.type_.as_deref() == Some("ExternalName") {
+                continue;
+            }
+            match spec.selector.as_ref().filter(|s| !s.is_empty()) {
+                Some(selector) => {
+                    let ns = svc.metadata.namespace.clone().unwrap_or_default();
+                    let backends = self.backends(
+                        &svc,
+                        selector,
+                        pods_by_ns.get(&ns).map(Vec::as_slice).unwrap_or(&[]),
+                    );
+                    self.write_endpoints(&svc, &backends);
+                    self.write_slice(&svc, &backends);
+                }
+                None => self.mirror_endpoints(&svc),
+            }
+        }
+    }
+
+    fn backends(
+        &self,
+        svc: &Service,
+        selector: &BTreeMap<String, String>,
+        pods: &[Pod],
+    ) -> Vec<Backend> {
+        let spec = svc.spec.clone().unwrap_or_default();
+        let publish_not_ready = spec.publish_not_ready_addresses == Some(true);
+        let mut out = Vec::new();
+        for pod in pods {
+            if !map_matches(selector, pod.metadata.labels.as_ref()) {
+                continue;
+            }
+            let Some(ip) = pod.status.as_ref().and_then(|s| s.pod_ip.clone()) else {
+                continue;
+            };
+            if matches!(
+                pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+                Some("Succeeded" | "Failed")
+            ) {
+                continue;
+            }
+            let mut ports = Vec::new();
+            for sp in spec.ports.iter().flatten() {
+                let target = sp.target_port.clone().unwrap_or(IntOrString::Int(sp.port));
+                if let Some(port) = find_port(pod, &target) {
+                    ports.push(EndpointPort {
+                        name: sp.name.clone().filter(|n| !n.is_empty()),
+                        port,
+                        protocol: Some(sp.protocol.clone().unwrap_or_else(|| "TCP".into())),
+                        app_protocol: sp.app_protocol.clone(),
+                    });
+                }
+            }
+            out.push(Backend {
+                ip,
+                ready: pod_ready(pod) || publish_not_ready,
+                terminating: pod.metadata.deletion_timestamp.is_some(),
+                ports,
+                pod: pod.clone(),
+            });
+        }
+        out.sort_by(|a, b| {
+            a.ip.cmp(&b.ip)
+                .then(a.pod.metadata.uid.cmp(&b.pod.metadata.uid))
+        });
+        out
+    }
+
+    fn write_endpoints(&mut self, svc: &Service, backends: &[Backend]) {
+        let ns = svc.metadata.namespace.clone().unwrap_or_default();
+        let name = svc.metadata.name.clone().unwrap_or_default();
+        let headless = svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None");
+        // Group addresses by the exact port list they serve, as RepackSubsets does.
+        let mut subsets: Vec<EndpointSubset> = Vec::new();
+        for b in backends.iter().filter(|b| !b.terminating) {
+            let address = EndpointAddress {
+                ip: b.ip.clone(),
+                node_name: b.pod.spec.as_ref().and_then(|s| s.node_name.clone()),
+                target_ref: Some(target_ref(&b.pod)),
+                hostname: b.pod.spec.as_ref().and_then(|s| {
+                    (s.subdomain.as_deref() == Some(name.as_str()))
+                        .then(|| s.hostname.clone())
+                        .flatten()
+                }),
+            };
+            let ports = Some(b.ports.clone()).filter(|p| !p.is_empty());
+            let subset = match subsets.iter_mut().find(|s| s.ports == ports) {
+                Some(s) => s,
+                None => {
+                    subsets.push(EndpointSubset {
+                        ports: ports.clone(),
+                        ..Default::default()
+                    });
+                    subsets.last_mut().expect("just pushed")
+                }
+            };
+            let list = if b.ready {
+                &mut subset.addresses
+            } else {
+                &mut subset.not_ready_addresses
+            };
+            list.get_or_insert_with(Vec::new).push(address);
+        }
+        let existing = self.store.typed::<Endpoints>(&ns, &name).cloned();
+        let subsets = Some(subsets).filter(|s| !s.is_empty());
+        let mut labels = svc.metadata.labels.clone().unwrap_or_default();
+        if headless {
+            labels.insert("service.kubernetes.io/headless".into(), String::new());
+        }
+        let mut next = existing.clone().unwrap_or_else(|| Endpoints {
+            metadata: ObjectMeta {
+                name: Some(name.clone()),
+                namespace: Some(ns.clone()),
+                uid: Some(self.rng.uuid()),
+                creation_timestamp: Some(self.now_time()),
+                ..Default::default()
+            },
+            subsets: None,
+        });
+        next.metadata.labels = Some(labels).filter(|l| !l.is_empty());
+        if existing.as_ref().is_none_or(|e| e.subsets != subsets) {
+            next.metadata
+                .annotations
+                .get_or_insert_with(BTreeMap::new)
+                .insert(TRIGGER_TIME.into(), rfc3339(api_time(self.now())));
+        }
+        next.subsets = subsets;
+        self.put_if_changed(Object::Endpoints(next));
+    }
+
+    fn write_slice(&mut self, svc: &Service, backends: &[Backend]) {
+        let ns = svc.metadata.namespace.clone().unwrap_or_default();
+        let name = svc.metadata.name.clone().unwrap_or_default();
+        let headless = svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None");
+        let endpoints: Vec<Endpoint> = backends
+            .iter()
+            .map(|b| Endpoint {
+                addresses: vec![b.ip.clone()],
+                conditions: Some(EndpointConditions {
+                    ready: Some(b.ready && !b.terminating),
+                    serving: Some(b.ready),
+                    terminating: Some(b.terminating),
+                }),
+                node_name: b.pod.spec.as_ref().and_then(|s| s.node_name.clone()),
+                target_ref: Some(target_ref(&b.pod)),
+                hostname: b.pod.spec.as_ref().and_then(|s| {
+                    (s.subdomain.as_deref() == Some(name.as_str()))
+                        .then(|| s.hostname.clone())
+                        .flatten()
+                }),
+                ..Default::default()
+            })
+            .collect();
+        // Slice ports: every service port that at least one backend resolves.
+        let ports: Vec<SlicePort> = backends
+            .first()
+            .map(|b| {
+                b.ports
+                    .iter()
+                    .map(|p| SlicePort {
+                        name: Some(p.name.clone().unwrap_or_default()),
+                        port: Some(p.port),
+                        protocol: p.protocol.clone(),
+                        app_protocol: p.app_protocol.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut labels = svc.metadata.labels.clone().unwrap_or_default();
+        labels.insert(MANAGED_BY.into(), SLICE_CONTROLLER.into());
+        labels.insert(SERVICE_NAME.into(), name.clone());
+        if headless {
+            labels.insert("service.kubernetes.io/headless".into(), String::new());
+        }
+        let owner = Object::Service(svc.clone());
+        let ports = Some(ports).filter(|p| !p.is_empty());
+        let endpoints = Some(endpoints).filter(|e| !e.is_empty());
+        self.write_managed_slice(
+            &ns,
+            &name,
+            SLICE_CONTROLLER,
+            labels,
+            Some(controller_ref(&owner)),
+            endpoints,
+            ports,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_managed_slice(
+        &mut self,
+        ns: &str,
+        service: &str,
+        manager: &str,
+        labels: BTreeMap<String, String>,
+        owner: Option<netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>,
+        endpoints: Option<Vec<Endpoint>>,
+        ports: Option<Vec<SlicePort>>,
+    ) {
+        let existing = self
+            .store
+            .list_typed::<EndpointSlice>(Some(ns))
+            .find(|s| {
+                let l = s.metadata.labels.as_ref();
+                l.and_then(|l| l.get(SERVICE_NAME)).map(String::as_str) == Some(service)
+                    && l.and_then(|l| l.get(MANAGED_BY)).map(String::as_str) == Some(manager)
+            })
+            .cloned();
+        let mut next = match existing.clone() {
+            Some(s) => s,
+            None => EndpointSlice {
+                metadata: ObjectMeta {
+                    name: Some(format!("{service}-{}", self.rng.kube_suffix(5))),
+                    generate_name: Some(format!("{service}-")),
+                    namespace: Some(ns.to_string()),
+                    uid: Some(self.rng.uuid()),
+                    creation_timestamp: Some(self.now_time()),
+                    owner_references: owner.map(|o| vec![o]),
+                    generation: Some(1),
+                    ..Default::default()
+                },
+                address_type: "IPv4".into(),
+                endpoints: vec![],
+                ports: None,
+            },
+        };
+        let endpoints = endpoints.unwrap_or_default();
+        let changed = existing
+            .as_ref()
+            .is_none_or(|e| e.endpoints != endpoints || e.ports != ports);
+        if changed {
+            next.metadata
+                .annotations
+                .get_or_insert_with(BTreeMap::new)
+                .insert(TRIGGER_TIME.into(), rfc3339(api_time(self.now())));
+            if existing.is_some() {
+                next.metadata.generation = Some(next.metadata.generation.unwrap_or(1) + 1);
+            }
+        }
+        next.metadata.labels = Some(labels);
+        next.endpoints = endpoints;
+        next.ports = ports;
+        self.put_if_changed(Object::EndpointSlice(next));
+    }
+
+    /// Mirrors user-written Endpoints of a selector-less Service into an EndpointSlice.
+    fn mirror_endpoints(&mut self, svc: &Service) {
+        let ns = svc.metadata.namespace.clone().unwrap_or_default();
+        let name = svc.metadata.name.clone().unwrap_or_default();
+        let Some(ep) = self.store.typed::<Endpoints>(&ns, &name).cloned() else {
+            return;
+        };
+        let skip = ep
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("endpointslice.kubernetes.io/skip-mirror"))
+            .map(String::as_str)
+            == Some("true");
+        if skip {
+            return;
+        }
+        let mut endpoints = Vec::new();
+        let mut ports = None;
+        for subset in ep.subsets.iter().flatten() {
+            ports = subset.ports.as_ref().map(|ps| {
+                ps.iter()
+                    .map(|p| SlicePort {
+                        name: Some(p.name.clone().unwrap_or_default()),
+                        port: Some(p.port),
+                        protocol: p.protocol.clone(),
+                        app_protocol: p.app_protocol.clone(),
+                    })
+                    .collect::<Vec<_>>()
+            });
+            for (addrs, ready) in [
+                (&subset.addresses, true),
+                (&subset.not_ready_addresses, false),
+            ] {
+                for a in addrs.iter().flatten() {
+                    endpoints.push(Endpoint {
+                        addresses: vec![a.ip.clone()],
+                        conditions: Some(EndpointConditions {
+                            ready: Some(ready),
+                            serving: None,
+                            terminating: None,
+                        }),
+                        node_name: a.node_name.clone(),
+                        target_ref: a.target_ref.clone(),
+                        hostname: a.hostname.clone(),
+                        ..Default::default()
+                    });
+                }
+            }
+        }
+        let mut labels = ep.metadata.labels.clone().unwrap_or_default();
+        labels.insert(MANAGED_BY.into(), MIRROR_CONTROLLER.into());
+        labels.insert(SERVICE_NAME.into(), name.clone());
+        let owner = netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+            api_version: "v1".into(),
+            kind: "Endpoints".into(),
+            name: name.clone(),
+            uid: ep.metadata.uid.clone().unwrap_or_default(),
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        };
+        self.write_managed_slice(
+            &ns,
+            &name,
+            MIRROR_CONTROLLER,
+            labels,
+            Some(owner),
+            Some(endpoints).filter(|e| !e.is_empty()),
+            ports,
+        );
+        let _ = svc.key();
+    }
+}
+
+/// RFC 3339 at second precision, as the API server writes timestamps in annotations.
+fn rfc3339(t: netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time) -> String {
+    t.0.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}

@@ -1,0 +1,394 @@
+//! The kubelet's pod lifecycle on each node, and the CNI's host-local IPAM.
+//!
+//! A pod bound to a node goes `Pending`/`ContainerCreating` at once; about a second later its
+//! sandbox is up and it has an IP from the node's pod subnet (host-network pods use the node's
+//! address); once its images are pulled (a few seconds, or at once when `IfNotPresent` finds the
+//! image on the node) its containers run and it becomes `Ready`. IPAM hands out addresses the way
+//! host-local does: round-robin after the last reserved address, never the network, gateway
+//! (`.1`, the bridge) or broadcast address.
+
+use super::scheduler::set_condition;
+use crate::queue::Event;
+use crate::sim::Sim;
+use netsim_model::jiff::SignedDuration;
+use netsim_model::k8s_openapi::api::core::v1::{
+    ContainerState, ContainerStateRunning, ContainerStateWaiting, ContainerStatus, HostIP, Node,
+    Pod, PodIP,
+};
+use netsim_model::{Object, ObjectKey};
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
+/// The fully qualified image reference a runtime reports (`nginx` →
+/// `docker.io/library/nginx:latest`).
+pub fn normalize_image(image: &str) -> String {
+    let (name, tag) = match image.rsplit_once(':') {
+        Some((n, t)) if !t.contains('/') => (n.to_string(), t.to_string()),
+        _ => (image.to_string(), "latest".to_string()),
+    };
+    let first = name.split('/').next().unwrap_or("");
+    let has_registry =
+        name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    let full = if has_registry {
+        name
+    } else if name.contains('/') {
+        format!("docker.io/{name}")
+    } else {
+        format!("docker.io/library/{name}")
+    };
+    format!("{full}:{tag}")
+}
+
+/// A stable digest for `image`: the same image has the same digest on every node.
+fn image_digest(image: &str) -> String {
+    let mut out = String::new();
+    let mut h: u64 = 0xcbf29ce484222325;
+    for round in 0..4u8 {
+        for b in image.bytes().chain([round]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        out.push_str(&format!("{h:016x}"));
+    }
+    out
+}
+
+impl Sim {
+    /// Pods newly bound to a node: the kubelet reports them and starts the sandbox.
+    pub(crate) fn kubelet_admit_pods(&mut self) {
+        let new: Vec<Pod> = self
+            .store
+            .list_typed::<Pod>(None)
+            .filter(|p| {
+                p.metadata.deletion_timestamp.is_none()
+                    && p.spec.as_ref().is_some_and(|s| s.node_name.is_some())
+                    && p.status.as_ref().is_none_or(|s| s.host_ip.is_none())
+            })
+            .cloned()
+            .collect();
+        for mut pod in new {
+            let node_name = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.clone())
+                .unwrap_or_default();
+            let Some(node_ip) = self.node_ip(&node_name) else {
+                continue;
+            };
+            let now = self.now_time();
+            let containers = pod
+                .spec
+                .as_ref()
+                .map(|s| s.containers.clone())
+                .unwrap_or_default();
+            let status = pod.status.get_or_insert_with(Default::default);
+            status.phase = Some("Pending".into());
+            status.host_ip = Some(node_ip.to_string());
+            status.host_ips = Some(vec![HostIP {
+                ip: node_ip.to_string(),
+            }]);
+            status.start_time = Some(now.clone());
+            let conds = status.conditions.get_or_insert_with(Vec::new);
+            for (t, s, reason) in [
+                ("PodReadyToStartContainers", "False", None),
+                ("Initialized", "True", None),
+                ("Ready", "False", Some("ContainersNotReady")),
+                ("ContainersReady", "False", Some("ContainersNotReady")),
+                ("PodScheduled", "True", None),
+            ] {
+                let names: Vec<String> = containers.iter().map(|c| c.name.clone()).collect();
+                let message = reason
+                    .map(|_| format!("containers with unready status: [{}]", names.join(" ")));
+                set_condition(conds, t, s, reason, message.as_deref(), now.clone());
+            }
+            order_conditions(conds);
+            status.container_statuses = Some(
+                containers
+                    .iter()
+                    .map(|c| ContainerStatus {
+                        name: c.name.clone(),
+                        image: c.image.clone().unwrap_or_default(),
+                        image_id: String::new(),
+                        ready: false,
+                        restart_count: 0,
+                        started: Some(false),
+                        state: Some(ContainerState {
+                            waiting: Some(ContainerStateWaiting {
+                                reason: Some("ContainerCreating".into()),
+                                message: None,
+                            }),
+                            ..Default::default()
+                        }),
+                        last_state: Some(Default::default()),
+                        ..Default::default()
+                    })
+                    .collect(),
+            );
+            let key = Object::Pod(pod.clone()).key();
+            self.put(Object::Pod(pod));
+            let setup_ms = 800 + self.rng.below(700) as i64;
+            self.schedule(
+                SignedDuration::from_millis(setup_ms),
+                Event::SandboxReady(key),
+            );
+        }
+    }
+
+    /// The sandbox is up: the CNI has given the pod its address; image pulls begin.
+    pub(crate) fn kubelet_sandbox_ready(&mut self, key: &ObjectKey) {
+        let Some(Object::Pod(mut pod)) = self.store.get(key).cloned() else {
+            return;
+        };
+        let spec = pod.spec.clone().unwrap_or_default();
+        let node_name = spec.node_name.clone().unwrap_or_default();
+        let ip = if spec.host_network == Some(true) {
+            self.node_ip(&node_name)
+        } else {
+            self.allocate_pod_ip(&node_name)
+        };
+        let Some(ip) = ip else {
+            self.record_event(key, "Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: plugin type=\"flannel\" failed (add): failed to allocate for range 0: no IP addresses available in range set", "kubelet", Some(&node_name));
+            return;
+        };
+        let now = self.now_time();
+        let status = pod.status.get_or_insert_with(Default::default);
+        status.pod_ip = Some(ip.to_string());
+        status.pod_ips = Some(vec![PodIP { ip: ip.to_string() }]);
+        set_condition(
+            status.conditions.get_or_insert_with(Vec::new),
+            "PodReadyToStartContainers",
+            "True",
+            None,
+            None,
+            now,
+        );
+        self.put(Object::Pod(pod));
+        // Image pulls: `Always` (and untagged/`latest`) pulls; `IfNotPresent` finds an image
+        // another pod on this node already pulled.
+        let mut delay_ms: i64 = 300;
+        for c in &spec.containers {
+            let image = c.image.clone().unwrap_or_default();
+            let policy = c
+                .image_pull_policy
+                .clone()
+                .unwrap_or_else(|| "IfNotPresent".into());
+            let present = self.image_present(&node_name, &image, key);
+            if policy == "Never" || (policy == "IfNotPresent" && present) {
+                self.record_event(
+                    key,
+                    "Normal",
+                    "Pulled",
+                    &format!("Container image \"{image}\" already present on machine"),
+                    "kubelet",
+                    Some(&node_name),
+                );
+            } else {
+                let pull_ms = 1500 + self.rng.below(4500) as i64;
+                delay_ms += pull_ms;
+                self.record_event(
+                    key,
+                    "Normal",
+                    "Pulling",
+                    &format!("Pulling image \"{image}\""),
+                    "kubelet",
+                    Some(&node_name),
+                );
+                let secs = pull_ms as f64 / 1000.0;
+                self.record_event(key, "Normal", "Pulled", &format!("Successfully pulled image \"{image}\" in {secs:.3}s ({secs:.3}s including waiting)"), "kubelet", Some(&node_name));
+            }
+        }
+        self.schedule(
+            SignedDuration::from_millis(delay_ms),
+            Event::ContainersStarted(key.clone()),
+        );
+    }
+
+    /// Containers are running: the pod is `Running` and `Ready` (netsim models no probes).
+    pub(crate) fn kubelet_containers_started(&mut self, key: &ObjectKey) {
+        let Some(Object::Pod(mut pod)) = self.store.get(key).cloned() else {
+            return;
+        };
+        if pod.metadata.deletion_timestamp.is_some() {
+            return;
+        }
+        let node_name = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.clone())
+            .unwrap_or_default();
+        let now = self.now_time();
+        let runtime = match self.config.runtime {
+            netsim_model::ContainerRuntime::Containerd => "containerd",
+            netsim_model::ContainerRuntime::Docker => "docker",
+        };
+        let containers = pod
+            .spec
+            .as_ref()
+            .map(|s| s.containers.clone())
+            .unwrap_or_default();
+        let mut statuses = Vec::new();
+        for c in &containers {
+            let image = c.image.clone().unwrap_or_default();
+            let full = normalize_image(&image);
+            let repo = full
+                .rsplit_once(':')
+                .map(|(r, _)| r.to_string())
+                .unwrap_or(full.clone());
+            statuses.push(ContainerStatus {
+                name: c.name.clone(),
+                image: full.clone(),
+                image_id: format!("{repo}@sha256:{}", image_digest(&full)),
+                container_id: Some(format!("{runtime}://{}", self.rng.hex(64))),
+                ready: true,
+                restart_count: 0,
+                started: Some(true),
+                state: Some(ContainerState {
+                    running: Some(ContainerStateRunning {
+                        started_at: Some(now.clone()),
+                    }),
+                    ..Default::default()
+                }),
+                last_state: Some(Default::default()),
+                ..Default::default()
+            });
+        }
+        let status = pod.status.get_or_insert_with(Default::default);
+        status.phase = Some("Running".into());
+        status.container_statuses = Some(statuses);
+        let conds = status.conditions.get_or_insert_with(Vec::new);
+        for t in [
+            "PodReadyToStartContainers",
+            "Initialized",
+            "Ready",
+            "ContainersReady",
+            "PodScheduled",
+        ] {
+            set_condition(conds, t, "True", None, None, now.clone());
+        }
+        self.put(Object::Pod(pod));
+        for c in &containers {
+            self.record_event(
+                key,
+                "Normal",
+                "Created",
+                &format!("Created container {}", c.name),
+                "kubelet",
+                Some(&node_name),
+            );
+            self.record_event(
+                key,
+                "Normal",
+                "Started",
+                &format!("Started container {}", c.name),
+                "kubelet",
+                Some(&node_name),
+            );
+        }
+    }
+
+    /// A terminating pod's containers have exited: the kubelet deletes it for good.
+    pub(crate) fn kubelet_pod_terminated(&mut self, key: &ObjectKey) {
+        self.remove(key);
+    }
+
+    fn image_present(&self, node: &str, image: &str, except: &ObjectKey) -> bool {
+        self.store.list_typed::<Pod>(None).any(|p| {
+            Object::Pod(p.clone()).key() != *except
+                && p.spec.as_ref().is_some_and(|s| {
+                    s.node_name.as_deref() == Some(node)
+                        && s.containers
+                            .iter()
+                            .any(|c| c.image.as_deref() == Some(image))
+                })
+                && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
+        })
+    }
+
+    /// The node's InternalIP.
+    pub(crate) fn node_ip(&self, node: &str) -> Option<Ipv4Addr> {
+        let node = self.store.typed::<Node>("", node)?;
+        node.status
+            .as_ref()?
+            .addresses
+            .as_ref()?
+            .iter()
+            .find(|a| a.type_ == "InternalIP")
+            .and_then(|a| a.address.parse().ok())
+    }
+
+    /// host-local IPAM on `node`'s pod subnet.
+    fn allocate_pod_ip(&mut self, node: &str) -> Option<Ipv4Addr> {
+        let cidr: ipnet::Ipv4Net = self
+            .store
+            .typed::<Node>("", node)?
+            .spec
+            .as_ref()?
+            .pod_cidr
+            .as_ref()?
+            .parse()
+            .ok()?;
+        let in_use: BTreeSet<Ipv4Addr> = self
+            .store
+            .list_typed::<Pod>(None)
+            .filter(|p| {
+                p.spec.as_ref().is_some_and(|s| {
+                    s.node_name.as_deref() == Some(node) && s.host_network != Some(true)
+                })
+            })
+            .filter_map(|p| p.status.as_ref()?.pod_ip.as_ref()?.parse().ok())
+            .collect();
+        let size: u32 = 1u32 << (32 - u32::from(cidr.prefix_len()));
+        // Usable offsets: 2 ..= size-2 (.0 network, .1 gateway on cni0, last broadcast).
+        let (first, last) = (2u32, size.saturating_sub(2));
+        if last < first {
+            return None;
+        }
+        let n = i64::from(last - first + 1);
+        let start =
+            i64::from(self.ipam_last.get(node).copied().unwrap_or(first - 1)) - i64::from(first);
+        for i in 1..=n {
+            let offset = first + (start + i).rem_euclid(n) as u32;
+            let ip = netsim_model::cluster::nth_address(cidr, offset);
+            if !in_use.contains(&ip) {
+                self.ipam_last.insert(node.to_string(), offset);
+                return Some(ip);
+            }
+        }
+        None
+    }
+}
+
+/// Conditions in the order the kubelet reports them.
+fn order_conditions(conds: &mut [netsim_model::k8s_openapi::api::core::v1::PodCondition]) {
+    let rank = |t: &str| match t {
+        "PodReadyToStartContainers" => 0,
+        "Initialized" => 1,
+        "Ready" => 2,
+        "ContainersReady" => 3,
+        "PodScheduled" => 4,
+        _ => 5,
+    };
+    conds.sort_by_key(|c| rank(&c.type_));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_images_like_containerd() {
+        assert_eq!(normalize_image("nginx"), "docker.io/library/nginx:latest");
+        assert_eq!(
+            normalize_image("busybox:1.28.4"),
+            "docker.io/library/busybox:1.28.4"
+        );
+        assert_eq!(
+            normalize_image("chadmcrowell/kubeserve2"),
+            "docker.io/chadmcrowell/kubeserve2:latest"
+        );
+        assert_eq!(
+            normalize_image("registry.k8s.io/coredns/coredns:v1.10.1"),
+            "registry.k8s.io/coredns/coredns:v1.10.1"
+        );
+    }
+}

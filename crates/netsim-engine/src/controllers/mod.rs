@@ -1,0 +1,42 @@
+//! The control plane's controllers and the node agents, each a level-triggered reconcile step
+//! run by [`crate::Sim::settle`].
+//!
+//! Controllers read the store and write through the engine's `put`/`remove`; they must never
+//! allocate addresses (the API server does) nor format output.
+
+mod daemonset;
+mod deployment;
+mod endpoints;
+pub mod events;
+mod kubelet;
+mod loadbalancer;
+mod scheduler;
+
+use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use netsim_model::{Kind, Object};
+
+pub use deployment::pod_template_hash;
+
+/// A controller owner reference to `owner` (`controller: true, blockOwnerDeletion: true`).
+pub(crate) fn controller_ref(owner: &Object) -> OwnerReference {
+    let kind = owner.kind();
+    OwnerReference {
+        api_version: kind.api_version(),
+        kind: kind.info().kind.to_string(),
+        name: owner.name().to_string(),
+        uid: owner.metadata().uid.clone().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+/// The uid of `object`'s controller of kind `kind`, if any.
+pub(crate) fn controller_uid(object: &Object, kind: Kind) -> Option<&str> {
+    object
+        .metadata()
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|r| r.controller == Some(true) && r.kind == kind.info().kind)
+        .map(|r| r.uid.as_str())
+}

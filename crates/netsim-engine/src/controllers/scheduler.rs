@@ -1,0 +1,279 @@
+//! kube-scheduler: binds pending pods to nodes.
+//!
+//! Filters as the default profile does for what netsim models (node readiness and
+//! `unschedulable`, taints and tolerations, `nodeSelector`, required node affinity on labels and
+//! on `metadata.name`), then scores to spread pods of one owner across nodes and to balance pod
+//! counts, breaking ties with the seeded RNG. Unschedulable pods get the scheduler's condition
+//! and `FailedScheduling` event with its message.
+
+use crate::sim::Sim;
+use netsim_model::k8s_openapi::api::core::v1::{
+    Node, NodeSelectorRequirement, Pod, PodCondition, Taint, Toleration,
+};
+use netsim_model::{ApiObject, Object};
+use std::collections::BTreeMap;
+
+impl Sim {
+    pub(crate) fn schedule_pods(&mut self) {
+        let pending: Vec<Pod> = self
+            .store
+            .list_typed::<Pod>(None)
+            .filter(|p| {
+                p.metadata.deletion_timestamp.is_none()
+                    && p.spec
+                        .as_ref()
+                        .is_some_and(|s| s.node_name.as_deref().unwrap_or("").is_empty())
+            })
+            .cloned()
+            .collect();
+        if pending.is_empty() {
+            return;
+        }
+        let nodes: Vec<Node> = self.store.list_typed::<Node>(None).cloned().collect();
+        // Pods per node, and per (node, owner uid), counted once for the whole pass.
+        let mut per_node: BTreeMap<String, usize> = BTreeMap::new();
+        let mut per_owner: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for p in self.store.list_typed::<Pod>(None) {
+            if let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.clone()) {
+                *per_node.entry(n.clone()).or_default() += 1;
+                if let Some(owner) = owner_uid(p) {
+                    *per_owner.entry((n, owner)).or_default() += 1;
+                }
+            }
+        }
+        for pod in pending {
+            let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+            let mut feasible = Vec::new();
+            for node in &nodes {
+                match filter(&pod, node) {
+                    Ok(()) => feasible.push(node.metadata.name.clone().unwrap_or_default()),
+                    Err(reason) => *reasons.entry(reason).or_default() += 1,
+                }
+            }
+            let key = pod.key();
+            if feasible.is_empty() {
+                self.mark_unschedulable(&pod, nodes.len(), &reasons);
+                continue;
+            }
+            let owner = owner_uid(&pod);
+            let score = |n: &String| {
+                let same = owner.as_ref().map_or(0, |o| {
+                    per_owner.get(&(n.clone(), o.clone())).copied().unwrap_or(0)
+                });
+                (same, per_node.get(n).copied().unwrap_or(0))
+            };
+            let best = feasible.iter().map(score).min().unwrap_or_default();
+            let top: Vec<String> = feasible
+                .iter()
+                .filter(|n| score(n) == best)
+                .cloned()
+                .collect();
+            let chosen = top[self.rng.below(top.len() as u64) as usize].clone();
+            *per_node.entry(chosen.clone()).or_default() += 1;
+            if let Some(o) = owner {
+                *per_owner.entry((chosen.clone(), o)).or_default() += 1;
+            }
+            let mut bound = pod.clone();
+            if let Some(spec) = bound.spec.as_mut() {
+                spec.node_name = Some(chosen.clone());
+            }
+            let status = bound.status.get_or_insert_with(Default::default);
+            let now = self.now_time();
+            set_condition(
+                status.conditions.get_or_insert_with(Vec::new),
+                "PodScheduled",
+                "True",
+                None,
+                None,
+                now,
+            );
+            self.put(Object::Pod(bound));
+            let ns = key.namespace.clone();
+            self.record_event(
+                &key,
+                "Normal",
+                "Scheduled",
+                &format!("Successfully assigned {ns}/{} to {chosen}", key.name),
+                "default-scheduler",
+                None,
+            );
+        }
+    }
+
+    fn mark_unschedulable(&mut self, pod: &Pod, n_nodes: usize, reasons: &BTreeMap<String, usize>) {
+        let detail: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        let message = format!(
+            "0/{n_nodes} nodes are available: {}. preemption: 0/{n_nodes} nodes are available: {n_nodes} Preemption is not helpful for scheduling..",
+            detail.join(", ")
+        );
+        let already = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_ref())
+            .is_some_and(|c| {
+                c.iter().any(|c| {
+                    c.type_ == "PodScheduled" && c.message.as_deref() == Some(message.as_str())
+                })
+            });
+        if already {
+            return;
+        }
+        let mut pod = pod.clone();
+        let now = self.now_time();
+        let status = pod.status.get_or_insert_with(Default::default);
+        set_condition(
+            status.conditions.get_or_insert_with(Vec::new),
+            "PodScheduled",
+            "False",
+            Some("Unschedulable"),
+            Some(&message),
+            now,
+        );
+        let key = pod.key();
+        self.put(Object::Pod(pod));
+        self.record_event(
+            &key,
+            "Warning",
+            "FailedScheduling",
+            &message,
+            "default-scheduler",
+            None,
+        );
+    }
+}
+
+fn owner_uid(pod: &Pod) -> Option<String> {
+    pod.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|r| r.controller == Some(true))
+        .map(|r| r.uid.clone())
+}
+
+/// Why `node` cannot run `pod`, in the scheduler's words, or `Ok`.
+fn filter(pod: &Pod, node: &Node) -> Result<(), String> {
+    let spec = pod.spec.as_ref();
+    let labels = node.metadata.labels.clone().unwrap_or_default();
+    let tolerations: &[Toleration] = spec.and_then(|s| s.tolerations.as_deref()).unwrap_or(&[]);
+    let ready = node
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    if node.spec.as_ref().and_then(|s| s.unschedulable) == Some(true) {
+        return Err("node(s) were unschedulable".into());
+    }
+    if !ready {
+        return Err("node(s) were not ready".into());
+    }
+    if let Some(sel) = spec.and_then(|s| s.node_selector.as_ref())
+        && !sel.iter().all(|(k, v)| labels.get(k) == Some(v))
+    {
+        return Err("node(s) didn't match Pod's node affinity/selector".into());
+    }
+    let required = spec
+        .and_then(|s| s.affinity.as_ref())
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        });
+    if let Some(req) = required {
+        let name = node.metadata.name.clone().unwrap_or_default();
+        let any_term = req.node_selector_terms.iter().any(|term| {
+            term.match_expressions
+                .iter()
+                .flatten()
+                .all(|e| requirement_holds(e, labels.get(&e.key)))
+                && term
+                    .match_fields
+                    .iter()
+                    .flatten()
+                    .all(|e| e.key != "metadata.name" || requirement_holds(e, Some(&name)))
+        });
+        if !any_term {
+            return Err("node(s) didn't match Pod's node affinity/selector".into());
+        }
+    }
+    for taint in node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.as_ref())
+        .into_iter()
+        .flatten()
+    {
+        if (taint.effect == "NoSchedule" || taint.effect == "NoExecute")
+            && !tolerations.iter().any(|t| tolerates(t, taint))
+        {
+            return Err(format!(
+                "node(s) had untolerated taint {{{}: {}}}",
+                taint.key,
+                taint.value.clone().unwrap_or_default()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn requirement_holds(e: &NodeSelectorRequirement, value: Option<&String>) -> bool {
+    let values = e.values.as_deref().unwrap_or(&[]);
+    match e.operator.as_str() {
+        "In" => value.is_some_and(|v| values.contains(v)),
+        "NotIn" => value.is_none_or(|v| !values.contains(v)),
+        "Exists" => value.is_some(),
+        "DoesNotExist" => value.is_none(),
+        _ => false,
+    }
+}
+
+/// Whether toleration `t` tolerates `taint` (the API's matching rules).
+pub(crate) fn tolerates(t: &Toleration, taint: &Taint) -> bool {
+    if let Some(effect) = t.effect.as_deref()
+        && !effect.is_empty()
+        && effect != taint.effect
+    {
+        return false;
+    }
+    let key = t.key.as_deref().unwrap_or("");
+    if !key.is_empty() && key != taint.key {
+        return false;
+    }
+    match t.operator.as_deref().unwrap_or("Equal") {
+        "Exists" => true,
+        _ => {
+            t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
+                && !key.is_empty()
+        }
+    }
+}
+
+/// Sets condition `type_` in `conditions`, moving `lastTransitionTime` only when the status
+/// changes.
+pub(crate) fn set_condition(
+    conditions: &mut Vec<PodCondition>,
+    type_: &str,
+    status: &str,
+    reason: Option<&str>,
+    message: Option<&str>,
+    now: netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
+) {
+    if let Some(c) = conditions.iter_mut().find(|c| c.type_ == type_) {
+        if c.status != status {
+            c.last_transition_time = Some(now);
+        }
+        c.status = status.to_string();
+        c.reason = reason.map(str::to_string);
+        c.message = message.map(str::to_string);
+        return;
+    }
+    conditions.push(PodCondition {
+        type_: type_.to_string(),
+        status: status.to_string(),
+        reason: reason.map(str::to_string),
+        message: message.map(str::to_string),
+        last_transition_time: Some(now),
+        last_probe_time: None,
+        observed_generation: None,
+    });
+}

@@ -1,0 +1,245 @@
+//! [`Sim`]: the simulated cluster as a whole — store, clock, queue, RNG — and the loop that
+//! advances virtual time.
+//!
+//! This module owns time: every change happens at `Sim::now`, and the clock only moves forward,
+//! through [`Sim::advance_to`], which runs due events and lets the controllers settle after each.
+
+use crate::queue::{Event, EventQueue};
+use crate::rng::SimRng;
+use netsim_model::jiff::{SignedDuration, Timestamp};
+use netsim_model::{ClusterConfig, Object, ObjectKey, Store};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Options of a write request (`--dry-run`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Validate and default, allocate nothing, store nothing.
+    pub dry_run: bool,
+}
+
+/// The whole simulated cluster.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sim {
+    pub(crate) config: ClusterConfig,
+    pub(crate) store: Store,
+    /// Virtual now, milliseconds since the Unix epoch.
+    pub(crate) now_ms: i64,
+    pub(crate) queue: EventQueue,
+    pub(crate) rng: SimRng,
+    /// The control plane (scheduler, controller-manager) is stopped; node agents keep working.
+    pub(crate) paused: bool,
+    /// host-local IPAM's last reserved address per node (offset within the node's pod subnet).
+    pub(crate) ipam_last: BTreeMap<String, u32>,
+    /// Services whose load balancer is being provisioned.
+    pub(crate) lb_pending: BTreeSet<ObjectKey>,
+    /// kube-proxy settings from a `KubeProxyConfiguration` document, as given.
+    pub(crate) kube_proxy_config: Option<serde_json::Value>,
+    /// Keys changed since the last [`Sim::take_changes`]; not saved.
+    #[serde(skip)]
+    pub(crate) changes: Vec<ObjectKey>,
+}
+
+impl Sim {
+    /// An empty cluster of shape `config` at its start instant: no objects at all (what a
+    /// snapshot restore starts from).
+    pub fn empty(config: ClusterConfig) -> Result<Sim, String> {
+        let start: Timestamp = config
+            .start_time
+            .parse()
+            .map_err(|e| format!("invalid startTime {:?}: {e}", config.start_time))?;
+        Ok(Sim {
+            rng: SimRng::new(config.seed),
+            config,
+            store: Store::new(),
+            now_ms: start.as_millisecond(),
+            queue: EventQueue::default(),
+            paused: false,
+            ipam_last: BTreeMap::new(),
+            lb_pending: BTreeSet::new(),
+            kube_proxy_config: None,
+            changes: Vec::new(),
+        })
+    }
+
+    /// The cluster's shape.
+    pub fn config(&self) -> &ClusterConfig {
+        &self.config
+    }
+
+    /// Every stored object.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Virtual now.
+    pub fn now(&self) -> Timestamp {
+        Timestamp::from_millisecond(self.now_ms).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+
+    /// Whether the control plane is stopped (`snapshot restore --paused`).
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Stops the scheduler and controller-manager.
+    pub fn pause(&mut self) {
+        self.paused = true;
+    }
+
+    /// Starts the control plane again and lets it catch up at the current instant.
+    pub fn resume(&mut self) {
+        self.paused = false;
+        self.settle();
+    }
+
+    /// The `KubeProxyConfiguration` in force, if one was given.
+    pub fn kube_proxy_config(&self) -> Option<&serde_json::Value> {
+        self.kube_proxy_config.as_ref()
+    }
+
+    /// Sets the `KubeProxyConfiguration`.
+    pub fn set_kube_proxy_config(&mut self, value: serde_json::Value) {
+        self.kube_proxy_config = Some(value);
+    }
+
+    /// The instant of the next pending event, if any.
+    pub fn next_event_at(&self) -> Option<Timestamp> {
+        self.queue
+            .next_at()
+            .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+    }
+
+    /// Keys of objects created, changed or removed since the last call, in order, deduplicated.
+    pub fn take_changes(&mut self) -> Vec<ObjectKey> {
+        let mut seen = BTreeSet::new();
+        let changes = std::mem::take(&mut self.changes);
+        changes
+            .into_iter()
+            .filter(|k| seen.insert(k.clone()))
+            .collect()
+    }
+
+    /// Moves the clock forward by `by` (negative durations are ignored), running every event
+    /// due on the way.
+    pub fn advance(&mut self, by: SignedDuration) {
+        let target = self.now_ms.saturating_add(by.as_millis().max(0) as i64);
+        self.advance_to_ms(target);
+    }
+
+    /// Moves the clock to `to` (never backwards), running every event due on the way.
+    pub fn advance_to(&mut self, to: Timestamp) {
+        self.advance_to_ms(to.as_millisecond());
+    }
+
+    fn advance_to_ms(&mut self, target: i64) {
+        self.settle();
+        while let Some(at) = self.queue.next_at() {
+            if at > target {
+                break;
+            }
+            self.now_ms = self.now_ms.max(at);
+            while let Some((_, event)) = self.queue.pop_due(self.now_ms) {
+                self.handle(event);
+            }
+            self.settle();
+        }
+        self.now_ms = self.now_ms.max(target);
+    }
+
+    /// Runs events due now and lets controllers act until nothing changes, without moving the
+    /// clock.
+    pub fn settle(&mut self) {
+        while let Some((_, event)) = self.queue.pop_due(self.now_ms) {
+            self.handle(event);
+        }
+        // Controllers are level-triggered; a handful of rounds reaches a fixed point (a
+        // Deployment makes a ReplicaSet, which makes Pods, which get scheduled and selected).
+        for _ in 0..16 {
+            let before = self.store.revision();
+            self.reconcile_once();
+            if self.store.revision() == before {
+                break;
+            }
+        }
+    }
+
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::SandboxReady(key) => self.kubelet_sandbox_ready(&key),
+            Event::ContainersStarted(key) => self.kubelet_containers_started(&key),
+            Event::PodTerminated(key) => self.kubelet_pod_terminated(&key),
+            Event::LoadBalancerReady(key) => self.load_balancer_ready(&key),
+        }
+    }
+
+    fn reconcile_once(&mut self) {
+        if !self.paused {
+            self.schedule_pods();
+            self.reconcile_deployments();
+            self.reconcile_replicasets();
+            self.reconcile_daemonsets();
+            self.reconcile_endpoints();
+            self.reconcile_load_balancers();
+        }
+        self.kubelet_admit_pods();
+    }
+
+    /// Schedules `event` `after` from now.
+    pub(crate) fn schedule(&mut self, after: SignedDuration, event: Event) {
+        self.queue
+            .push(self.now_ms + after.as_millis() as i64, event);
+    }
+
+    /// Stores `object` (new resource version) and records the change.
+    pub(crate) fn put(&mut self, object: Object) {
+        self.changes.push(object.key());
+        self.store.put(object);
+    }
+
+    /// Stores `object` only if it differs from what is stored; returns whether it did.
+    pub(crate) fn put_if_changed(&mut self, object: Object) -> bool {
+        if let Some(old) = self.store.get(&object.key()) {
+            let mut candidate = object.clone();
+            candidate.metadata_mut().resource_version = old.metadata().resource_version.clone();
+            if &candidate == old {
+                return false;
+            }
+        }
+        self.put(object);
+        true
+    }
+
+    /// Removes `key` and records the change.
+    pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<Object> {
+        let removed = self.store.remove(key);
+        if removed.is_some() {
+            self.changes.push(key.clone());
+            self.queue.cancel(key);
+        }
+        removed
+    }
+
+    /// Stores `object` exactly as given (snapshot restore).
+    pub fn restore_object(&mut self, object: Object) {
+        self.changes.push(object.key());
+        self.store.put_verbatim(object);
+    }
+
+    /// Moves the clock to `to` without running anything (restoring a snapshot's instant).
+    pub fn set_clock(&mut self, to: Timestamp) {
+        self.now_ms = to.as_millisecond();
+    }
+
+    /// The shared RNG (for clients that generate names, as kubectl's `generateName` does).
+    pub fn rng(&mut self) -> &mut crate::rng::SimRng {
+        &mut self.rng
+    }
+
+    /// API timestamp of now.
+    pub(crate) fn now_time(
+        &self,
+    ) -> netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time {
+        crate::time::api_time(self.now())
+    }
+}

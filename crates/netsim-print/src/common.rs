@@ -1,0 +1,88 @@
+//! Small formatting helpers shared by the table and describe printers: label maps, label
+//! selectors, timestamps, endpoint lists.
+//!
+//! This module owns string forms that apimachinery defines (`labels.FormatLabels`,
+//! `LabelSelector.String()`, RFC1123Z); it must never look objects up.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, Time};
+use netsim_model::jiff::Timestamp;
+use std::collections::BTreeMap;
+
+/// `labels.FormatLabels`: `k=v,k2=v2` sorted by key, or `<none>`.
+pub fn format_labels(map: Option<&BTreeMap<String, String>>) -> String {
+    match map {
+        Some(m) if !m.is_empty() => netsim_model::labels::format_map(m),
+        _ => "<none>".to_string(),
+    }
+}
+
+/// `metav1.LabelSelectorAsSelector(s).String()`: requirements sorted by key, `k=v`,
+/// `k in (a,b)`, `k notin (a,b)`, `k`, `!k`; empty for a nil or empty selector.
+pub fn selector_string(selector: Option<&LabelSelector>) -> String {
+    let Some(selector) = selector else {
+        return String::new();
+    };
+    let mut reqs: Vec<(String, String)> = Vec::new();
+    for (k, v) in selector.match_labels.iter().flatten() {
+        reqs.push((k.clone(), format!("{k}={v}")));
+    }
+    for expr in selector.match_expressions.iter().flatten() {
+        let mut values = expr.values.clone().unwrap_or_default();
+        values.sort();
+        let text = match expr.operator.as_str() {
+            "In" => format!("{} in ({})", expr.key, values.join(",")),
+            "NotIn" => format!("{} notin ({})", expr.key, values.join(",")),
+            "Exists" => expr.key.clone(),
+            "DoesNotExist" => format!("!{}", expr.key),
+            other => format!("{} {} ({})", expr.key, other, values.join(",")),
+        };
+        reqs.push((expr.key.clone(), text));
+    }
+    // Go's sort.Sort(ByKey) is not stable; ties (same key twice) keep insertion order here.
+    reqs.sort_by(|a, b| a.0.cmp(&b.0));
+    reqs.into_iter()
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `metav1.FormatLabelSelector`: [`selector_string`], or `<none>` when that is empty.
+pub fn format_label_selector(selector: Option<&LabelSelector>) -> String {
+    let s = selector_string(selector);
+    if s.is_empty() {
+        "<none>".to_string()
+    } else {
+        s
+    }
+}
+
+/// The instant of an optional `Time`.
+pub fn ts(t: Option<&Time>) -> Option<Timestamp> {
+    t.map(|t| t.0)
+}
+
+/// Go's `time.RFC1123Z` layout (`Mon, 02 Jan 2006 15:04:05 -0700`) in UTC, as a kubectl whose
+/// local zone is UTC prints it. A missing time prints Go's zero time.
+pub fn rfc1123z(t: Option<Timestamp>) -> String {
+    match t {
+        Some(t) => t.strftime("%a, %d %b %Y %H:%M:%S +0000").to_string(),
+        None => "Mon, 01 Jan 0001 00:00:00 +0000".to_string(),
+    }
+}
+
+/// `net.JoinHostPort`: IPv6 addresses in brackets.
+pub fn join_host_port(host: &str, port: impl std::fmt::Display) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// A string, or `default` when it is missing or empty.
+pub fn or<'a>(s: Option<&'a str>, default: &'a str) -> &'a str {
+    match s {
+        Some(s) if !s.is_empty() => s,
+        _ => default,
+    }
+}
