@@ -12,7 +12,10 @@ use std::collections::BTreeMap;
 pub enum Event {
     /// The kubelet has set up the pod's sandbox (network namespace, IP): the pod gets its IP.
     SandboxReady(ObjectKey),
-    /// The kubelet has pulled images and started the pod's containers.
+    /// The kubelet has the image of container `index` (pulled, or found on the node) and
+    /// creates and starts it; `pulled_ms` is how long the pull took (0: already present).
+    ContainerReady(ObjectKey, usize, u64),
+    /// All of the pod's containers run.
     ContainersStarted(ObjectKey),
     /// A terminating pod's containers have exited; the kubelet removes it.
     PodTerminated(ObjectKey),
@@ -89,6 +92,7 @@ impl EventQueue {
     pub fn cancel(&mut self, key: &ObjectKey) {
         self.pending.retain(|_, e| match e {
             Event::SandboxReady(k)
+            | Event::ContainerReady(k, _, _)
             | Event::ContainersStarted(k)
             | Event::PodTerminated(k)
             | Event::LoadBalancerReady(k) => k != key,

@@ -167,6 +167,9 @@ impl Sim {
     fn handle(&mut self, event: Event) {
         match event {
             Event::SandboxReady(key) => self.kubelet_sandbox_ready(&key),
+            Event::ContainerReady(key, index, pulled_ms) => {
+                self.kubelet_container_ready(&key, index, pulled_ms)
+            }
             Event::ContainersStarted(key) => self.kubelet_containers_started(&key),
             Event::PodTerminated(key) => self.kubelet_pod_terminated(&key),
             Event::LoadBalancerReady(key) => self.load_balancer_ready(&key),

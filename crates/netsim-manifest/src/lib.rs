@@ -244,6 +244,24 @@ pub fn parse(source: &Source<'_>, validate: Validate) -> Result<Vec<Item>, Manif
     Ok(items)
 }
 
+/// Reads `source` document by document, as `kubectl apply -f` does: a syntax error fails the
+/// whole source (the outer error), while a document that does not decode fails alone (an inner
+/// error) and the others still apply.
+pub fn parse_each(
+    source: &Source<'_>,
+    validate: Validate,
+) -> Result<Vec<Result<Item, ManifestError>>, ManifestError> {
+    let mut out = Vec::new();
+    for doc in read_documents(source)? {
+        let mut items = Vec::new();
+        match classify(source, doc, validate, &mut items) {
+            Ok(()) => out.extend(items.into_iter().map(Ok)),
+            Err(e) => out.push(Err(e)),
+        }
+    }
+    Ok(out)
+}
+
 fn classify(
     source: &Source<'_>,
     doc: RawDoc,

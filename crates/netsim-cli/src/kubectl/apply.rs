@@ -72,9 +72,11 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
     let ns_flag = a.value("namespace").map(str::to_string);
     let loaded = sources::read_all(&files, a.flag("recursive"))?;
 
-    let mut items: Vec<(String, Item)> = Vec::new();
+    // kubectl prints every error after the objects that did apply.
+    let mut errors: Vec<(String, Option<String>)> = Vec::new();
+    let mut items: Vec<(String, Result<Item, netsim_manifest::ManifestError>)> = Vec::new();
     for l in &loaded {
-        match netsim_manifest::parse(
+        match netsim_manifest::parse_each(
             &Source {
                 name: &l.name,
                 text: &l.text,
@@ -82,18 +84,13 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
             validate,
         ) {
             Ok(parsed) => items.extend(parsed.into_iter().map(|i| (l.name.clone(), i))),
-            Err(e) => {
-                ctx.out.fail(e.message());
-                if let Some(h) = e.hint() {
-                    ctx.out.hint(h);
-                }
-            }
+            Err(e) => items.push((l.name.clone(), Err(e))),
         }
     }
 
     // Cluster documents first: they decide what cluster the objects land in.
     for (_, item) in &items {
-        if let Item::Cluster(doc) = item {
+        if let Ok(Item::Cluster(doc)) = item {
             for w in &doc.warnings {
                 ctx.out.errln(w);
             }
@@ -118,6 +115,13 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
     let mut printed: Vec<Object> = Vec::new();
     let mut applied_services: Vec<(String, String)> = Vec::new();
     for (file, item) in items {
+        let item = match item {
+            Ok(i) => i,
+            Err(e) => {
+                errors.push((e.message(), e.hint()));
+                continue;
+            }
+        };
         match item {
             Item::Cluster(_) => {}
             Item::KubeProxy(doc) => {
@@ -140,9 +144,9 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
                         .filter(|n| !n.is_empty());
                     let ns = match (&doc_ns, &ns_flag) {
                         (Some(d), Some(f)) if d != f => {
-                            ctx.out.fail(format!(
+                            errors.push((format!(
                                 "error: the namespace from the provided object \"{d}\" does not match the namespace \"{f}\". You must pass '--namespace={d}' to perform this operation."
-                            ));
+                            ), None));
                             continue;
                         }
                         (Some(d), _) => d.clone(),
@@ -173,7 +177,7 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
                             printed.push(stored);
                         }
                     }
-                    Err(message) => ctx.out.fail(message),
+                    Err(message) => errors.push((message, None)),
                 }
             }
         }
@@ -181,6 +185,12 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
     if !printed.is_empty() {
         let single = printed.len() == 1;
         super::print_objects(ctx.out, &printed, &fmt, single)?;
+    }
+    for (message, hint) in errors {
+        ctx.out.fail(message);
+        if let Some(h) = hint {
+            ctx.out.hint(h);
+        }
     }
     if dry == DryRun::None {
         selector_hints(ctx, &applied_services)?;

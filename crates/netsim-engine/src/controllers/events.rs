@@ -52,12 +52,10 @@ impl Sim {
             self.put(Object::Event(e));
             return;
         }
-        // Real event names are `<object>.<unix nanos in hex>`.
-        let name = format!(
-            "{}.{:x}",
-            about.name,
-            (self.now_ms as u64) * 1_000_000 + self.rng.below(1_000_000)
-        );
+        // Real event names are `<object>.<unix nanos in hex>`; the store revision stands in for
+        // the nanoseconds so that names sort in the order the events happened.
+        let nanos = (self.now_ms as u64) * 1_000_000 + self.store.revision() % 1_000_000;
+        let name = format!("{}.{nanos:x}", about.name);
         let event = Event {
             metadata: ObjectMeta {
                 name: Some(name),

@@ -163,44 +163,109 @@ impl Sim {
             now,
         );
         self.put(Object::Pod(pod));
-        // Image pulls: `Always` (and untagged/`latest`) pulls; `IfNotPresent` finds an image
-        // another pod on this node already pulled.
-        let mut delay_ms: i64 = 300;
-        for c in &spec.containers {
-            let image = c.image.clone().unwrap_or_default();
-            let policy = c
-                .image_pull_policy
-                .clone()
-                .unwrap_or_else(|| "IfNotPresent".into());
-            let present = self.image_present(&node_name, &image, key);
-            if policy == "Never" || (policy == "IfNotPresent" && present) {
-                self.record_event(
-                    key,
-                    "Normal",
-                    "Pulled",
-                    &format!("Container image \"{image}\" already present on machine"),
-                    "kubelet",
-                    Some(&node_name),
-                );
-            } else {
-                let pull_ms = 1500 + self.rng.below(4500) as i64;
-                delay_ms += pull_ms;
-                self.record_event(
-                    key,
-                    "Normal",
-                    "Pulling",
-                    &format!("Pulling image \"{image}\""),
-                    "kubelet",
-                    Some(&node_name),
-                );
-                let secs = pull_ms as f64 / 1000.0;
-                self.record_event(key, "Normal", "Pulled", &format!("Successfully pulled image \"{image}\" in {secs:.3}s ({secs:.3}s including waiting)"), "kubelet", Some(&node_name));
-            }
+        self.kubelet_next_container(key, 0);
+    }
+
+    /// Starts work on container `index`: a pull (`Always`, or an image not on the node) takes
+    /// a few seconds; an image already present is used at once. Containers start one after
+    /// another, as the kubelet's sync loop does.
+    fn kubelet_next_container(&mut self, key: &ObjectKey, index: usize) {
+        let Some(Object::Pod(pod)) = self.store.get(key).cloned() else {
+            return;
+        };
+        let spec = pod.spec.clone().unwrap_or_default();
+        let node_name = spec.node_name.clone().unwrap_or_default();
+        let Some(c) = spec.containers.get(index) else {
+            self.schedule(
+                SignedDuration::from_millis(100),
+                Event::ContainersStarted(key.clone()),
+            );
+            return;
+        };
+        let image = c.image.clone().unwrap_or_default();
+        let policy = c
+            .image_pull_policy
+            .clone()
+            .unwrap_or_else(|| "IfNotPresent".into());
+        let present = self.image_present(&node_name, &image, key);
+        if policy == "Never" || (policy == "IfNotPresent" && present) {
+            self.schedule(
+                SignedDuration::from_millis(200),
+                Event::ContainerReady(key.clone(), index, 0),
+            );
+        } else {
+            let pull_ms = 1500 + self.rng.below(4500);
+            self.record_event(
+                key,
+                "Normal",
+                "Pulling",
+                &format!("Pulling image \"{image}\""),
+                "kubelet",
+                Some(&node_name),
+            );
+            self.schedule(
+                SignedDuration::from_millis(pull_ms as i64),
+                Event::ContainerReady(key.clone(), index, pull_ms),
+            );
         }
-        self.schedule(
-            SignedDuration::from_millis(delay_ms),
-            Event::ContainersStarted(key.clone()),
+    }
+
+    /// Container `index` has its image: the kubelet creates and starts it, then moves on.
+    pub(crate) fn kubelet_container_ready(
+        &mut self,
+        key: &ObjectKey,
+        index: usize,
+        pulled_ms: u64,
+    ) {
+        let Some(Object::Pod(pod)) = self.store.get(key).cloned() else {
+            return;
+        };
+        if pod.metadata.deletion_timestamp.is_some() {
+            return;
+        }
+        let spec = pod.spec.clone().unwrap_or_default();
+        let node_name = spec.node_name.clone().unwrap_or_default();
+        let Some(c) = spec.containers.get(index) else {
+            return;
+        };
+        let image = c.image.clone().unwrap_or_default();
+        if pulled_ms == 0 {
+            self.record_event(
+                key,
+                "Normal",
+                "Pulled",
+                &format!("Container image \"{image}\" already present on machine"),
+                "kubelet",
+                Some(&node_name),
+            );
+        } else {
+            let secs = pulled_ms as f64 / 1000.0;
+            self.record_event(
+                key,
+                "Normal",
+                "Pulled",
+                &format!("Successfully pulled image \"{image}\" in {secs:.3}s ({secs:.3}s including waiting)"),
+                "kubelet",
+                Some(&node_name),
+            );
+        }
+        self.record_event(
+            key,
+            "Normal",
+            "Created",
+            &format!("Created container {}", c.name),
+            "kubelet",
+            Some(&node_name),
         );
+        self.record_event(
+            key,
+            "Normal",
+            "Started",
+            &format!("Started container {}", c.name),
+            "kubelet",
+            Some(&node_name),
+        );
+        self.kubelet_next_container(key, index + 1);
     }
 
     /// Containers are running: the pod is `Running` and `Ready` (netsim models no probes).
@@ -211,11 +276,6 @@ impl Sim {
         if pod.metadata.deletion_timestamp.is_some() {
             return;
         }
-        let node_name = pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.node_name.clone())
-            .unwrap_or_default();
         let now = self.now_time();
         let runtime = match self.config.runtime {
             netsim_model::ContainerRuntime::Containerd => "containerd",
@@ -266,24 +326,6 @@ impl Sim {
             set_condition(conds, t, "True", None, None, now.clone());
         }
         self.put(Object::Pod(pod));
-        for c in &containers {
-            self.record_event(
-                key,
-                "Normal",
-                "Created",
-                &format!("Created container {}", c.name),
-                "kubelet",
-                Some(&node_name),
-            );
-            self.record_event(
-                key,
-                "Normal",
-                "Started",
-                &format!("Started container {}", c.name),
-                "kubelet",
-                Some(&node_name),
-            );
-        }
     }
 
     /// A terminating pod's containers have exited: the kubelet deletes it for good.
