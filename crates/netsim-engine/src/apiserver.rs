@@ -182,18 +182,7 @@ impl Sim {
             }
         }
         if let Some(uid) = object.metadata().uid.clone() {
-            let dependents: Vec<ObjectKey> = self
-                .store
-                .iter()
-                .filter(|o| {
-                    o.metadata()
-                        .owner_references
-                        .iter()
-                        .flatten()
-                        .any(|r| r.uid == uid)
-                })
-                .map(Object::key)
-                .collect();
+            let dependents: Vec<ObjectKey> = self.store.owned_by(&uid).map(Object::key).collect();
             for k in dependents {
                 self.delete_cascading(&k, None);
             }
@@ -235,7 +224,22 @@ impl Sim {
             self.now() + SignedDuration::from_secs(grace),
         ));
         pod.metadata.deletion_grace_period_seconds = Some(grace);
+        let node = spec.and_then(|s| s.node_name.clone());
+        let containers: Vec<String> = spec
+            .map(|s| s.containers.iter().map(|c| c.name.clone()).collect())
+            .unwrap_or_default();
         self.put(pod.into());
+        // The kubelet sends SIGTERM to each container.
+        for c in containers {
+            self.record_event(
+                &key,
+                "Normal",
+                "Killing",
+                &format!("Stopping container {c}"),
+                "kubelet",
+                node.as_deref(),
+            );
+        }
         self.schedule(
             SignedDuration::from_secs(exit_after),
             Event::PodTerminated(key),

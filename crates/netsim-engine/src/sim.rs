@@ -7,7 +7,9 @@
 use crate::queue::{Event, EventQueue};
 use crate::rng::SimRng;
 use netsim_model::jiff::{SignedDuration, Timestamp};
-use netsim_model::{ClusterConfig, Object, ObjectKey, Store};
+use netsim_model::k8s_openapi::api::core::v1::Service;
+use netsim_model::labels::map_matches;
+use netsim_model::{ApiObject, ClusterConfig, Kind, Object, ObjectKey, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,9 +37,20 @@ pub struct Sim {
     pub(crate) lb_pending: BTreeSet<ObjectKey>,
     /// kube-proxy settings from a `KubeProxyConfiguration` document, as given.
     pub(crate) kube_proxy_config: Option<serde_json::Value>,
+    /// Images each node's runtime holds (pulled once, reused by `IfNotPresent`).
+    #[serde(default)]
+    pub(crate) node_images: BTreeMap<String, BTreeSet<String>>,
     /// Keys changed since the last [`Sim::take_changes`]; not saved.
     #[serde(skip)]
     pub(crate) changes: Vec<ObjectKey>,
+    /// Writes the controllers have not reacted to yet, with the object as it was before (so a
+    /// removed pod still tells which ReplicaSet and Services it belonged to); not saved: the
+    /// state is always saved settled.
+    #[serde(skip)]
+    pub(crate) dirty: Vec<(ObjectKey, Option<Object>)>,
+    /// Events by (involved uid, reason, message), for aggregation; rebuilt on first use.
+    #[serde(skip)]
+    pub(crate) event_index: Option<BTreeMap<(String, String, String), ObjectKey>>,
 }
 
 impl Sim {
@@ -58,7 +71,10 @@ impl Sim {
             ipam_last: BTreeMap::new(),
             lb_pending: BTreeSet::new(),
             kube_proxy_config: None,
+            node_images: BTreeMap::new(),
             changes: Vec::new(),
+            dirty: Vec::new(),
+            event_index: None,
         })
     }
 
@@ -90,7 +106,14 @@ impl Sim {
     /// Starts the control plane again and lets it catch up at the current instant.
     pub fn resume(&mut self) {
         self.paused = false;
+        self.mark_all_dirty();
         self.settle();
+    }
+
+    /// Makes every controller look at every object once (after a restore or a resume).
+    pub fn mark_all_dirty(&mut self) {
+        let keys: Vec<ObjectKey> = self.store.iter().map(Object::key).collect();
+        self.dirty.extend(keys.into_iter().map(|k| (k, None)));
     }
 
     /// The `KubeProxyConfiguration` in force, if one was given.
@@ -153,14 +176,14 @@ impl Sim {
         while let Some((_, event)) = self.queue.pop_due(self.now_ms) {
             self.handle(event);
         }
-        // Controllers are level-triggered; a handful of rounds reaches a fixed point (a
-        // Deployment makes a ReplicaSet, which makes Pods, which get scheduled and selected).
-        for _ in 0..16 {
-            let before = self.store.revision();
-            self.reconcile_once();
-            if self.store.revision() == before {
+        // Controllers react to what changed; a chain (Deployment → ReplicaSet → Pods →
+        // scheduler → kubelet → endpoints) settles in a handful of rounds.
+        for _ in 0..64 {
+            if self.dirty.is_empty() {
                 break;
             }
+            let dirty = std::mem::take(&mut self.dirty);
+            self.reconcile(dirty);
         }
     }
 
@@ -176,16 +199,76 @@ impl Sim {
         }
     }
 
-    fn reconcile_once(&mut self) {
-        if !self.paused {
-            self.schedule_pods();
-            self.reconcile_deployments();
-            self.reconcile_replicasets();
-            self.reconcile_daemonsets();
-            self.reconcile_endpoints();
-            self.reconcile_load_balancers();
+    /// One round: works out which controllers care about the changed objects, and runs them on
+    /// just those.
+    fn reconcile(&mut self, dirty: Vec<(ObjectKey, Option<Object>)>) {
+        let mut work = Work::default();
+        for (key, prev) in &dirty {
+            let current = self.store.get(key);
+            let versions = current.into_iter().chain(prev.as_ref());
+            match key.kind {
+                Kind::Deployment => {
+                    work.deployments.insert(key.clone());
+                }
+                Kind::ReplicaSet => {
+                    work.replicasets.insert(key.clone());
+                    for o in versions {
+                        work.deployments.extend(controller_key(o, Kind::Deployment));
+                    }
+                }
+                Kind::DaemonSet => {
+                    work.daemonsets.insert(key.clone());
+                }
+                Kind::Pod => {
+                    work.pods.insert(key.clone());
+                    for o in versions {
+                        work.replicasets.extend(controller_key(o, Kind::ReplicaSet));
+                        work.daemonsets.extend(controller_key(o, Kind::DaemonSet));
+                        let labels = o.metadata().labels.as_ref();
+                        for svc in self.store.list_typed::<Service>(Some(&key.namespace)) {
+                            let selects = svc
+                                .spec
+                                .as_ref()
+                                .and_then(|s| s.selector.as_ref())
+                                .is_some_and(|sel| !sel.is_empty() && map_matches(sel, labels));
+                            if selects {
+                                work.services.insert(svc.key());
+                            }
+                        }
+                    }
+                }
+                Kind::Service => {
+                    work.services.insert(key.clone());
+                }
+                Kind::Endpoints => {
+                    work.services
+                        .insert(ObjectKey::new(Kind::Service, &key.namespace, &key.name));
+                }
+                Kind::Node => work.nodes_changed = true,
+                _ => {}
+            }
         }
-        self.kubelet_admit_pods();
+        if !self.paused {
+            self.schedule_pods(&work.pods, work.nodes_changed);
+            for key in &work.deployments {
+                self.reconcile_deployment_key(key);
+            }
+            for key in &work.replicasets {
+                self.reconcile_replicaset_key(key);
+            }
+            if work.nodes_changed {
+                work.daemonsets
+                    .extend(self.store.list(Kind::DaemonSet, None).map(Object::key));
+            }
+            for key in &work.daemonsets {
+                self.reconcile_daemonset_key(key);
+            }
+            for key in &work.services {
+                self.reconcile_service_endpoints(key);
+                self.reconcile_load_balancer(key);
+            }
+        }
+        self.kubelet_admit_pods(&work.pods);
     }
 
     /// Schedules `event` `after` from now.
@@ -196,8 +279,10 @@ impl Sim {
 
     /// Stores `object` (new resource version) and records the change.
     pub(crate) fn put(&mut self, object: Object) {
-        self.changes.push(object.key());
-        self.store.put(object);
+        let key = object.key();
+        self.changes.push(key.clone());
+        let prev = self.store.put(object);
+        self.dirty.push((key, prev));
     }
 
     /// Stores `object` only if it differs from what is stored; returns whether it did.
@@ -219,14 +304,17 @@ impl Sim {
         if removed.is_some() {
             self.changes.push(key.clone());
             self.queue.cancel(key);
+            self.dirty.push((key.clone(), removed.clone()));
         }
         removed
     }
 
     /// Stores `object` exactly as given (snapshot restore).
     pub fn restore_object(&mut self, object: Object) {
-        self.changes.push(object.key());
+        let key = object.key();
+        self.changes.push(key.clone());
         self.store.put_verbatim(object);
+        self.dirty.push((key, None));
     }
 
     /// Moves the clock to `to` without running anything (restoring a snapshot's instant).
@@ -245,4 +333,26 @@ impl Sim {
     ) -> netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time {
         crate::time::api_time(self.now())
     }
+}
+
+/// What one reconcile round has to look at.
+#[derive(Default)]
+struct Work {
+    pods: BTreeSet<ObjectKey>,
+    deployments: BTreeSet<ObjectKey>,
+    replicasets: BTreeSet<ObjectKey>,
+    daemonsets: BTreeSet<ObjectKey>,
+    services: BTreeSet<ObjectKey>,
+    nodes_changed: bool,
+}
+
+/// The key of `object`'s controller of kind `kind` (same namespace), if it has one.
+fn controller_key(object: &Object, kind: Kind) -> Option<ObjectKey> {
+    object
+        .metadata()
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|r| r.controller == Some(true) && r.kind == kind.info().kind)
+        .map(|r| ObjectKey::new(kind, object.namespace(), &r.name))
 }

@@ -5,16 +5,28 @@
 
 use crate::kind::Kind;
 use crate::object::{ApiObject, Object, ObjectKey};
+use k8s_openapi::api::core::v1::Pod;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Every stored object, ordered by kind, namespace and name.
+/// Every stored object, ordered by kind, namespace and name, with the indexes controllers need
+/// so that no reconcile step scans the whole store.
 #[derive(Debug, Clone, Default)]
 pub struct Store {
     objects: BTreeMap<ObjectKey, Object>,
     /// The last resource version handed out (etcd's revision).
     revision: u64,
+    /// Dependents by the uid in their `ownerReferences`.
+    by_owner: BTreeMap<String, BTreeSet<ObjectKey>>,
+    /// Pods by `spec.nodeName`.
+    pods_by_node: BTreeMap<String, BTreeSet<ObjectKey>>,
+    /// Pods by (namespace, label key, label value).
+    pods_by_label: BTreeMap<(String, String, String), BTreeSet<ObjectKey>>,
 }
+
+/// What an object contributes to the indexes: owner uids, a pod's node, a pod's
+/// (namespace, label key, label value) pairs.
+type IndexEntries = (Vec<String>, Option<String>, Vec<(String, String, String)>);
 
 /// The stored form: objects as a list (JSON map keys must be strings).
 #[derive(Serialize, Deserialize)]
@@ -36,11 +48,14 @@ impl Serialize for Store {
 impl<'de> Deserialize<'de> for Store {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Store, D::Error> {
         let repr = StoreRepr::deserialize(deserializer)?;
-        let objects = repr.objects.into_iter().map(|o| (o.key(), o)).collect();
-        Ok(Store {
-            objects,
+        let mut store = Store {
             revision: repr.revision,
-        })
+            ..Store::default()
+        };
+        for o in repr.objects {
+            store.insert(o);
+        }
+        Ok(store)
     }
 }
 
@@ -75,7 +90,122 @@ impl Store {
     pub fn put(&mut self, mut object: Object) -> Option<Object> {
         self.revision += 1;
         object.metadata_mut().resource_version = Some(self.revision.to_string());
-        self.objects.insert(object.key(), object)
+        self.insert(object)
+    }
+
+    fn insert(&mut self, object: Object) -> Option<Object> {
+        let key = object.key();
+        let old = self.objects.remove(&key);
+        if let Some(o) = &old {
+            self.unindex(o);
+        }
+        self.index(&object);
+        self.objects.insert(key, object);
+        old
+    }
+
+    fn index_entries(object: &Object) -> IndexEntries {
+        let meta = object.metadata();
+        let owners = meta
+            .owner_references
+            .iter()
+            .flatten()
+            .map(|r| r.uid.clone())
+            .collect();
+        let (node, labels) = match object {
+            Object::Pod(p) => {
+                let ns = meta.namespace.clone().unwrap_or_default();
+                let labels = meta
+                    .labels
+                    .iter()
+                    .flatten()
+                    .map(|(k, v)| (ns.clone(), k.clone(), v.clone()))
+                    .collect();
+                (p.spec.as_ref().and_then(|s| s.node_name.clone()), labels)
+            }
+            _ => (None, Vec::new()),
+        };
+        (owners, node, labels)
+    }
+
+    fn index(&mut self, object: &Object) {
+        let key = object.key();
+        let (owners, node, labels) = Store::index_entries(object);
+        for uid in owners {
+            self.by_owner.entry(uid).or_default().insert(key.clone());
+        }
+        if let Some(n) = node {
+            self.pods_by_node.entry(n).or_default().insert(key.clone());
+        }
+        for l in labels {
+            self.pods_by_label.entry(l).or_default().insert(key.clone());
+        }
+    }
+
+    fn unindex(&mut self, object: &Object) {
+        let key = object.key();
+        let (owners, node, labels) = Store::index_entries(object);
+        fn drop_from<K: Ord>(map: &mut BTreeMap<K, BTreeSet<ObjectKey>>, k: K, key: &ObjectKey) {
+            if let Some(set) = map.get_mut(&k) {
+                set.remove(key);
+                if set.is_empty() {
+                    map.remove(&k);
+                }
+            }
+        }
+        for uid in owners {
+            drop_from(&mut self.by_owner, uid, &key);
+        }
+        if let Some(n) = node {
+            drop_from(&mut self.pods_by_node, n, &key);
+        }
+        for l in labels {
+            drop_from(&mut self.pods_by_label, l, &key);
+        }
+    }
+
+    /// Objects whose `ownerReferences` name `uid`.
+    pub fn owned_by(&self, uid: &str) -> impl Iterator<Item = &Object> {
+        self.by_owner
+            .get(uid)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.objects.get(k))
+    }
+
+    /// Pods bound to `node`.
+    pub fn pods_on_node(&self, node: &str) -> impl Iterator<Item = &Pod> {
+        self.pods_by_node
+            .get(node)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.objects.get(k))
+            .filter_map(Pod::from_object)
+    }
+
+    /// Pods in `namespace` whose labels include every `k=v` of `selector` (an empty selector
+    /// selects nothing, as a Service's does). Looks up the rarest pair, then filters.
+    pub fn select_pods(&self, namespace: &str, selector: &BTreeMap<String, String>) -> Vec<&Pod> {
+        let sets: Option<Vec<&BTreeSet<ObjectKey>>> = selector
+            .iter()
+            .map(|(k, v)| {
+                self.pods_by_label
+                    .get(&(namespace.to_string(), k.clone(), v.clone()))
+            })
+            .collect();
+        let Some(mut sets) = sets else {
+            return Vec::new();
+        };
+        sets.sort_by_key(|s| s.len());
+        let Some(first) = sets.first() else {
+            return Vec::new();
+        };
+        first
+            .iter()
+            .filter(|k| sets[1..].iter().all(|s| s.contains(k)))
+            .filter_map(|k| self.objects.get(k))
+            .filter_map(Pod::from_object)
+            .collect()
     }
 
     /// Stores `object` exactly as given (resource version included), as a snapshot restore does.
@@ -88,14 +218,15 @@ impl Store {
         {
             self.revision = self.revision.max(rv);
         }
-        self.objects.insert(object.key(), object);
+        self.insert(object);
     }
 
     /// Removes and returns the object at `key`.
     pub fn remove(&mut self, key: &ObjectKey) -> Option<Object> {
         let removed = self.objects.remove(key);
-        if removed.is_some() {
+        if let Some(o) = &removed {
             self.revision += 1;
+            self.unindex(o);
         }
         removed
     }

@@ -9,37 +9,31 @@ use netsim_model::k8s_openapi::api::apps::v1::{DaemonSet, DaemonSetStatus};
 use netsim_model::k8s_openapi::api::core::v1::{
     Affinity, Node, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Pod,
 };
-use netsim_model::{Kind, Object};
-use std::collections::BTreeMap;
+use netsim_model::{ApiObject, Kind, Object, ObjectKey};
+use std::collections::{BTreeMap, BTreeSet};
 
 impl Sim {
-    pub(crate) fn reconcile_daemonsets(&mut self) {
-        let sets: Vec<DaemonSet> = self.store.list_typed::<DaemonSet>(None).cloned().collect();
-        if sets.is_empty() {
+    pub(crate) fn reconcile_daemonset_key(&mut self, key: &ObjectKey) {
+        let Some(ds) = self
+            .store
+            .typed::<DaemonSet>(&key.namespace, &key.name)
+            .cloned()
+        else {
             return;
-        }
-        let nodes: Vec<Node> = self.store.list_typed::<Node>(None).cloned().collect();
-        for ds in sets {
-            self.reconcile_daemonset(ds, &nodes);
-        }
-    }
-
-    fn reconcile_daemonset(&mut self, ds: DaemonSet, nodes: &[Node]) {
+        };
         let Some(spec) = ds.spec.clone() else { return };
-        let ns = ds.metadata.namespace.clone().unwrap_or_default();
-        let uid = ds.metadata.uid.clone().unwrap_or_default();
-        let owner = Object::DaemonSet(ds.clone());
         let pod_spec = spec.template.spec.clone().unwrap_or_default();
         let tolerations = pod_spec.tolerations.clone().unwrap_or_default();
-        let eligible: Vec<String> = nodes
-            .iter()
+        let eligible: Vec<String> = self
+            .store
+            .list_typed::<Node>(None)
             .filter(|n| {
-                let labels = n.metadata.labels.clone().unwrap_or_default();
+                let labels = n.metadata.labels.as_ref();
                 let selector_ok = pod_spec
                     .node_selector
                     .iter()
                     .flatten()
-                    .all(|(k, v)| labels.get(k) == Some(v));
+                    .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v));
                 let taints_ok = n
                     .spec
                     .as_ref()
@@ -54,38 +48,28 @@ impl Sim {
             })
             .filter_map(|n| n.metadata.name.clone())
             .collect();
-        let pods: Vec<Pod> = self
+        self.reconcile_daemonset(ds, spec, eligible);
+    }
+
+    fn reconcile_daemonset(
+        &mut self,
+        ds: DaemonSet,
+        spec: netsim_model::k8s_openapi::api::apps::v1::DaemonSetSpec,
+        eligible: Vec<String>,
+    ) {
+        let ns = ds.metadata.namespace.clone().unwrap_or_default();
+        let uid = ds.metadata.uid.clone().unwrap_or_default();
+        let owner = Object::DaemonSet(ds.clone());
+        // The nodes that already have a pod of this DaemonSet (pinned by node affinity).
+        let pinned: BTreeSet<String> = self
             .store
-            .list_typed::<Pod>(Some(&ns))
-            .filter(|p| {
-                controller_uid(&Object::Pod((*p).clone()), Kind::DaemonSet) == Some(uid.as_str())
-            })
-            .cloned()
+            .owned_by(&uid)
+            .filter(|o| controller_uid(o, Kind::DaemonSet) == Some(uid.as_str()))
+            .filter_map(Pod::from_object)
+            .filter_map(pinned_node)
             .collect();
-        let pinned_node = |p: &Pod| -> Option<String> {
-            p.spec
-                .as_ref()?
-                .affinity
-                .as_ref()?
-                .node_affinity
-                .as_ref()?
-                .required_during_scheduling_ignored_during_execution
-                .as_ref()?
-                .node_selector_terms
-                .first()?
-                .match_fields
-                .as_ref()?
-                .first()?
-                .values
-                .as_ref()?
-                .first()
-                .cloned()
-        };
         for node in &eligible {
-            if pods
-                .iter()
-                .any(|p| pinned_node(p).as_deref() == Some(node.as_str()))
-            {
+            if pinned.contains(node) {
                 continue;
             }
             let mut template = spec.template.clone();
@@ -132,27 +116,21 @@ impl Sim {
                 None,
             );
         }
-        let pods: Vec<Pod> = self
+        let (mut ready, mut scheduled) = (0i32, 0i32);
+        for p in self
             .store
-            .list_typed::<Pod>(Some(&ns))
-            .filter(|p| {
-                controller_uid(&Object::Pod((*p).clone()), Kind::DaemonSet) == Some(uid.as_str())
-            })
-            .cloned()
-            .collect();
-        let ready = pods
-            .iter()
-            .filter(|p| {
-                p.status
-                    .as_ref()
-                    .and_then(|s| s.conditions.as_ref())
-                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-            })
-            .count() as i32;
-        let scheduled = pods
-            .iter()
-            .filter(|p| p.spec.as_ref().is_some_and(|s| s.node_name.is_some()))
-            .count() as i32;
+            .owned_by(&uid)
+            .filter(|o| controller_uid(o, Kind::DaemonSet) == Some(uid.as_str()))
+            .filter_map(Pod::from_object)
+        {
+            let is_ready = p
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+            ready += i32::from(is_ready);
+            scheduled += i32::from(p.spec.as_ref().is_some_and(|s| s.node_name.is_some()));
+        }
         let mut next = ds.clone();
         next.status = Some(DaemonSetStatus {
             current_number_scheduled: scheduled,
@@ -168,4 +146,25 @@ impl Sim {
         });
         self.put_if_changed(Object::DaemonSet(next));
     }
+}
+
+/// The node a DaemonSet pod is pinned to by its required node affinity on `metadata.name`.
+fn pinned_node(p: &Pod) -> Option<String> {
+    p.spec
+        .as_ref()?
+        .affinity
+        .as_ref()?
+        .node_affinity
+        .as_ref()?
+        .required_during_scheduling_ignored_during_execution
+        .as_ref()?
+        .node_selector_terms
+        .first()?
+        .match_fields
+        .as_ref()?
+        .first()?
+        .values
+        .as_ref()?
+        .first()
+        .cloned()
 }

@@ -12,7 +12,7 @@ use netsim_model::k8s_openapi::api::apps::v1::{
 };
 use netsim_model::k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use netsim_model::{ApiObject, Kind, Object};
+use netsim_model::{ApiObject, Kind, Object, ObjectKey};
 use std::collections::BTreeMap;
 
 /// kube's `SafeEncodeString` alphabet.
@@ -54,12 +54,24 @@ fn is_ready(p: &Pod) -> bool {
 }
 
 impl Sim {
-    pub(crate) fn reconcile_deployments(&mut self) {
-        let deployments: Vec<Deployment> =
-            self.store.list_typed::<Deployment>(None).cloned().collect();
-        for d in deployments {
+    pub(crate) fn reconcile_deployment_key(&mut self, key: &ObjectKey) {
+        if let Some(d) = self
+            .store
+            .typed::<Deployment>(&key.namespace, &key.name)
+            .cloned()
+        {
             self.reconcile_deployment(d);
         }
+    }
+
+    /// The ReplicaSets `uid` controls.
+    fn owned_replicasets(&self, uid: &str) -> Vec<ReplicaSet> {
+        self.store
+            .owned_by(uid)
+            .filter(|o| controller_uid(o, Kind::Deployment) == Some(uid))
+            .filter_map(ReplicaSet::from_object)
+            .cloned()
+            .collect()
     }
 
     fn reconcile_deployment(&mut self, d: Deployment) {
@@ -73,15 +85,7 @@ impl Sim {
             &spec.template,
             d.status.as_ref().and_then(|s| s.collision_count),
         );
-        let owned: Vec<ReplicaSet> = self
-            .store
-            .list_typed::<ReplicaSet>(Some(&ns))
-            .filter(|rs| {
-                controller_uid(&Object::ReplicaSet((*rs).clone()), Kind::Deployment)
-                    == Some(uid.as_str())
-            })
-            .cloned()
-            .collect();
+        let owned: Vec<ReplicaSet> = self.owned_replicasets(&uid);
         let new_name = format!("{name}-{hash}");
         let revision = d
             .metadata
@@ -243,15 +247,7 @@ impl Sim {
         }
 
         // Status from the ReplicaSets' statuses.
-        let all: Vec<ReplicaSet> = self
-            .store
-            .list_typed::<ReplicaSet>(Some(&ns))
-            .filter(|rs| {
-                controller_uid(&Object::ReplicaSet((*rs).clone()), Kind::Deployment)
-                    == Some(uid.as_str())
-            })
-            .cloned()
-            .collect();
+        let all: Vec<ReplicaSet> = self.owned_replicasets(&uid);
         let sum = |f: &dyn Fn(&ReplicaSetStatus) -> i32| -> i32 {
             all.iter().filter_map(|rs| rs.status.as_ref()).map(f).sum()
         };
@@ -331,9 +327,12 @@ impl Sim {
         self.put_if_changed(Object::Deployment(next));
     }
 
-    pub(crate) fn reconcile_replicasets(&mut self) {
-        let sets: Vec<ReplicaSet> = self.store.list_typed::<ReplicaSet>(None).cloned().collect();
-        for rs in sets {
+    pub(crate) fn reconcile_replicaset_key(&mut self, key: &ObjectKey) {
+        if let Some(rs) = self
+            .store
+            .typed::<ReplicaSet>(&key.namespace, &key.name)
+            .cloned()
+        {
             self.reconcile_replicaset(rs);
         }
     }
@@ -344,21 +343,22 @@ impl Sim {
         let uid = rs.metadata.uid.clone().unwrap_or_default();
         let owner = Object::ReplicaSet(rs.clone());
         let desired = spec.replicas.unwrap_or(1).max(0) as usize;
-        let mut pods: Vec<Pod> = self
+        // What the controller needs of each pod: (scheduled, ready, created, name, key).
+        let mut pods: Vec<PodInfo> = self
             .store
-            .list_typed::<Pod>(Some(&ns))
-            .filter(|p| {
-                controller_uid(&Object::Pod((*p).clone()), Kind::ReplicaSet) == Some(uid.as_str())
-                    && is_active(p)
-            })
-            .cloned()
+            .owned_by(&uid)
+            .filter(|o| controller_uid(o, Kind::ReplicaSet) == Some(uid.as_str()))
+            .filter_map(Pod::from_object)
+            .filter(|p| is_active(p))
+            .map(PodInfo::of)
             .collect();
         if pods.len() < desired {
             for _ in pods.len()..desired {
                 let pod =
                     self.pod_from_template(&owner, spec.template.clone().unwrap_or_default(), &ns);
                 let name = pod.metadata.name.clone().unwrap_or_default();
-                self.put(Object::Pod(pod.clone()));
+                let info = PodInfo::of(&pod);
+                self.put(Object::Pod(pod));
                 self.record_event(
                     &owner.key(),
                     "Normal",
@@ -367,41 +367,32 @@ impl Sim {
                     "replicaset-controller",
                     None,
                 );
-                pods.push(pod);
+                pods.push(info);
             }
         } else if pods.len() > desired {
             // Delete the least useful first: unscheduled, then not ready, then newest.
             pods.sort_by_key(|p| {
-                let scheduled = p.spec.as_ref().is_some_and(|s| s.node_name.is_some());
-                let created = p
-                    .metadata
-                    .creation_timestamp
-                    .as_ref()
-                    .map(|t| t.0.as_second())
-                    .unwrap_or(0);
                 (
-                    scheduled,
-                    is_ready(p),
-                    std::cmp::Reverse(created),
-                    p.metadata.name.clone(),
+                    p.scheduled,
+                    p.ready,
+                    std::cmp::Reverse(p.created),
+                    p.key.name.clone(),
                 )
             });
             let excess = pods.len() - desired;
             for p in pods.drain(..excess) {
-                let key = p.key();
-                let name = p.metadata.name.clone().unwrap_or_default();
-                self.delete_cascading(&key, None);
+                self.delete_cascading(&p.key, None);
                 self.record_event(
                     &owner.key(),
                     "Normal",
                     "SuccessfulDelete",
-                    &format!("Deleted pod: {name}"),
+                    &format!("Deleted pod: {}", p.key.name),
                     "replicaset-controller",
                     None,
                 );
             }
         }
-        let ready = pods.iter().filter(|p| is_ready(p)).count() as i32;
+        let ready = pods.iter().filter(|p| p.ready).count() as i32;
         let mut next = rs.clone();
         next.status = Some(ReplicaSetStatus {
             replicas: pods.len() as i32,
@@ -450,6 +441,30 @@ impl Sim {
             ..Default::default()
         });
         pod
+    }
+}
+
+/// The few facts about a pod the ReplicaSet controller decides on.
+struct PodInfo {
+    key: ObjectKey,
+    scheduled: bool,
+    ready: bool,
+    created: i64,
+}
+
+impl PodInfo {
+    fn of(p: &Pod) -> PodInfo {
+        PodInfo {
+            key: p.key(),
+            scheduled: p.spec.as_ref().is_some_and(|s| s.node_name.is_some()),
+            ready: is_ready(p),
+            created: p
+                .metadata
+                .creation_timestamp
+                .as_ref()
+                .map(|t| t.0.as_second())
+                .unwrap_or(0),
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use netsim_model::k8s_openapi::api::discovery::v1::{
 use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use netsim_model::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use netsim_model::labels::map_matches;
-use netsim_model::{ApiObject, Object};
+use netsim_model::{ApiObject, Object, ObjectKey};
 use std::collections::BTreeMap;
 
 const MANAGED_BY: &str = "endpointslice.kubernetes.io/managed-by";
@@ -29,7 +29,11 @@ const MIRROR_CONTROLLER: &str = "endpointslicemirroring-controller.k8s.io";
 
 /// One selected pod with the ports it serves the Service on.
 struct Backend {
-    pod: Pod,
+    /// `targetRef`: the pod.
+    target: ObjectReference,
+    node_name: Option<String>,
+    /// `spec.hostname` when `spec.subdomain` names this Service.
+    hostname: Option<String>,
     ip: String,
     ready: bool,
     terminating: bool,
@@ -69,43 +73,31 @@ fn target_ref(pod: &Pod) -> ObjectReference {
 }
 
 impl Sim {
-    pub(crate) fn reconcile_endpoints(&mut self) {
-        let services: Vec<Service> = self.store.list_typed::<Service>(None).cloned().collect();
-        // Pods by namespace, once per pass.
-        let mut pods_by_ns: BTreeMap<String, Vec<Pod>> = BTreeMap::new();
-        for p in self.store.list_typed::<Pod>(None) {
-            pods_by_ns
-                .entry(p.metadata.namespace.clone().unwrap_or_default())
-                .or_default()
-                .push(p.clone());
+    /// Brings the Endpoints and EndpointSlice of Service `key` up to date.
+    pub(crate) fn reconcile_service_endpoints(&mut self, key: &ObjectKey) {
+        let Some(svc) = self
+            .store
+            .typed::<Service>(&key.namespace, &key.name)
+            .cloned()
+        else {
+            return;
+        };
+        let spec = svc.spec.clone().unwrap_or_default();
+        if spec.type_.as_deref() == Some("ExternalName") {
+            return;
         }
-        for svc in services {
-            let spec = svc.spec.clone().unwrap_or_default();
-            if spec.type_.as_deref() == Some("ExternalName") {
-                continue;
+        match spec.selector.as_ref().filter(|s| !s.is_empty()) {
+            Some(selector) => {
+                let pods = self.store.select_pods(&key.namespace, selector);
+                let backends = Self::backends(&svc, selector, &pods);
+                self.write_endpoints(&svc, &backends);
+                self.write_slice(&svc, &backends);
             }
-            match spec.selector.as_ref().filter(|s| !s.is_empty()) {
-                Some(selector) => {
-                    let ns = svc.metadata.namespace.clone().unwrap_or_default();
-                    let backends = self.backends(
-                        &svc,
-                        selector,
-                        pods_by_ns.get(&ns).map(Vec::as_slice).unwrap_or(&[]),
-                    );
-                    self.write_endpoints(&svc, &backends);
-                    self.write_slice(&svc, &backends);
-                }
-                None => self.mirror_endpoints(&svc),
-            }
+            None => self.mirror_endpoints(&svc),
         }
     }
 
-    fn backends(
-        &self,
-        svc: &Service,
-        selector: &BTreeMap<String, String>,
-        pods: &[Pod],
-    ) -> Vec<Backend> {
+    fn backends(svc: &Service, selector: &BTreeMap<String, String>, pods: &[&Pod]) -> Vec<Backend> {
         let spec = svc.spec.clone().unwrap_or_default();
         let publish_not_ready = spec.publish_not_ready_addresses == Some(true);
         let mut out = Vec::new();
@@ -139,13 +131,16 @@ impl Sim {
                 ready: pod_ready(pod) || publish_not_ready,
                 terminating: pod.metadata.deletion_timestamp.is_some(),
                 ports,
-                pod: pod.clone(),
+                target: target_ref(pod),
+                node_name: pod.spec.as_ref().and_then(|s| s.node_name.clone()),
+                hostname: pod.spec.as_ref().and_then(|s| {
+                    (s.subdomain.as_deref() == svc.metadata.name.as_deref())
+                        .then(|| s.hostname.clone())
+                        .flatten()
+                }),
             });
         }
-        out.sort_by(|a, b| {
-            a.ip.cmp(&b.ip)
-                .then(a.pod.metadata.uid.cmp(&b.pod.metadata.uid))
-        });
+        out.sort_by(|a, b| a.ip.cmp(&b.ip).then(a.target.uid.cmp(&b.target.uid)));
         out
     }
 
@@ -158,13 +153,9 @@ impl Sim {
         for b in backends.iter().filter(|b| !b.terminating) {
             let address = EndpointAddress {
                 ip: b.ip.clone(),
-                node_name: b.pod.spec.as_ref().and_then(|s| s.node_name.clone()),
-                target_ref: Some(target_ref(&b.pod)),
-                hostname: b.pod.spec.as_ref().and_then(|s| {
-                    (s.subdomain.as_deref() == Some(name.as_str()))
-                        .then(|| s.hostname.clone())
-                        .flatten()
-                }),
+                node_name: b.node_name.clone(),
+                target_ref: Some(b.target.clone()),
+                hostname: b.hostname.clone(),
             };
             let ports = Some(b.ports.clone()).filter(|p| !p.is_empty());
             let subset = match subsets.iter_mut().find(|s| s.ports == ports) {
@@ -224,13 +215,9 @@ impl Sim {
                     serving: Some(b.ready),
                     terminating: Some(b.terminating),
                 }),
-                node_name: b.pod.spec.as_ref().and_then(|s| s.node_name.clone()),
-                target_ref: Some(target_ref(&b.pod)),
-                hostname: b.pod.spec.as_ref().and_then(|s| {
-                    (s.subdomain.as_deref() == Some(name.as_str()))
-                        .then(|| s.hostname.clone())
-                        .flatten()
-                }),
+                node_name: b.node_name.clone(),
+                target_ref: Some(b.target.clone()),
+                hostname: b.hostname.clone(),
                 ..Default::default()
             })
             .collect();
@@ -280,9 +267,12 @@ impl Sim {
         endpoints: Option<Vec<Endpoint>>,
         ports: Option<Vec<SlicePort>>,
     ) {
+        // The slice is found through its owner (the Service, or the mirrored Endpoints).
+        let owner_uid = owner.as_ref().map(|o| o.uid.clone()).unwrap_or_default();
         let existing = self
             .store
-            .list_typed::<EndpointSlice>(Some(ns))
+            .owned_by(&owner_uid)
+            .filter_map(EndpointSlice::from_object)
             .find(|s| {
                 let l = s.metadata.labels.as_ref();
                 l.and_then(|l| l.get(SERVICE_NAME)).map(String::as_str) == Some(service)

@@ -6,7 +6,8 @@
 use crate::sim::Sim;
 use netsim_model::k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use netsim_model::{Kind, Object, ObjectKey};
+use netsim_model::{ApiObject, Object, ObjectKey};
+use std::collections::BTreeMap;
 
 impl Sim {
     /// Records a `Normal` or `Warning` event about `about`, from `component` (on `host`).
@@ -37,14 +38,15 @@ impl Sim {
         };
         let ns = involved.namespace.clone().unwrap_or_default();
         let now = self.now_time();
-        let existing = self
-            .store
-            .list_typed::<Event>(Some(&ns))
-            .find(|e| {
-                e.involved_object.uid == involved.uid
-                    && e.reason.as_deref() == Some(reason)
-                    && e.message.as_deref() == Some(message)
-            })
+        let index_key = (
+            involved.uid.clone().unwrap_or_default(),
+            reason.to_string(),
+            message.to_string(),
+        );
+        let existing_key = self.event_index().get(&index_key).cloned();
+        let existing = existing_key
+            .and_then(|k| self.store.get(&k))
+            .and_then(Event::from_object)
             .cloned();
         if let Some(mut e) = existing {
             e.count = Some(e.count.unwrap_or(1) + 1);
@@ -80,7 +82,26 @@ impl Sim {
         let mut object = Object::Event(event);
         object.metadata_mut().creation_timestamp = Some(now);
         object.metadata_mut().uid = Some(self.rng.uuid());
+        let key = object.key();
         self.put(object);
-        let _ = Kind::Event;
+        self.event_index().insert(index_key, key);
+    }
+
+    /// Events by (involved uid, reason, message), built from the store on first use.
+    fn event_index(&mut self) -> &mut BTreeMap<(String, String, String), ObjectKey> {
+        let store = &self.store;
+        self.event_index.get_or_insert_with(|| {
+            store
+                .list_typed::<Event>(None)
+                .map(|e| {
+                    let k = (
+                        e.involved_object.uid.clone().unwrap_or_default(),
+                        e.reason.clone().unwrap_or_default(),
+                        e.message.clone().unwrap_or_default(),
+                    );
+                    (k, Object::Event(e.clone()).key())
+                })
+                .collect()
+        })
     }
 }

@@ -55,10 +55,10 @@ fn image_digest(image: &str) -> String {
 
 impl Sim {
     /// Pods newly bound to a node: the kubelet reports them and starts the sandbox.
-    pub(crate) fn kubelet_admit_pods(&mut self) {
-        let new: Vec<Pod> = self
-            .store
-            .list_typed::<Pod>(None)
+    pub(crate) fn kubelet_admit_pods(&mut self, candidates: &BTreeSet<ObjectKey>) {
+        let new: Vec<Pod> = candidates
+            .iter()
+            .filter_map(|k| self.store.typed::<Pod>(&k.namespace, &k.name))
             .filter(|p| {
                 p.metadata.deletion_timestamp.is_none()
                     && p.spec.as_ref().is_some_and(|s| s.node_name.is_some())
@@ -187,7 +187,7 @@ impl Sim {
             .image_pull_policy
             .clone()
             .unwrap_or_else(|| "IfNotPresent".into());
-        let present = self.image_present(&node_name, &image, key);
+        let present = self.image_present(&node_name, &image);
         if policy == "Never" || (policy == "IfNotPresent" && present) {
             self.schedule(
                 SignedDuration::from_millis(200),
@@ -229,6 +229,10 @@ impl Sim {
             return;
         };
         let image = c.image.clone().unwrap_or_default();
+        self.node_images
+            .entry(node_name.clone())
+            .or_default()
+            .insert(image.clone());
         if pulled_ms == 0 {
             self.record_event(
                 key,
@@ -333,17 +337,11 @@ impl Sim {
         self.remove(key);
     }
 
-    fn image_present(&self, node: &str, image: &str, except: &ObjectKey) -> bool {
-        self.store.list_typed::<Pod>(None).any(|p| {
-            Object::Pod(p.clone()).key() != *except
-                && p.spec.as_ref().is_some_and(|s| {
-                    s.node_name.as_deref() == Some(node)
-                        && s.containers
-                            .iter()
-                            .any(|c| c.image.as_deref() == Some(image))
-                })
-                && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
-        })
+    /// Whether `node`'s runtime already holds `image`.
+    fn image_present(&self, node: &str, image: &str) -> bool {
+        self.node_images
+            .get(node)
+            .is_some_and(|images| images.contains(image))
     }
 
     /// The node's InternalIP.
@@ -371,11 +369,11 @@ impl Sim {
             .ok()?;
         let in_use: BTreeSet<Ipv4Addr> = self
             .store
-            .list_typed::<Pod>(None)
+            .pods_on_node(node)
             .filter(|p| {
-                p.spec.as_ref().is_some_and(|s| {
-                    s.node_name.as_deref() == Some(node) && s.host_network != Some(true)
-                })
+                p.spec
+                    .as_ref()
+                    .is_some_and(|s| s.host_network != Some(true))
             })
             .filter_map(|p| p.status.as_ref()?.pod_ip.as_ref()?.parse().ok())
             .collect();

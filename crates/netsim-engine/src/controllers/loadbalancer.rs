@@ -10,7 +10,7 @@ use netsim_model::jiff::SignedDuration;
 use netsim_model::k8s_openapi::api::core::v1::{
     LoadBalancerIngress, LoadBalancerStatus, Service, ServiceStatus,
 };
-use netsim_model::{ApiObject, Object, ObjectKey};
+use netsim_model::{Object, ObjectKey};
 use std::collections::BTreeSet;
 
 fn is_lb(svc: &Service) -> bool {
@@ -27,44 +27,49 @@ fn ingress_ips(svc: &Service) -> Vec<String> {
 }
 
 impl Sim {
-    pub(crate) fn reconcile_load_balancers(&mut self) {
+    /// Starts or tears down the load balancer of Service `key`.
+    pub(crate) fn reconcile_load_balancer(&mut self, key: &ObjectKey) {
         let Some(pool) = self.config.load_balancer_pool.clone() else {
             return;
         };
-        let services: Vec<Service> = self.store.list_typed::<Service>(None).cloned().collect();
-        for svc in services {
-            let key = svc.key();
-            let has_ip = !ingress_ips(&svc).is_empty();
-            if is_lb(&svc) && !has_ip && !self.lb_pending.contains(&key) {
-                self.lb_pending.insert(key.clone());
-                self.schedule(
-                    SignedDuration::from_secs(pool.delay_seconds as i64),
-                    Event::LoadBalancerReady(key.clone()),
-                );
-                self.record_event(
-                    &key,
-                    "Normal",
-                    "EnsuringLoadBalancer",
-                    "Ensuring load balancer",
-                    "service-controller",
-                    None,
-                );
-            } else if !is_lb(&svc) && has_ip {
-                let mut next = svc.clone();
-                next.status = Some(ServiceStatus {
-                    load_balancer: Some(LoadBalancerStatus::default()),
-                    ..Default::default()
-                });
-                self.put(Object::Service(next));
-                self.record_event(
-                    &key,
-                    "Normal",
-                    "DeletedLoadBalancer",
-                    "Deleted load balancer",
-                    "service-controller",
-                    None,
-                );
-            }
+        let Some(svc) = self
+            .store
+            .typed::<Service>(&key.namespace, &key.name)
+            .cloned()
+        else {
+            return;
+        };
+        let key = key.clone();
+        let has_ip = !ingress_ips(&svc).is_empty();
+        if is_lb(&svc) && !has_ip && !self.lb_pending.contains(&key) {
+            self.lb_pending.insert(key.clone());
+            self.schedule(
+                SignedDuration::from_secs(pool.delay_seconds as i64),
+                Event::LoadBalancerReady(key.clone()),
+            );
+            self.record_event(
+                &key,
+                "Normal",
+                "EnsuringLoadBalancer",
+                "Ensuring load balancer",
+                "service-controller",
+                None,
+            );
+        } else if !is_lb(&svc) && has_ip {
+            let mut next = svc.clone();
+            next.status = Some(ServiceStatus {
+                load_balancer: Some(LoadBalancerStatus::default()),
+                ..Default::default()
+            });
+            self.put(Object::Service(next));
+            self.record_event(
+                &key,
+                "Normal",
+                "DeletedLoadBalancer",
+                "Deleted load balancer",
+                "service-controller",
+                None,
+            );
         }
     }
 

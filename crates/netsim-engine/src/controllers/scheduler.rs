@@ -10,49 +10,75 @@ use crate::sim::Sim;
 use netsim_model::k8s_openapi::api::core::v1::{
     Node, NodeSelectorRequirement, Pod, PodCondition, Taint, Toleration,
 };
-use netsim_model::{ApiObject, Object};
-use std::collections::BTreeMap;
+use netsim_model::{ApiObject, Object, ObjectKey};
+use std::collections::{BTreeMap, BTreeSet};
 
 impl Sim {
-    pub(crate) fn schedule_pods(&mut self) {
-        let pending: Vec<Pod> = self
-            .store
-            .list_typed::<Pod>(None)
-            .filter(|p| {
-                p.metadata.deletion_timestamp.is_none()
-                    && p.spec
-                        .as_ref()
-                        .is_some_and(|s| s.node_name.as_deref().unwrap_or("").is_empty())
-            })
-            .cloned()
-            .collect();
+    /// Schedules the pending pods among `candidates` (every pending pod when nodes changed).
+    pub(crate) fn schedule_pods(&mut self, candidates: &BTreeSet<ObjectKey>, all: bool) {
+        let unscheduled = |p: &Pod| {
+            p.metadata.deletion_timestamp.is_none()
+                && p.spec
+                    .as_ref()
+                    .is_some_and(|s| s.node_name.as_deref().unwrap_or("").is_empty())
+        };
+        let pending: Vec<Pod> = if all {
+            self.store
+                .list_typed::<Pod>(None)
+                .filter(|p| unscheduled(p))
+                .cloned()
+                .collect()
+        } else {
+            candidates
+                .iter()
+                .filter_map(|k| self.store.typed::<Pod>(&k.namespace, &k.name))
+                .filter(|p| unscheduled(p))
+                .cloned()
+                .collect()
+        };
         if pending.is_empty() {
             return;
         }
-        let nodes: Vec<Node> = self.store.list_typed::<Node>(None).cloned().collect();
-        // Pods per node, and per (node, owner uid), counted once for the whole pass.
+        // Filtering depends only on the pod and the node, so it is done for every pending pod
+        // up front, reading the nodes in place.
+        let n_nodes = self.store.list(netsim_model::Kind::Node, None).count();
+        let verdicts: Vec<(Vec<String>, BTreeMap<String, usize>)> = pending
+            .iter()
+            .map(|pod| {
+                let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+                let mut feasible = Vec::new();
+                for node in self.store.list_typed::<Node>(None) {
+                    match filter(pod, node) {
+                        Ok(()) => feasible.push(node.metadata.name.clone().unwrap_or_default()),
+                        Err(reason) => *reasons.entry(reason).or_default() += 1,
+                    }
+                }
+                (feasible, reasons)
+            })
+            .collect();
+        // Pods per node (from the node index), and per (node, owner) for the owners of the
+        // pods being placed.
         let mut per_node: BTreeMap<String, usize> = BTreeMap::new();
+        for n in self.store.list_typed::<Node>(None) {
+            let name = n.metadata.name.clone().unwrap_or_default();
+            let count = self.store.pods_on_node(&name).count();
+            per_node.insert(name, count);
+        }
         let mut per_owner: BTreeMap<(String, String), usize> = BTreeMap::new();
-        for p in self.store.list_typed::<Pod>(None) {
-            if let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.clone()) {
-                *per_node.entry(n.clone()).or_default() += 1;
-                if let Some(owner) = owner_uid(p) {
-                    *per_owner.entry((n, owner)).or_default() += 1;
+        let owners: BTreeSet<String> = pending.iter().filter_map(owner_uid).collect();
+        for owner in owners {
+            for o in self.store.owned_by(&owner) {
+                if let Object::Pod(p) = o
+                    && let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.clone())
+                {
+                    *per_owner.entry((n, owner.clone())).or_default() += 1;
                 }
             }
         }
-        for pod in pending {
-            let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-            let mut feasible = Vec::new();
-            for node in &nodes {
-                match filter(&pod, node) {
-                    Ok(()) => feasible.push(node.metadata.name.clone().unwrap_or_default()),
-                    Err(reason) => *reasons.entry(reason).or_default() += 1,
-                }
-            }
+        for (pod, (feasible, reasons)) in pending.into_iter().zip(verdicts) {
             let key = pod.key();
             if feasible.is_empty() {
-                self.mark_unschedulable(&pod, nodes.len(), &reasons);
+                self.mark_unschedulable(&pod, n_nodes, &reasons);
                 continue;
             }
             let owner = owner_uid(&pod);
