@@ -1,6 +1,6 @@
 //! What the simulated containers write to their logs: CoreDNS's startup banner (with the SHA512
-//! of the Corefile it loaded, read from the `coredns` ConfigMap) and nginx's entrypoint and
-//! startup notices. Other images log nothing netsim knows of.
+//! of the Corefile it loaded, read from the `coredns` ConfigMap), nginx's entrypoint and
+//! startup notices, and httpd's startup lines. Other images log nothing netsim knows of.
 //!
 //! This module owns application behaviour visible in `kubectl logs`; it must never decide how
 //! kubectl prints it.
@@ -88,6 +88,29 @@ impl Sim {
                     lines.push(format!("{stamp} [notice] 1#1: {notice}"));
                 }
                 lines
+            }
+            "httpd" => {
+                let Some(t) = started else { return Vec::new() };
+                let ip = pod
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.pod_ip.clone())
+                    .unwrap_or_default();
+                let stamp = t.0.strftime("%a %b %d %H:%M:%S").to_string();
+                let year = t.0.strftime("%Y").to_string();
+                let fqdn = format!(
+                    "AH00558: httpd: Could not reliably determine the server's fully qualified domain name, using {ip}. Set the 'ServerName' directive globally to suppress this message"
+                );
+                vec![
+                    fqdn.clone(),
+                    fqdn,
+                    format!(
+                        "[{stamp}.000125 {year}] [mpm_event:notice] [pid 1:tid 1] AH00489: Apache/2.4.58 (Unix) configured -- resuming normal operations"
+                    ),
+                    format!(
+                        "[{stamp}.000190 {year}] [core:notice] [pid 1:tid 1] AH00094: Command line: 'httpd -D FOREGROUND'"
+                    ),
+                ]
             }
             _ => Vec::new(),
         }

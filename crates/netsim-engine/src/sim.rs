@@ -7,11 +7,14 @@
 use crate::queue::{Event, EventQueue};
 use crate::rng::SimRng;
 use netsim_model::jiff::{SignedDuration, Timestamp};
-use netsim_model::k8s_openapi::api::core::v1::Service;
+use netsim_model::k8s_openapi::api::core::v1::{Event as CoreEvent, Service};
 use netsim_model::labels::map_matches;
 use netsim_model::{ApiObject, ClusterConfig, Kind, Object, ObjectKey, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// How long Events live (kube-apiserver's `--event-ttl` default).
+const EVENT_TTL_MS: i64 = 3_600_000;
 
 /// Options of a write request (`--dry-run`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -168,6 +171,32 @@ impl Sim {
             self.settle();
         }
         self.now_ms = self.now_ms.max(target);
+        self.expire_events();
+    }
+
+    /// Removes Events last seen more than an hour ago, as the API server's `--event-ttl=1h`
+    /// does.
+    fn expire_events(&mut self) {
+        let cutoff = self.now_ms - EVENT_TTL_MS;
+        let expired: Vec<ObjectKey> = self
+            .store
+            .list_typed::<CoreEvent>(None)
+            .filter(|e| {
+                let last = e
+                    .last_timestamp
+                    .as_ref()
+                    .or(e.metadata.creation_timestamp.as_ref());
+                last.is_some_and(|t| t.0.as_millisecond() < cutoff)
+            })
+            .map(|e| e.key())
+            .collect();
+        if expired.is_empty() {
+            return;
+        }
+        for key in &expired {
+            self.store.remove(key);
+        }
+        self.event_index = None;
     }
 
     /// Runs events due now and lets controllers act until nothing changes, without moving the

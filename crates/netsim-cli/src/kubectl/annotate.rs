@@ -76,10 +76,41 @@ pub fn run(ctx: &mut Ctx, args: &[String], which: Which) -> Result<(), String> {
             }
         ));
     }
+    // `TYPE -l SELECTOR` and `TYPE --all` expand to every matching object.
+    let selector = match a.value("selector") {
+        Some(sel) => {
+            Some(netsim_model::labels::Selector::parse(sel).map_err(|e| format!("error: {e}"))?)
+        }
+        None => None,
+    };
+    let mut targets = Vec::new();
     for (kind, name) in pairs {
-        let Some(name) = name else {
-            return Err("error: resource(s) were provided, but no name was specified".into());
-        };
+        match name {
+            Some(n) => targets.push((kind, n)),
+            None if selector.is_some() || a.flag("all") => {
+                let filter_ns = if kind.info().namespaced {
+                    Some(ns.as_str())
+                } else {
+                    None
+                };
+                let sim = ctx.sim()?;
+                targets.extend(
+                    sim.store()
+                        .list(kind, filter_ns)
+                        .filter(|o| {
+                            selector
+                                .as_ref()
+                                .is_none_or(|s| s.matches(o.metadata().labels.as_ref()))
+                        })
+                        .map(|o| (kind, o.name().to_string())),
+                );
+            }
+            None => {
+                return Err("error: resource(s) were provided, but no name was specified".into());
+            }
+        }
+    }
+    for (kind, name) in targets {
         let sim = ctx.sim()?;
         let mut object = super::get_object(sim, kind, &ns, &name)?;
         let meta = object.metadata_mut();

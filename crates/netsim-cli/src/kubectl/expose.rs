@@ -45,7 +45,26 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     let fmt = format(&a)?;
     let ns = super::namespace(&a);
     let sim = ctx.sim()?;
-    let object = super::get_object(sim, kind, &ns, &name)?;
+    let object = match super::get_object(sim, kind, &ns, &name) {
+        Ok(o) => o,
+        Err(e) => {
+            // The lesson's `kubectl run` made a Pod, so `expose deployment` finds nothing.
+            let pod_image = (kind == Kind::Deployment)
+                .then(|| {
+                    sim.store()
+                        .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(&ns, &name)
+                })
+                .flatten()
+                .and_then(|p| p.spec.as_ref()?.containers.first()?.image.clone());
+            ctx.out.fail(e);
+            if let Some(image) = pod_image {
+                ctx.out.hint(format!(
+                    "`kubectl run` made a Pod named {name}, not a Deployment: `kubectl create deployment {name} --image={image}` first, or expose the pod with `kubectl expose pod {name} ...`"
+                ));
+            }
+            return Ok(());
+        }
+    };
     let (labels, selector, pod_spec): Introspected = match &object {
         Object::Deployment(d) => {
             let spec = d.spec.clone().unwrap_or_default();
