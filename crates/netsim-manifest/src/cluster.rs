@@ -167,6 +167,8 @@ fn kind_cluster(source: &Source<'_>, doc: &RawDoc) -> Result<Item, ManifestError
     let mut name = "kind".to_string();
     let mut config = ClusterConfig {
         service_cidr: Ipv4Net::new(Ipv4Addr::new(10, 96, 0, 0), 16).unwrap_or_default(),
+        // kind has no cloud provider: LoadBalancer Services stay `<pending>`.
+        load_balancer_pool: None,
         ..ClusterConfig::default()
     };
     let mut roles: Vec<bool> = vec![true];
