@@ -149,17 +149,15 @@ fn snapshot(ctx: &mut Ctx, rest: &[String]) {
                 Ok(s) => s,
                 Err(e) => return ctx.out.fail(e),
             };
+            // Events are history, not state: they are not saved.
             let mut text = String::new();
-            for (i, object) in sim
-                .store()
-                .iter()
-                .filter(|o| o.kind() != Kind::Event)
-                .enumerate()
-            {
-                if i > 0 {
+            let mut saved = 0;
+            for object in sim.store().iter().filter(|o| o.kind() != Kind::Event) {
+                if saved > 0 {
                     text.push_str("---\n");
                 }
                 text.push_str(&netsim_print::to_yaml(&object.to_json()));
+                saved += 1;
             }
             if let Some(kp) = sim.kube_proxy_config() {
                 text.push_str("---\n");
@@ -167,7 +165,7 @@ fn snapshot(ctx: &mut Ctx, rest: &[String]) {
             }
             let header = format!(
                 "# netsim snapshot: {} objects at {}\n# netsim-clock: {}\n",
-                sim.store().len(),
+                saved,
                 sim.now(),
                 sim.now()
             );

@@ -268,6 +268,11 @@ impl Sim {
                 }
                 Kind::Service => {
                     work.services.insert(key.clone());
+                    if let (Some(Object::Service(cur)), Some(Object::Service(old))) =
+                        (current, prev)
+                    {
+                        work.service_updates.push((old.clone(), cur.clone()));
+                    }
                 }
                 Kind::Endpoints => {
                     work.services
@@ -291,6 +296,9 @@ impl Sim {
             }
             for key in &work.daemonsets {
                 self.reconcile_daemonset_key(key);
+            }
+            for (old, cur) in &work.service_updates {
+                self.load_balancer_service_updated(old, cur);
             }
             for key in &work.services {
                 self.reconcile_service_endpoints(key);
@@ -372,6 +380,8 @@ struct Work {
     replicasets: BTreeSet<ObjectKey>,
     daemonsets: BTreeSet<ObjectKey>,
     services: BTreeSet<ObjectKey>,
+    /// Services changed in place: (before, after), for the service controller's events.
+    service_updates: Vec<(Service, Service)>,
     nodes_changed: bool,
 }
 

@@ -17,6 +17,8 @@ use std::net::Ipv4Addr;
 /// A `Cluster` document turned into netsim's cluster shape.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterDoc {
+    /// `metadata.name` (netsim) or `name` (kind).
+    pub name: String,
     /// The cluster's shape.
     pub config: ClusterConfig,
     /// 1-based line of the file where the document starts.
@@ -150,7 +152,14 @@ fn netsim_cluster(source: &Source<'_>, doc: &RawDoc) -> Result<Item, ManifestErr
         };
         config_error(source, doc, "Cluster", format!("{at}: {e}"))
     })?;
+    let name = doc
+        .value
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("netsim")
+        .to_string();
     Ok(Item::Cluster(ClusterDoc {
+        name,
         config,
         line: doc.line(),
         warnings: Vec::new(),
@@ -264,6 +273,7 @@ fn kind_cluster(source: &Source<'_>, doc: &RawDoc) -> Result<Item, ManifestError
     }
     config.nodes = nodes;
     Ok(Item::Cluster(ClusterDoc {
+        name,
         config,
         line: doc.line(),
         warnings,

@@ -76,10 +76,13 @@ pub struct ClusterConfig {
     /// Nodes, control plane first.
     pub nodes: Vec<NodeSpec>,
     /// The cluster-wide pod CIDR, split into one /`node_cidr_mask` per node.
+    #[serde(rename = "podCIDR")]
     pub pod_cidr: Ipv4Net,
     /// Prefix length of each node's pod subnet.
+    #[serde(rename = "nodeCIDRMaskSize")]
     pub node_cidr_mask: u8,
     /// The Service CIDR; `.1` is `kubernetes`, `.10` is `kube-dns`.
+    #[serde(rename = "serviceCIDR")]
     pub service_cidr: Ipv4Net,
     /// MTU of the node network (pods get this minus 50 with VXLAN).
     pub mtu: u32,

@@ -97,11 +97,12 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
             match &ctx.sim {
                 None => {
                     ctx.create_cluster(doc.config.clone())?;
-                    ctx.out.outln("cluster.netsim.dev/netsim created");
+                    ctx.out
+                        .outln(format!("cluster.netsim.dev/{} created", doc.name));
                 }
-                Some(sim) if sim.config() == &doc.config => {
-                    ctx.out.outln("cluster.netsim.dev/netsim unchanged")
-                }
+                Some(sim) if sim.config() == &doc.config => ctx
+                    .out
+                    .outln(format!("cluster.netsim.dev/{} unchanged", doc.name)),
                 Some(_) => {
                     ctx.out.fail("error: a cluster of another shape already exists: its nodes and address ranges are fixed once created");
                     ctx.out.hint(

@@ -105,8 +105,11 @@ pub fn dispatch(ctx: &mut Ctx, cmd: &str, args: &[String]) {
                 .unwrap_or_default()
         )),
     };
-    if let Err(message) = result {
-        ctx.out.fail(message);
+    match result {
+        // The verb printed its own error (and hint) already.
+        Err(message) if message.is_empty() => ctx.out.code = 1,
+        Err(message) => ctx.out.fail(message),
+        Ok(()) => {}
     }
 }
 

@@ -10,7 +10,7 @@ use netsim_model::jiff::SignedDuration;
 use netsim_model::k8s_openapi::api::core::v1::{
     LoadBalancerIngress, LoadBalancerStatus, Service, ServiceStatus,
 };
-use netsim_model::{Object, ObjectKey};
+use netsim_model::{ApiObject, Object, ObjectKey};
 use std::collections::BTreeSet;
 
 fn is_lb(svc: &Service) -> bool {
@@ -70,6 +70,40 @@ impl Sim {
                 "service-controller",
                 None,
             );
+        }
+    }
+
+    /// The cloud service controller's events when a LoadBalancer Service's type, external
+    /// traffic policy or health-check NodePort changes (`needsUpdate`).
+    pub(crate) fn load_balancer_service_updated(&mut self, old: &Service, cur: &Service) {
+        if self.config.load_balancer_pool.is_none() || !is_lb(cur) {
+            return;
+        }
+        let (os, cs) = (
+            old.spec.clone().unwrap_or_default(),
+            cur.spec.clone().unwrap_or_default(),
+        );
+        let mut changes = Vec::new();
+        let old_type = os.type_.clone().unwrap_or_else(|| "ClusterIP".into());
+        let cur_type = cs.type_.clone().unwrap_or_else(|| "ClusterIP".into());
+        if old_type != cur_type {
+            changes.push(("Type", format!("{old_type} -> {cur_type}")));
+        }
+        let old_etp = os.external_traffic_policy.clone().unwrap_or_default();
+        let cur_etp = cs.external_traffic_policy.clone().unwrap_or_default();
+        if old_etp != cur_etp && !old_etp.is_empty() {
+            changes.push(("ExternalTrafficPolicy", format!("{old_etp} -> {cur_etp}")));
+        }
+        let (old_hc, cur_hc) = (
+            os.health_check_node_port.unwrap_or(0),
+            cs.health_check_node_port.unwrap_or(0),
+        );
+        if old_hc != cur_hc {
+            changes.push(("HealthCheckNodePort", format!("{old_hc} -> {cur_hc}")));
+        }
+        let key = cur.key();
+        for (reason, message) in changes {
+            self.record_event(&key, "Normal", reason, &message, "service-controller", None);
         }
     }
 

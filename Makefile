@@ -1,0 +1,30 @@
+# A thin index of cargo commands (Linux). Checks with real logic live in Rust tests.
+.PHONY: build test lint fmt fmt-check doc bench ci demo
+
+build:
+	cargo build --workspace
+
+test:
+	cargo test --workspace
+
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+fmt-check:
+	cargo fmt --all -- --check
+
+doc:
+	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+# Times the release binary on the lesson and on generated clusters; writes target/bench-report.md.
+bench:
+	cargo bench -p netsim-cli --bench cli
+
+ci: fmt-check lint test
+
+# The README's main job with the release binary, on a throw-away state directory.
+demo:
+	cargo build --release -q -p netsim-cli && d=$$(mktemp -d) && N="target/release/netsim --state $$d" && $$N apply -f scenarios/nodeport.yaml && $$N wait 30s && $$N get svc,ep,pods -o wide; s=$$?; rm -rf "$$d"; exit $$s
