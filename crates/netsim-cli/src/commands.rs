@@ -102,6 +102,7 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
             Err(e) => ctx.out.fail(e),
         },
         "snapshot" => snapshot(&mut ctx, rest),
+        "ssh" => crate::node::ssh(&mut ctx, rest),
         _ => kubectl::dispatch(&mut ctx, &cmd, rest),
     }
     let think = ctx.think;

@@ -8,6 +8,7 @@
 mod commands;
 mod flags;
 mod kubectl;
+mod node;
 mod output;
 mod sources;
 mod state;

@@ -9,6 +9,26 @@ use crate::sim::Sim;
 use netsim_model::k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use sha2::{Digest, Sha512};
 
+/// The image's `ENTRYPOINT` and `CMD` for the images the lesson uses (what runs when the pod
+/// spec gives no `command`/`args`); unknown images have none netsim knows of.
+pub fn image_defaults(image: &str) -> (&'static [&'static str], &'static [&'static str]) {
+    let repo = image
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .split(['@', ':'])
+        .next()
+        .unwrap_or("");
+    match repo {
+        "nginx" => (&["/docker-entrypoint.sh"], &["nginx", "-g", "daemon off;"]),
+        "httpd" => (&[], &["httpd-foreground"]),
+        "busybox" => (&[], &["sh"]),
+        "coredns" => (&["/coredns"], &[]),
+        "pause" => (&["/pause"], &[]),
+        _ => (&[], &[]),
+    }
+}
+
 impl Sim {
     /// The log lines of `container` in `pod`, as the container runtime keeps them.
     pub fn container_logs(&self, pod: &Pod, container: &str) -> Vec<String> {

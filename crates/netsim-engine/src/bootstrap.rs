@@ -78,7 +78,8 @@ impl Sim {
                 labels["node.kubernetes.io/exclude-from-external-load-balancers"] = json!("");
                 taints = json!([{"effect": "NoSchedule", "key": "node-role.kubernetes.io/control-plane"}]);
             }
-            let mac = self.mac();
+            let vtep = self.random_mac();
+            let mac = format_mac(&vtep);
             let now = self.now_time();
             let mut value = json!({
                 "apiVersion": "v1", "kind": "Node",
@@ -129,6 +130,7 @@ impl Sim {
                 value["spec"]["taints"] = taints;
             }
             self.create_value(value)?;
+            self.boot_node_network(&node.name, Some(vtep));
         }
         self.bootstrap_kubernetes_service()?;
         self.bootstrap_static_pods()?;
@@ -339,15 +341,12 @@ impl Sim {
         }))?;
         Ok(())
     }
+}
 
-    /// A random locally administered unicast MAC address.
-    pub fn mac(&mut self) -> String {
-        let v = self.rng.next_u64();
-        let mut b = v.to_be_bytes();
-        b[0] = (b[0] & 0xfe) | 0x02;
-        format!(
-            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-            b[0], b[1], b[2], b[3], b[4], b[5]
-        )
-    }
+/// `aa:bb:cc:dd:ee:ff`.
+pub fn format_mac(m: &netsim_model::netns::Mac) -> String {
+    m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }

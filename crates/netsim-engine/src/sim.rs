@@ -40,6 +40,12 @@ pub struct Sim {
     pub(crate) lb_pending: BTreeSet<ObjectKey>,
     /// kube-proxy settings from a `KubeProxyConfiguration` document, as given.
     pub(crate) kube_proxy_config: Option<serde_json::Value>,
+    /// The CNI's and kernel's records per node (ifindexes, veth pairs, netnsids).
+    #[serde(default)]
+    pub(crate) node_net: BTreeMap<String, netsim_model::netns::NodeNet>,
+    /// The container runtime's records per node (sandboxes, containers, PIDs).
+    #[serde(default)]
+    pub(crate) node_runtime: BTreeMap<String, netsim_model::runtime::NodeRuntime>,
     /// Images each node's runtime holds (pulled once, reused by `IfNotPresent`).
     #[serde(default)]
     pub(crate) node_images: BTreeMap<String, BTreeSet<String>>,
@@ -75,6 +81,8 @@ impl Sim {
             lb_pending: BTreeSet::new(),
             kube_proxy_config: None,
             node_images: BTreeMap::new(),
+            node_net: BTreeMap::new(),
+            node_runtime: BTreeMap::new(),
             changes: Vec::new(),
             dirty: Vec::new(),
             event_index: None,
@@ -342,6 +350,9 @@ impl Sim {
             self.changes.push(key.clone());
             self.queue.cancel(key);
             self.dirty.push((key.clone(), removed.clone()));
+            if let Some(Object::Pod(pod)) = &removed {
+                self.cni_del(pod);
+            }
         }
         removed
     }

@@ -10,7 +10,9 @@
 pub mod cluster;
 pub mod kind;
 pub mod labels;
+pub mod netns;
 pub mod object;
+pub mod runtime;
 pub mod store;
 
 pub use cluster::{ClusterConfig, ContainerRuntime, LoadBalancerPool, NodeSpec, ProxyMode};

@@ -13,8 +13,10 @@
 mod common;
 pub mod describe;
 pub mod duration;
+pub mod iproute2;
 pub mod jsonpath;
 pub mod name;
+pub mod runtime;
 pub mod table;
 pub mod tabwriter;
 pub mod yaml;

@@ -81,7 +81,8 @@ pub fn dispatch(ctx: &mut Ctx, cmd: &str, args: &[String]) {
         "patch" => patch::run(ctx, args),
         "edit" => edit::run(ctx, args),
         "logs" => logs::run(ctx, args),
-        "exec" | "port-forward" | "cp" | "attach" | "debug" | "top" => Err(format!(
+        "exec" => crate::node::exec(ctx, args),
+        "port-forward" | "cp" | "attach" | "debug" | "top" => Err(format!(
             "error: netsim does not simulate `kubectl {cmd}` yet: commands inside pods arrive with pod networking"
         )),
         "version" => {

@@ -40,7 +40,7 @@ pub fn normalize_image(image: &str) -> String {
 }
 
 /// A stable digest for `image`: the same image has the same digest on every node.
-fn image_digest(image: &str) -> String {
+pub(crate) fn image_digest(image: &str) -> String {
     let mut out = String::new();
     let mut h: u64 = 0xcbf29ce484222325;
     for round in 0..4u8 {
@@ -150,6 +150,7 @@ impl Sim {
             self.record_event(key, "Warning", "FailedCreatePodSandBox", "Failed to create pod sandbox: plugin type=\"flannel\" failed (add): failed to allocate for range 0: no IP addresses available in range set", "kubelet", Some(&node_name));
             return;
         };
+        self.cni_add(&pod, &node_name);
         let now = self.now_time();
         let status = pod.status.get_or_insert_with(Default::default);
         status.pod_ip = Some(ip.to_string());
@@ -229,6 +230,19 @@ impl Sim {
             return;
         };
         let image = c.image.clone().unwrap_or_default();
+        // What the runtime runs: the spec's command, else the image's ENTRYPOINT; the spec's
+        // args, else (when the command is the image's too) the image's CMD.
+        let (entry, cmd) = crate::apps::image_defaults(&image);
+        let mut command: Vec<String> = match &c.command {
+            Some(cmd) => cmd.clone(),
+            None => entry.iter().map(|s| s.to_string()).collect(),
+        };
+        match (&c.args, &c.command) {
+            (Some(args), _) => command.extend(args.iter().cloned()),
+            (None, None) => command.extend(cmd.iter().map(|s| s.to_string())),
+            (None, Some(_)) => {}
+        }
+        self.runtime_start_container(&pod, &node_name, &c.name, &image, command.join(" "));
         self.node_images
             .entry(node_name.clone())
             .or_default()
@@ -280,6 +294,11 @@ impl Sim {
         if pod.metadata.deletion_timestamp.is_some() {
             return;
         }
+        let node_name = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.clone())
+            .unwrap_or_default();
         let now = self.now_time();
         let runtime = match self.config.runtime {
             netsim_model::ContainerRuntime::Containerd => "containerd",
@@ -302,7 +321,14 @@ impl Sim {
                 name: c.name.clone(),
                 image: full.clone(),
                 image_id: format!("{repo}@sha256:{}", image_digest(&full)),
-                container_id: Some(format!("{runtime}://{}", self.rng.hex(64))),
+                container_id: Some(format!(
+                    "{runtime}://{}",
+                    self.node_runtime(&node_name)
+                        .and_then(|rt| rt.sandboxes.get(pod.metadata.uid.as_deref().unwrap_or("")))
+                        .and_then(|sb| sb.containers.iter().find(|x| x.name == c.name))
+                        .map(|x| x.id.clone())
+                        .unwrap_or_default()
+                )),
                 ready: true,
                 restart_count: 0,
                 started: Some(true),

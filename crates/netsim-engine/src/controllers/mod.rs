@@ -4,6 +4,7 @@
 //! Controllers read the store and write through the engine's `put`/`remove`; they must never
 //! allocate addresses (the API server does) nor format output.
 
+mod cni;
 mod daemonset;
 mod deployment;
 mod endpoints;
@@ -15,6 +16,7 @@ mod scheduler;
 use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use netsim_model::{Kind, Object};
 
+pub use cni::{PAUSE_IMAGE, image_id};
 pub use deployment::pod_template_hash;
 
 /// A controller owner reference to `owner` (`controller: true, blockOwnerDeletion: true`).

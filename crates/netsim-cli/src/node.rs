@@ -1,0 +1,417 @@
+//! Commands on a node and in a pod: `netsim ssh NODE -- CMD` (the node's host namespace and
+//! container runtime), `nsenter -t PID -n CMD` (a process's network namespace), and
+//! `kubectl exec POD -- CMD` (the pod's namespace). Each command reads the engine's namespace
+//! views and runtime records and prints what the real tool prints; anything netsim does not
+//! simulate says so and fails — never a silent success.
+
+use crate::kubectl::Ctx;
+use netsim_engine::Sim;
+use netsim_model::ContainerRuntime;
+use netsim_model::k8s_openapi::api::core::v1::Pod;
+use netsim_model::netns::Netns;
+use netsim_print::{iproute2, runtime};
+
+/// Where a command runs.
+enum Place<'a> {
+    /// A node's host namespace, with its runtime.
+    Node(&'a str),
+    /// A pod's namespace (via `exec` or `nsenter`), on its node.
+    Pod(&'a Pod),
+}
+
+/// `netsim ssh NODE [--] CMD...`.
+pub fn ssh(ctx: &mut Ctx, args: &[String]) {
+    ctx.think = true;
+    let mut args: Vec<String> = args.to_vec();
+    let Some(target) = (!args.is_empty()).then(|| args.remove(0)) else {
+        return ctx.out.fail("usage: netsim ssh NODE -- COMMAND");
+    };
+    let node = target.rsplit('@').next().unwrap_or(&target).to_string();
+    if args.first().map(String::as_str) == Some("--") {
+        args.remove(0);
+    }
+    let sim = match ctx.sim() {
+        Ok(s) => s.clone(),
+        Err(e) => return ctx.out.fail(e),
+    };
+    if sim.node_net(&node).is_none() {
+        ctx.out.errln(format!(
+            "ssh: Could not resolve hostname {node}: Name or service not known"
+        ));
+        ctx.out.code = 255;
+        ctx.out.hint("the nodes are listed by `netsim get nodes`");
+        return;
+    }
+    if args.is_empty() {
+        ctx.out.fail("netsim: an interactive login arrives with `netsim shell`; give the command to run, e.g. `netsim ssh NODE -- ip addr`");
+        return;
+    }
+    run(ctx, &sim, Place::Node(&node), &args);
+}
+
+/// `kubectl exec [-it] POD [-c CONTAINER] -- CMD...`.
+pub fn exec(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
+    use crate::flags::{b, v};
+    let a = crate::flags::parse(
+        "exec",
+        args,
+        &[
+            b("stdin", Some('i')),
+            b("tty", Some('t')),
+            v("container", Some('c')),
+            b("quiet", Some('q')),
+        ],
+    )?;
+    let Some(pod_name) = a.positional.first().cloned() else {
+        return Err("error: expected 'exec (POD | TYPE/NAME) [-c CONTAINER] [flags] -- COMMAND [args...]'.\nPOD or TYPE/NAME is a required argument for the exec command\nSee 'kubectl exec -h' for help and examples".into());
+    };
+    let Some(command) = a.after_dash.clone().filter(|c| !c.is_empty()) else {
+        if a.positional.len() > 1 {
+            return Err("Error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead\nSee 'kubectl exec -h' for help and examples".into());
+        }
+        return Err("error: you must specify at least one command for the container".into());
+    };
+    let ns = crate::kubectl::namespace(&a);
+    let sim = ctx.sim()?.clone();
+    let pod_name = pod_name
+        .strip_prefix("pod/")
+        .unwrap_or(&pod_name)
+        .to_string();
+    let pod = sim
+        .store()
+        .typed::<Pod>(&ns, &pod_name)
+        .cloned()
+        .ok_or_else(|| {
+            netsim_engine::ApiError::NotFound {
+                kind: netsim_model::Kind::Pod,
+                name: pod_name.clone(),
+            }
+            .to_string()
+        })?;
+    if a.flag("tty") {
+        // Scripts and tests have no terminal; kubectl warns and runs the command anyway.
+        ctx.out
+            .errln("Unable to use a TTY - input is not a terminal or the right kind of file");
+    }
+    let running = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
+    let Some(node) = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.node_name.clone())
+        .filter(|_| running)
+    else {
+        let container = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.containers.first())
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        return Err(format!(
+            "error: unable to upgrade connection: container not found (\"{container}\")"
+        ));
+    };
+    let _ = node;
+    run(ctx, &sim, Place::Pod(&pod), &command);
+    Ok(())
+}
+
+fn run(ctx: &mut Ctx, sim: &Sim, place: Place<'_>, argv: &[String]) {
+    let mut argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    while argv.first() == Some(&"sudo") {
+        argv.remove(0);
+    }
+    let Some((&cmd, rest)) = argv.split_first() else {
+        return;
+    };
+    let ns = match &place {
+        Place::Node(n) => sim.node_netns(n),
+        Place::Pod(p) => sim.pod_netns(p),
+    };
+    let Some(ns) = ns else {
+        return ctx.out.fail(
+            "netsim: this namespace has no network yet (the sandbox is still being created)",
+        );
+    };
+    match cmd {
+        "ip" => ip(ctx, &ns, rest),
+        "ifconfig" => {
+            let all = rest.first() == Some(&"-a");
+            let named: Vec<&&str> = rest.iter().filter(|a| !a.starts_with('-')).collect();
+            match named.first() {
+                Some(name) => match ns.link(name) {
+                    Some(l) => {
+                        let one = Netns {
+                            links: vec![l.clone()],
+                            ..Netns::default()
+                        };
+                        ctx.out.out(iproute2::ifconfig(&one, true));
+                    }
+                    None => ctx.out.fail(format!(
+                        "{name}: error fetching interface information: Device not found"
+                    )),
+                },
+                None => ctx.out.out(iproute2::ifconfig(&ns, all)),
+            }
+        }
+        "bridge" => match rest {
+            ["fdb"] | ["fdb", "show"] => ctx.out.out(iproute2::bridge_fdb(&ns, None)),
+            ["fdb", "show", "dev", d] | ["fdb", "show", d] => {
+                ctx.out.out(iproute2::bridge_fdb(&ns, Some(d)))
+            }
+            _ => not_simulated(ctx, &argv),
+        },
+        "hostname" => match &place {
+            Place::Node(n) => ctx.out.outln(*n),
+            Place::Pod(p) => ctx.out.outln(p.metadata.name.clone().unwrap_or_default()),
+        },
+        "docker" | "crictl" | "nsenter" if matches!(place, Place::Pod(..)) => {
+            ctx.out.errln(format!("sh: {cmd}: not found"));
+            ctx.out.code = 127;
+        }
+        "docker" => {
+            let Place::Node(node) = place else { return };
+            if sim.config().runtime != ContainerRuntime::Docker {
+                ctx.out.errln("bash: docker: command not found");
+                ctx.out.code = 127;
+                ctx.out.hint("this node's runtime is containerd: `crictl ps` lists the containers, `crictl inspect ID` shows one");
+                return;
+            }
+            docker(ctx, sim, node, rest);
+        }
+        "crictl" => {
+            let Place::Node(node) = place else { return };
+            crictl(ctx, sim, node, rest);
+        }
+        "nsenter" => {
+            let Place::Node(node) = place else { return };
+            nsenter(ctx, sim, node, rest);
+        }
+        "iptables-save" | "iptables" | "ipvsadm" | "conntrack" => {
+            ctx.out.fail(format!("netsim: `{cmd}` arrives with kube-proxy's rules, which netsim does not generate yet"));
+        }
+        "cat" | "nslookup" | "ping" | "curl" | "wget" | "dig" | "tcpdump" | "ss" | "netstat"
+        | "ps" | "ls" | "sh" | "bash" => not_simulated(ctx, &argv),
+        other => {
+            let shell = if matches!(place, Place::Node(_)) {
+                "bash"
+            } else {
+                "sh"
+            };
+            ctx.out
+                .errln(format!("{shell}: {other}: command not found"));
+            ctx.out.code = 127;
+        }
+    }
+}
+
+fn not_simulated(ctx: &mut Ctx, argv: &[&str]) {
+    ctx.out
+        .fail(format!("netsim: `{}` is not simulated yet", argv.join(" ")));
+}
+
+fn ip(ctx: &mut Ctx, ns: &Netns, args: &[&str]) {
+    let mut args: Vec<&str> = args.to_vec();
+    let mut details = false;
+    while let Some(flag) = args.first().filter(|a| a.starts_with('-')) {
+        match *flag {
+            "-d" | "-details" => details = true,
+            "-4" => {}
+            other => {
+                return ctx
+                    .out
+                    .fail(format!("Option \"{other}\" is unknown, try \"ip -help\"."));
+            }
+        }
+        args.remove(0);
+    }
+    let Some((&object, rest)) = args.split_first() else {
+        return ctx
+            .out
+            .fail("Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }");
+    };
+    // `show [dev] NAME`
+    let dev = {
+        let r: Vec<&str> = rest
+            .iter()
+            .copied()
+            .filter(|a| *a != "show" && *a != "list" && *a != "dev")
+            .collect();
+        r.first().copied()
+    };
+    let result = match object {
+        "a" | "addr" | "address" => iproute2::ip_addr(ns, dev),
+        "l" | "link" if details => iproute2::ip_link_details(ns, dev),
+        "l" | "link" => iproute2::ip_link(ns, dev),
+        "r" | "ro" | "route" => Ok(iproute2::ip_route(ns)),
+        "n" | "neigh" | "neighbor" | "neighbour" => Ok(iproute2::ip_neigh(ns)),
+        other => Err(format!("Object \"{other}\" is unknown, try \"ip help\".")),
+    };
+    match result {
+        Ok(text) => ctx.out.out(text),
+        Err(e) => {
+            ctx.out.errln(e);
+            ctx.out.code = if object.starts_with('a') || object.starts_with('l') {
+                1
+            } else {
+                255
+            };
+        }
+    }
+}
+
+fn sandboxes<'a>(sim: &'a Sim, node: &str) -> Vec<&'a netsim_model::runtime::Sandbox> {
+    sim.node_runtime(node)
+        .map(|rt| rt.sandboxes.values().collect())
+        .unwrap_or_default()
+}
+
+fn docker(ctx: &mut Ctx, sim: &Sim, node: &str, args: &[&str]) {
+    let now_ms = sim.now().as_millisecond();
+    let image_id = |image: &str| netsim_engine::controllers::image_id(image);
+    match args {
+        ["ps"] => ctx
+            .out
+            .out(runtime::docker_ps(&sandboxes(sim, node), now_ms, &image_id)),
+        ["inspect", rest @ ..] => {
+            let mut format = None;
+            let mut ids = Vec::new();
+            let mut i = 0;
+            while i < rest.len() {
+                match rest[i] {
+                    "--format" | "-f" => {
+                        format = rest.get(i + 1).copied();
+                        i += 1;
+                    }
+                    a if a.starts_with("--format=") => format = a.strip_prefix("--format="),
+                    a => ids.push(a),
+                }
+                i += 1;
+            }
+            if ids.is_empty() {
+                return ctx.out.fail("\"docker inspect\" requires at least 1 argument.\nSee 'docker inspect --help'.\n\nUsage:  docker inspect [OPTIONS] NAME|ID [NAME|ID...]\n\nReturn low-level information on Docker objects");
+            }
+            let Some(rt) = sim.node_runtime(node) else {
+                return;
+            };
+            let mut values = Vec::new();
+            for id in ids {
+                let found = rt.find_container(id).or_else(|| {
+                    rt.sandboxes.values().find_map(|sb| {
+                        std::iter::once(&sb.pause)
+                            .chain(sb.containers.iter())
+                            .find(|c| runtime::docker_name(sb, c) == id.trim_start_matches('/'))
+                            .map(|c| (sb, c))
+                    })
+                });
+                match found {
+                    Some((sb, c)) => {
+                        values.push(runtime::docker_inspect_value(sb, c, node, &image_id))
+                    }
+                    None => {
+                        if format.is_none() {
+                            ctx.out.out("[]\n");
+                        }
+                        ctx.out.fail(format!("Error: No such object: {id}"));
+                        return;
+                    }
+                }
+            }
+            match format {
+                Some(t) => {
+                    for v in &values {
+                        match runtime::go_template(t, v) {
+                            Ok(s) => ctx.out.outln(s),
+                            Err(e) => return ctx.out.fail(e),
+                        }
+                    }
+                }
+                None => {
+                    let text = serde_json::to_string_pretty(&values).unwrap_or_default();
+                    // docker indents with four spaces.
+                    let text = text.lines().map(|l| {
+                        let n = l.len() - l.trim_start().len();
+                        format!("{}{}\n", " ".repeat(n * 2), l.trim_start())
+                    });
+                    ctx.out.out(text.collect::<String>());
+                }
+            }
+        }
+        _ => not_simulated(ctx, &[&["docker"], args].concat()),
+    }
+}
+
+fn crictl(ctx: &mut Ctx, sim: &Sim, node: &str, args: &[&str]) {
+    let now_ms = sim.now().as_millisecond();
+    let image_id = |image: &str| netsim_engine::controllers::image_id(image);
+    match args {
+        ["ps"] => ctx
+            .out
+            .out(runtime::crictl_ps(&sandboxes(sim, node), now_ms, &image_id)),
+        ["pods"] => ctx
+            .out
+            .out(runtime::crictl_pods(&sandboxes(sim, node), now_ms)),
+        ["inspect", "--output", "go-template", "--template", t, id]
+        | ["inspect", "-o", "go-template", "--template", t, id] => {
+            let Some((sb, c)) = sim.node_runtime(node).and_then(|rt| rt.find_container(id)) else {
+                return ctx.out.fail(format!("E1127 00:00:00.000000    1234 remote_runtime.go:625] \"ContainerStatus from runtime service failed\" err=\"rpc error: code = NotFound desc = an error occurred when try to find container \\\"{id}\\\": not found\" containerID=\"{id}\""));
+            };
+            let v = serde_json::json!({"info": {"pid": c.pid, "sandboxID": sb.pause.id}, "status": {"id": c.id, "image": {"image": c.image}}});
+            match runtime::go_template(t, &v) {
+                Ok(s) => ctx.out.outln(s),
+                Err(e) => ctx.out.fail(e),
+            }
+        }
+        _ => not_simulated(ctx, &[&["crictl"], args].concat()),
+    }
+}
+
+fn nsenter(ctx: &mut Ctx, sim: &Sim, node: &str, args: &[&str]) {
+    let mut pid = None;
+    let mut net = false;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i] {
+            "-t" | "--target" => {
+                pid = args.get(i + 1).and_then(|p| p.parse::<u32>().ok());
+                i += 1;
+            }
+            "-n" | "--net" => net = true,
+            a if a.starts_with("--target=") => {
+                pid = a.strip_prefix("--target=").and_then(|p| p.parse().ok())
+            }
+            "--" => {
+                i += 1;
+                break;
+            }
+            a if a.starts_with('-') => {
+                return ctx.out.fail(format!("nsenter: unrecognized option '{a}'"));
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    let command: Vec<String> = args[i..].iter().map(|s| s.to_string()).collect();
+    let Some(pid) = pid else {
+        return ctx.out.fail("nsenter: no target PID specified for --net");
+    };
+    let Some(sb) = sim.node_runtime(node).and_then(|rt| rt.by_pid(pid)) else {
+        return ctx.out.fail(format!(
+            "nsenter: cannot open /proc/{pid}/ns/net: No such file or directory"
+        ));
+    };
+    if !net {
+        return ctx
+            .out
+            .fail("netsim: only the network namespace (-n) is simulated");
+    }
+    let (ns_name, pod_name) = sb.pod.split_once('/').unwrap_or(("", &sb.pod));
+    let Some(pod) = sim.store().typed::<Pod>(ns_name, pod_name) else {
+        return;
+    };
+    if command.is_empty() {
+        return ctx
+            .out
+            .fail("netsim: give nsenter a command to run, e.g. `nsenter -t PID -n ip addr`");
+    }
+    run(ctx, sim, Place::Pod(pod), &command);
+}
