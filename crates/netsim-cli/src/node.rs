@@ -189,8 +189,9 @@ fn run(ctx: &mut Ctx, sim: &Sim, place: Place<'_>, argv: &[String]) {
         "iptables-save" | "iptables" | "ipvsadm" | "conntrack" => {
             ctx.out.fail(format!("netsim: `{cmd}` arrives with kube-proxy's rules, which netsim does not generate yet"));
         }
-        "cat" | "nslookup" | "ping" | "curl" | "wget" | "dig" | "tcpdump" | "ss" | "netstat"
-        | "ps" | "ls" | "sh" | "bash" => not_simulated(ctx, &argv),
+        "cat" => cat(ctx, sim, &place, rest),
+        "nslookup" | "ping" | "curl" | "wget" | "dig" | "tcpdump" | "ss" | "netstat" | "ps"
+        | "ls" | "sh" | "bash" => not_simulated(ctx, &argv),
         other => {
             let shell = if matches!(place, Place::Node(_)) {
                 "bash"
@@ -200,6 +201,52 @@ fn run(ctx: &mut Ctx, sim: &Sim, place: Place<'_>, argv: &[String]) {
             ctx.out
                 .errln(format!("{shell}: {other}: command not found"));
             ctx.out.code = 127;
+        }
+    }
+}
+
+/// `cat FILE...` for the files netsim models: `/etc/hosts`, `/etc/resolv.conf`,
+/// `/etc/hostname`.
+fn cat(ctx: &mut Ctx, sim: &Sim, place: &Place<'_>, files: &[&str]) {
+    if files.is_empty() {
+        return ctx
+            .out
+            .fail("netsim: `cat` needs a file (interactive input is not simulated)");
+    }
+    for file in files {
+        let text = match (place, *file) {
+            (Place::Pod(p), "/etc/hosts") => Some(sim.pod_etc_hosts(p)),
+            (Place::Pod(p), "/etc/resolv.conf") => Some(sim.pod_resolv_conf(p)),
+            (Place::Pod(p), "/etc/hostname") => {
+                let spec = p.spec.as_ref();
+                let name = spec
+                    .and_then(|s| s.hostname.clone())
+                    .or_else(|| p.metadata.name.clone())
+                    .unwrap_or_default();
+                Some(format!("{name}\n"))
+            }
+            (Place::Node(n), "/etc/hosts") => Some(sim.node_etc_hosts(n)),
+            (Place::Node(n), "/etc/resolv.conf") => {
+                let rc = sim.node_resolv(n);
+                Some(
+                    rc.nameservers
+                        .iter()
+                        .map(|s| format!("nameserver {s}\n"))
+                        .collect(),
+                )
+            }
+            (Place::Node(n), "/etc/hostname") => Some(format!("{n}\n")),
+            _ => None,
+        };
+        match text {
+            Some(t) => ctx.out.out(t),
+            None => {
+                ctx.out
+                    .errln(format!("cat: {file}: No such file or directory"));
+                ctx.out.code = 1;
+                ctx.out
+                    .hint("netsim models /etc/hosts, /etc/resolv.conf and /etc/hostname");
+            }
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod apps;
 pub mod bootstrap;
 pub mod controllers;
 pub mod error;
+pub mod pod_files;
 pub mod queue;
 pub mod rng;
 pub mod sim;

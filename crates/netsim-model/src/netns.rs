@@ -29,6 +29,9 @@ pub enum LinkKind {
         peer_ifindex: u32,
         /// This namespace's id for the peer's namespace.
         link_netnsid: u32,
+        /// The peer namespace's name under `/var/run/netns`, if it has one (containerd names
+        /// pod namespaces `cni-<uuid>`; `ip` then prints `link-netns NAME`).
+        link_netns: Option<String>,
     },
     /// A Linux bridge.
     Bridge,
@@ -67,6 +70,9 @@ pub struct Link {
     pub kind: LinkKind,
     /// Hardware address.
     pub mac: Mac,
+    /// The address the IPv6 link-local address was derived from (a bridge's MAC changes to its
+    /// smallest port's, its link-local address does not).
+    pub ll_mac: Mac,
     /// MTU.
     pub mtu: u32,
     /// Administratively up.
@@ -163,6 +169,9 @@ pub struct PodNet {
     pub pod_mac: Mac,
     /// The node namespace's id for the pod namespace (`link-netnsid`).
     pub netnsid: u32,
+    /// The pod namespace's name in `/var/run/netns` (containerd: `cni-<uuid>`), if any.
+    #[serde(default)]
+    pub netns_name: Option<String>,
 }
 
 /// The CNI's and kernel's records on one node.
@@ -221,6 +230,7 @@ fn link(ifindex: u32, name: &str, kind: LinkKind, mac: Mac, mtu: u32) -> Link {
         name: name.to_string(),
         kind,
         mac,
+        ll_mac: mac,
         mtu,
         up: true,
         lower_up: true,
@@ -309,12 +319,26 @@ pub fn node_netns(node: &NodeView<'_>) -> Netns {
         let kind = LinkKind::Veth {
             peer_ifindex: p.pod_ifindex,
             link_netnsid: p.netnsid,
+            link_netns: p.netns_name.clone(),
         };
         let mut l = link(p.host_ifindex, &p.host_name, kind, p.host_mac, pod_mtu);
         l.master = Some("cni0".into());
         ns.links.push(l);
     }
     ns.links.sort_by_key(|l| l.ifindex);
+    // A Linux bridge without a fixed address takes the smallest MAC of its ports.
+    let smallest_port = ns
+        .links
+        .iter()
+        .filter(|l| l.master.as_deref() == Some("cni0"))
+        .map(|l| l.mac)
+        .min();
+    if let (Some(mac), Some(cni0)) = (
+        smallest_port,
+        ns.links.iter_mut().find(|l| l.name == "cni0"),
+    ) {
+        cni0.mac = mac;
+    }
 
     // Routes: default via the gateway, flannel's routes to the other nodes' subnets, and the
     // connected routes of eth0, docker0 and cni0 — in the order the kernel lists them (by
@@ -377,12 +401,20 @@ pub fn node_netns(node: &NodeView<'_>) -> Netns {
 
 /// A pod's own namespace: `lo` and `eth0` (the veth end), its address from the node's pod
 /// subnet and a default route via the bridge.
-pub fn pod_netns(pod_ip: Ipv4Addr, pod_cidr: Ipv4Net, node_mtu: u32, net: &PodNet) -> Netns {
+pub fn pod_netns(
+    pod_ip: Ipv4Addr,
+    pod_cidr: Ipv4Net,
+    cluster_cidr: Ipv4Net,
+    node_mtu: u32,
+    net: &PodNet,
+) -> Netns {
     let mut ns = Netns::default();
     ns.links.push(loopback());
     let kind = LinkKind::Veth {
         peer_ifindex: net.host_ifindex,
         link_netnsid: 0,
+        // Seen from the pod, the node's namespace is netnsid 0 and has no name.
+        link_netns: None,
     };
     let mut eth0 = link(
         net.pod_ifindex,
@@ -394,12 +426,22 @@ pub fn pod_netns(pod_ip: Ipv4Addr, pod_cidr: Ipv4Net, node_mtu: u32, net: &PodNe
     // Pod namespaces are made with IPv6 disabled, so eth0 has no link-local address.
     eth0.ipv6_link_local = false;
     let net4 = Ipv4Net::new(pod_ip, pod_cidr.prefix_len()).unwrap_or_default();
-    // The bridge plugin's IPAM sets no broadcast address (the lesson's `inet 10.244.2.9/24
-    // scope global eth0`).
-    ns.links.push(with_addr(eth0, net4, false));
+    // The bridge plugin's netlink library sets the broadcast address (the lesson's 2019
+    // output, from older plugins, has none).
+    ns.links.push(with_addr(eth0, net4, true));
     let gw = Ipv4Addr::from(u32::from(pod_cidr.network()) + 1);
     ns.routes.push(Route {
         dst: None,
+        via: Some(gw),
+        dev: "eth0".into(),
+        proto_kernel: false,
+        scope_link: false,
+        src: None,
+        onlink: false,
+    });
+    // flannel's CNI plugin adds a route to the whole cluster network through the bridge.
+    ns.routes.push(Route {
+        dst: Some(cluster_cidr),
         via: Some(gw),
         dev: "eth0".into(),
         proto_kernel: false,

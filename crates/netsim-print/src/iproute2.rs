@@ -99,8 +99,10 @@ fn header(out: &mut String, l: &Link, mode: bool) {
     if mode {
         out.push_str(" mode DEFAULT");
     }
-    out.push_str(" group default");
+    // iproute2 prints `group default ` and then `qlen N` only when the queue length is set.
+    out.push_str(" group default ");
     if let Some(q) = qlen(l) {
+        out.pop();
         let _ = write!(out, " qlen {q}");
     }
     out.push('\n');
@@ -108,10 +110,18 @@ fn header(out: &mut String, l: &Link, mode: bool) {
         LinkKind::Loopback => {
             out.push_str("    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n")
         }
-        LinkKind::Veth { link_netnsid, .. } => {
+        LinkKind::Veth {
+            link_netnsid,
+            link_netns,
+            ..
+        } => {
+            let peer = match link_netns {
+                Some(name) => format!("link-netns {name}"),
+                None => format!("link-netnsid {link_netnsid}"),
+            };
             let _ = writeln!(
                 out,
-                "    link/ether {} brd ff:ff:ff:ff:ff:ff link-netnsid {link_netnsid}",
+                "    link/ether {} brd ff:ff:ff:ff:ff:ff {peer}",
                 mac(&l.mac)
             );
         }
@@ -143,7 +153,7 @@ pub fn ip_addr(ns: &Netns, dev: Option<&str>) -> Result<String, String> {
             let _ = writeln!(
                 out,
                 "    inet6 {}/64 scope link \n       valid_lft forever preferred_lft forever",
-                link_local(&l.mac)
+                link_local(&l.ll_mac)
             );
         }
     }
@@ -182,7 +192,7 @@ pub fn ip_link_details(ns: &Netns, dev: Option<&str>) -> Result<String, String> 
             } => {
                 let _ = write!(
                     out,
-                    "\n    vxlan id {id} local {local} dev {dev} srcport 0 0 dstport {dstport} nolearning ttl auto ageing 300 udpcsum noudp6zerocsumtx noudp6zerocsumrx "
+                    "\n    vxlan id {id} local {local} dev {dev} srcport 0 0 dstport {dstport} nolearning ttl auto ageing 300 noudpcsum noudp6zerocsumtx noudp6zerocsumrx "
                 );
             }
             LinkKind::Veth { .. } => out.push_str("\n    veth "),
@@ -330,7 +340,7 @@ pub fn ifconfig(ns: &Netns, all: bool) -> String {
             let _ = writeln!(
                 out,
                 "        inet6 {}  prefixlen 64  scopeid 0x20<link>",
-                link_local(&l.mac)
+                link_local(&l.ll_mac)
             );
         }
         let txq = qlen(l).unwrap_or(0);

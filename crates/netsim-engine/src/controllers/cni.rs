@@ -90,6 +90,10 @@ impl Sim {
             let host_mac = self.random_mac();
             let pod_mac = self.random_mac();
             let host_name = format!("veth{}", self.rng.hex(8));
+            // containerd's CNI setup creates a named namespace per pod; cri-dockerd uses the
+            // pause container's unnamed one.
+            let netns_name = (self.config.runtime == netsim_model::ContainerRuntime::Containerd)
+                .then(|| format!("cni-{}", self.rng.uuid()));
             if let Some(net) = self.node_net.get_mut(node) {
                 if let Some(mac) = cni0_mac {
                     net.host_links
@@ -106,6 +110,7 @@ impl Sim {
                     pod_ifindex: 3,
                     pod_mac,
                     netnsid,
+                    netns_name,
                 };
                 net.next_ifindex += 1;
                 net.pods.insert(uid.clone(), record);
@@ -282,6 +287,7 @@ impl Sim {
         Some(netsim_model::netns::pod_netns(
             ip,
             cidr,
+            self.config.pod_cidr,
             self.config.mtu,
             record,
         ))

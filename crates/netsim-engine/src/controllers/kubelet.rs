@@ -125,7 +125,18 @@ impl Sim {
                     .collect(),
             );
             let key = Object::Pod(pod.clone()).key();
+            let dns_warning = self.pod_resolv(&pod).1;
             self.put(Object::Pod(pod));
+            if let Some(message) = dns_warning {
+                self.record_event(
+                    &key,
+                    "Warning",
+                    "DNSConfigForming",
+                    &message,
+                    "kubelet",
+                    Some(&node_name),
+                );
+            }
             let setup_ms = 800 + self.rng.below(700) as i64;
             self.schedule(
                 SignedDuration::from_millis(setup_ms),
