@@ -214,26 +214,17 @@ impl Sim {
         use netsim_model::netns::{NodeView, Peer, node_netns};
         let net = self.node_net.get(node)?;
         let ip = self.node_ip(node)?;
-        let this = self.store.typed::<Node>("", node)?;
-        let pod_cidr = this
-            .spec
-            .as_ref()
-            .and_then(|s| s.pod_cidr.as_ref())
-            .and_then(|c| c.parse().ok());
+        // The node must exist as an API object.
+        self.store.typed::<Node>("", node)?;
+        let pod_cidr = self.node_pod_cidr(node);
         let mut peers = Vec::new();
         for other in self.store.list_typed::<Node>(None) {
             let name = other.metadata.name.clone().unwrap_or_default();
             if name == node {
                 continue;
             }
-            let (Some(peer_ip), Some(cidr)) = (
-                self.node_ip(&name),
-                other
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.pod_cidr.as_ref())
-                    .and_then(|c| c.parse().ok()),
-            ) else {
+            let (Some(peer_ip), Some(cidr)) = (self.node_ip(&name), self.node_pod_cidr(&name))
+            else {
                 continue;
             };
             let Some(vtep_mac) = self
@@ -266,7 +257,6 @@ impl Sim {
 
     /// The network namespace a pod sees (its node's, for host-network pods).
     pub fn pod_netns(&self, pod: &Pod) -> Option<netsim_model::netns::Netns> {
-        use netsim_model::k8s_openapi::api::core::v1::Node;
         let spec = pod.spec.as_ref()?;
         let node = spec.node_name.as_deref()?;
         if spec.host_network == Some(true) {
@@ -275,15 +265,7 @@ impl Sim {
         let uid = pod.metadata.uid.as_deref()?;
         let record = self.node_net.get(node)?.pods.get(uid)?;
         let ip = pod.status.as_ref()?.pod_ip.as_ref()?.parse().ok()?;
-        let cidr = self
-            .store
-            .typed::<Node>("", node)?
-            .spec
-            .as_ref()?
-            .pod_cidr
-            .as_ref()?
-            .parse()
-            .ok()?;
+        let cidr = self.node_pod_cidr(node)?;
         Some(netsim_model::netns::pod_netns(
             ip,
             cidr,

@@ -381,6 +381,18 @@ impl Sim {
             .is_some_and(|images| images.contains(image))
     }
 
+    /// The node's pod subnet (`spec.podCIDR`).
+    pub(crate) fn node_pod_cidr(&self, node: &str) -> Option<ipnet::Ipv4Net> {
+        self.store
+            .typed::<Node>("", node)?
+            .spec
+            .as_ref()?
+            .pod_cidr
+            .as_ref()?
+            .parse()
+            .ok()
+    }
+
     /// The node's InternalIP.
     pub(crate) fn node_ip(&self, node: &str) -> Option<Ipv4Addr> {
         let node = self.store.typed::<Node>("", node)?;
@@ -395,15 +407,7 @@ impl Sim {
 
     /// host-local IPAM on `node`'s pod subnet.
     fn allocate_pod_ip(&mut self, node: &str) -> Option<Ipv4Addr> {
-        let cidr: ipnet::Ipv4Net = self
-            .store
-            .typed::<Node>("", node)?
-            .spec
-            .as_ref()?
-            .pod_cidr
-            .as_ref()?
-            .parse()
-            .ok()?;
+        let cidr = self.node_pod_cidr(node)?;
         let in_use: BTreeSet<Ipv4Addr> = self
             .store
             .pods_on_node(node)
