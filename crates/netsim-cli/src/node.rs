@@ -259,9 +259,11 @@ fn not_simulated(ctx: &mut Ctx, argv: &[&str]) {
 fn ip(ctx: &mut Ctx, ns: &Netns, args: &[&str]) {
     let mut args: Vec<&str> = args.to_vec();
     let mut details = false;
+    let mut brief = false;
     while let Some(flag) = args.first().filter(|a| a.starts_with('-')) {
         match *flag {
             "-d" | "-details" => details = true,
+            "-br" | "-brief" => brief = true,
             "-4" => {}
             other => {
                 return ctx
@@ -285,7 +287,25 @@ fn ip(ctx: &mut Ctx, ns: &Netns, args: &[&str]) {
             .collect();
         r.first().copied()
     };
+    if matches!(object, "r" | "ro" | "route") && rest.first() == Some(&"get") {
+        let Some(dst) = rest.get(1).and_then(|d| d.parse().ok()) else {
+            return ctx.out.fail(format!(
+                "Error: any valid prefix is expected rather than \"{}\".",
+                rest.get(1).unwrap_or(&"")
+            ));
+        };
+        match iproute2::ip_route_get(ns, dst) {
+            Ok(text) => ctx.out.out(text),
+            Err(e) => {
+                ctx.out.errln(e);
+                ctx.out.code = 2;
+            }
+        }
+        return;
+    }
     let result = match object {
+        "a" | "addr" | "address" if brief => iproute2::ip_br_addr(ns, dev),
+        "l" | "link" if brief => iproute2::ip_br_link(ns, dev),
         "a" | "addr" | "address" => iproute2::ip_addr(ns, dev),
         "l" | "link" if details => iproute2::ip_link_details(ns, dev),
         "l" | "link" => iproute2::ip_link(ns, dev),

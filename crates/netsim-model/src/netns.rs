@@ -148,6 +148,27 @@ impl Netns {
     pub fn link(&self, name: &str) -> Option<&Link> {
         self.links.iter().find(|l| l.name == name)
     }
+
+    /// The route the kernel picks for `dst` in the main table: the longest matching prefix
+    /// (`default` is /0); among equal prefixes, the first listed.
+    pub fn route_lookup(&self, dst: Ipv4Addr) -> Option<&Route> {
+        self.routes
+            .iter()
+            .filter(|r| r.dst.is_none_or(|net| net.contains(&dst)))
+            .max_by(|a, b| {
+                let len = |r: &Route| r.dst.map_or(0, |d| d.prefix_len());
+                // `max_by` keeps the last maximum; compare reversed positions to keep the first.
+                len(a).cmp(&len(b)).then(std::cmp::Ordering::Greater)
+            })
+    }
+
+    /// The source address the kernel uses for a packet sent by `route`: its `src`, else the
+    /// first address of its output device.
+    pub fn source_for(&self, route: &Route) -> Option<Ipv4Addr> {
+        route
+            .src
+            .or_else(|| self.link(&route.dev)?.addrs.first().map(|a| a.net.addr()))
+    }
 }
 
 /// The CNI's record of one pod's sandbox on its node: what the kernel assigned when the veth

@@ -248,6 +248,57 @@ pub fn ip_route(ns: &Netns) -> String {
     out
 }
 
+/// `ip route get DST`: the route the kernel would use, as iproute2 prints it.
+pub fn ip_route_get(ns: &Netns, dst: Ipv4Addr) -> Result<String, String> {
+    let route = ns
+        .route_lookup(dst)
+        .ok_or("RTNETLINK answers: Network is unreachable")?;
+    let mut out = format!("{dst}");
+    if let Some(v) = route.via {
+        let _ = write!(out, " via {v}");
+    }
+    let _ = write!(out, " dev {}", route.dev);
+    if let Some(src) = ns.source_for(route) {
+        let _ = write!(out, " src {src}");
+    }
+    out.push_str(" uid 0 \n    cache \n");
+    Ok(out)
+}
+
+/// `ip -br addr`: name, state, then every address, in fixed columns.
+pub fn ip_br_addr(ns: &Netns, dev: Option<&str>) -> Result<String, String> {
+    let mut out = String::new();
+    for l in select(ns, dev)? {
+        let _ = write!(out, "{:<16} {:<14} ", display_name(l), state(l));
+        for a in &l.addrs {
+            let _ = write!(out, "{} ", a.net);
+        }
+        if matches!(l.kind, LinkKind::Loopback) && l.ipv6_link_local {
+            out.push_str("::1/128 ");
+        } else if l.ipv6_link_local && l.up {
+            let _ = write!(out, "{}/64 ", link_local(&l.ll_mac));
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `ip -br link`: name, state, MAC and flags.
+pub fn ip_br_link(ns: &Netns, dev: Option<&str>) -> Result<String, String> {
+    let mut out = String::new();
+    for l in select(ns, dev)? {
+        let _ = writeln!(
+            out,
+            "{:<16} {:<14} {} {} ",
+            display_name(l),
+            state(l),
+            mac(&l.mac),
+            flags(l)
+        );
+    }
+    Ok(out)
+}
+
 /// `ip neigh`.
 pub fn ip_neigh(ns: &Netns) -> String {
     ns.neighbours

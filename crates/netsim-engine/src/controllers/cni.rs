@@ -48,7 +48,10 @@ impl Sim {
             .insert("eth0".into(), (net.next_ifindex, eth0));
         net.next_ifindex += 1;
         if self.config.runtime == netsim_model::ContainerRuntime::Docker {
-            let mac = self.random_mac();
+            // Docker gives its bridge a random MAC under its own 02:42 prefix.
+            let mut mac = self.random_mac();
+            mac[0] = 0x02;
+            mac[1] = 0x42;
             net.host_links
                 .insert("docker0".into(), (net.next_ifindex, mac));
             net.next_ifindex += 1;
