@@ -80,6 +80,12 @@ impl Sim {
             }
             let vtep = self.random_mac();
             let mac = format_mac(&vtep);
+            let host_gw = cfg.flannel_backend == netsim_model::FlannelBackend::HostGw;
+            let (backend_type, backend_data) = if host_gw {
+                ("host-gw", "null".to_string())
+            } else {
+                ("vxlan", format!("{{\"VNI\":1,\"VtepMAC\":\"{mac}\"}}"))
+            };
             let now = self.now_time();
             let mut value = json!({
                 "apiVersion": "v1", "kind": "Node",
@@ -87,8 +93,8 @@ impl Sim {
                     "name": node.name,
                     "labels": labels,
                     "annotations": {
-                        "flannel.alpha.coreos.com/backend-data": format!("{{\"VNI\":1,\"VtepMAC\":\"{mac}\"}}"),
-                        "flannel.alpha.coreos.com/backend-type": "vxlan",
+                        "flannel.alpha.coreos.com/backend-data": backend_data,
+                        "flannel.alpha.coreos.com/backend-type": backend_type,
                         "flannel.alpha.coreos.com/kube-subnet-manager": "true",
                         "flannel.alpha.coreos.com/public-ip": node.ip.to_string(),
                         "kubeadm.alpha.kubernetes.io/cri-socket": match cfg.runtime {

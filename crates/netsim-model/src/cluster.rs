@@ -30,6 +30,19 @@ impl ContainerRuntime {
     }
 }
 
+/// flannel's backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum FlannelBackend {
+    /// VXLAN over `flannel.1` (VNI 1, UDP 8472); pods get the node MTU minus 50.
+    #[default]
+    #[serde(rename = "vxlan")]
+    Vxlan,
+    /// Plain routes to each node's pod subnet via that node's address (all nodes on one L2
+    /// network); pods get the node MTU.
+    #[serde(rename = "host-gw")]
+    HostGw,
+}
+
 /// kube-proxy's mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -90,6 +103,8 @@ pub struct ClusterConfig {
     pub runtime: ContainerRuntime,
     /// kube-proxy mode.
     pub proxy_mode: ProxyMode,
+    /// flannel's backend (`vxlan` or `host-gw`).
+    pub flannel_backend: FlannelBackend,
     /// LoadBalancer address pool; `None` leaves LoadBalancer Services `<pending>`.
     pub load_balancer_pool: Option<LoadBalancerPool>,
     /// Seed of the one RNG.
@@ -133,6 +148,7 @@ impl Default for ClusterConfig {
             mtu: 1500,
             runtime: ContainerRuntime::default(),
             proxy_mode: ProxyMode::default(),
+            flannel_backend: FlannelBackend::default(),
             load_balancer_pool: Some(LoadBalancerPool {
                 cidr: Ipv4Net::new(Ipv4Addr::new(203, 0, 113, 0), 24).unwrap_or_default(),
                 delay_seconds: default_lb_delay(),

@@ -15,7 +15,9 @@ pub mod object;
 pub mod runtime;
 pub mod store;
 
-pub use cluster::{ClusterConfig, ContainerRuntime, LoadBalancerPool, NodeSpec, ProxyMode};
+pub use cluster::{
+    ClusterConfig, ContainerRuntime, FlannelBackend, LoadBalancerPool, NodeSpec, ProxyMode,
+};
 pub use k8s_openapi;
 pub use k8s_openapi::jiff;
 pub use kind::Kind;

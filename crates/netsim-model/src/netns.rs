@@ -217,8 +217,8 @@ pub struct Peer {
     pub ip: Ipv4Addr,
     /// Node pod subnet.
     pub pod_cidr: Ipv4Net,
-    /// Its `flannel.1` MAC.
-    pub vtep_mac: Mac,
+    /// Its `flannel.1` MAC (VXLAN backend only).
+    pub vtep_mac: Option<Mac>,
 }
 
 /// The node side of the picture.
@@ -236,6 +236,8 @@ pub struct NodeView<'a> {
     pub mtu: u32,
     /// Whether the runtime is docker (a `docker0` bridge exists).
     pub docker: bool,
+    /// flannel's host-gw backend: no VXLAN device, routes via the other nodes' addresses.
+    pub host_gw: bool,
     /// CNI records.
     pub net: &'a NodeNet,
     /// Other nodes.
@@ -244,6 +246,15 @@ pub struct NodeView<'a> {
 
 /// The VXLAN overhead flannel subtracts from the node MTU.
 pub const VXLAN_OVERHEAD: u32 = 50;
+
+/// The MTU of `cni0`, the veths and pod interfaces: the node MTU, less VXLAN's overhead.
+pub fn pod_mtu(node_mtu: u32, host_gw: bool) -> u32 {
+    if host_gw {
+        node_mtu
+    } else {
+        node_mtu.saturating_sub(VXLAN_OVERHEAD)
+    }
+}
 
 fn link(ifindex: u32, name: &str, kind: LinkKind, mac: Mac, mtu: u32) -> Link {
     Link {
@@ -291,7 +302,7 @@ pub fn node_netns(node: &NodeView<'_>) -> Netns {
         ..loopback()
     });
     let host = |name: &str| node.net.host_links.get(name).copied();
-    let pod_mtu = node.mtu.saturating_sub(VXLAN_OVERHEAD);
+    let pod_mtu = pod_mtu(node.mtu, node.host_gw);
     if let Some((idx, mac)) = host("eth0") {
         let net = Ipv4Net::new(node.ip, node.prefix).unwrap_or_default();
         ns.links.push(with_addr(
@@ -375,14 +386,19 @@ pub fn node_netns(node: &NodeView<'_>) -> Netns {
     });
     let mut rest = Vec::new();
     for peer in &node.peers {
+        // VXLAN: via the peer's VTEP address on flannel.1; host-gw: via the peer node itself.
+        let (via, dev, onlink) = match node.host_gw {
+            false => (peer.pod_cidr.network(), "flannel.1", true),
+            true => (peer.ip, "eth0", false),
+        };
         rest.push(Route {
             dst: Some(peer.pod_cidr),
-            via: Some(peer.pod_cidr.network()),
-            dev: "flannel.1".into(),
+            via: Some(via),
+            dev: dev.into(),
             proto_kernel: false,
             scope_link: false,
             src: None,
-            onlink: true,
+            onlink,
         });
     }
     for l in &ns.links {
@@ -405,14 +421,17 @@ pub fn node_netns(node: &NodeView<'_>) -> Netns {
     ns.routes.extend(rest);
 
     for peer in &node.peers {
+        let Some(vtep_mac) = peer.vtep_mac.filter(|_| !node.host_gw) else {
+            continue;
+        };
         ns.neighbours.push(Neighbour {
             ip: peer.pod_cidr.network(),
             dev: "flannel.1".into(),
-            mac: peer.vtep_mac,
+            mac: vtep_mac,
             state: "PERMANENT",
         });
         ns.fdb.push(FdbEntry {
-            mac: peer.vtep_mac,
+            mac: vtep_mac,
             dev: "flannel.1".into(),
             dst: peer.ip,
         });
@@ -426,7 +445,7 @@ pub fn pod_netns(
     pod_ip: Ipv4Addr,
     pod_cidr: Ipv4Net,
     cluster_cidr: Ipv4Net,
-    node_mtu: u32,
+    pod_mtu: u32,
     net: &PodNet,
 ) -> Netns {
     let mut ns = Netns::default();
@@ -437,13 +456,7 @@ pub fn pod_netns(
         // Seen from the pod, the node's namespace is netnsid 0 and has no name.
         link_netns: None,
     };
-    let mut eth0 = link(
-        net.pod_ifindex,
-        "eth0",
-        kind,
-        net.pod_mac,
-        node_mtu.saturating_sub(VXLAN_OVERHEAD),
-    );
+    let mut eth0 = link(net.pod_ifindex, "eth0", kind, net.pod_mac, pod_mtu);
     // Pod namespaces are made with IPv6 disabled, so eth0 has no link-local address.
     eth0.ipv6_link_local = false;
     let net4 = Ipv4Net::new(pod_ip, pod_cidr.prefix_len()).unwrap_or_default();

@@ -56,13 +56,15 @@ impl Sim {
                 .insert("docker0".into(), (net.next_ifindex, mac));
             net.next_ifindex += 1;
         }
-        let vtep = match vtep_mac {
-            Some(m) => m,
-            None => self.random_mac(),
-        };
-        net.host_links
-            .insert("flannel.1".into(), (net.next_ifindex, vtep));
-        net.next_ifindex += 1;
+        if !self.host_gw() {
+            let vtep = match vtep_mac {
+                Some(m) => m,
+                None => self.random_mac(),
+            };
+            net.host_links
+                .insert("flannel.1".into(), (net.next_ifindex, vtep));
+            net.next_ifindex += 1;
+        }
         self.node_net.insert(node.to_string(), net);
         let first_pid = self.rng.range(2800, 3400) as u32;
         self.node_runtime.insert(
@@ -199,6 +201,11 @@ impl Sim {
         pid
     }
 
+    /// Whether flannel runs its host-gw backend.
+    fn host_gw(&self) -> bool {
+        self.config.flannel_backend == netsim_model::FlannelBackend::HostGw
+    }
+
     /// The CNI's and kernel's records of `node`.
     pub fn node_net(&self, node: &str) -> Option<&NodeNet> {
         self.node_net.get(node)
@@ -230,14 +237,11 @@ impl Sim {
             else {
                 continue;
             };
-            let Some(vtep_mac) = self
+            let vtep_mac = self
                 .node_net
                 .get(&name)
                 .and_then(|n| n.host_links.get("flannel.1"))
-                .map(|l| l.1)
-            else {
-                continue;
-            };
+                .map(|l| l.1);
             peers.push(Peer {
                 ip: peer_ip,
                 pod_cidr: cidr,
@@ -252,6 +256,7 @@ impl Sim {
             pod_cidr,
             mtu: self.config.mtu,
             docker: self.config.runtime == netsim_model::ContainerRuntime::Docker,
+            host_gw: self.host_gw(),
             net,
             peers,
         };
@@ -273,7 +278,7 @@ impl Sim {
             ip,
             cidr,
             self.config.pod_cidr,
-            self.config.mtu,
+            netsim_model::netns::pod_mtu(self.config.mtu, self.host_gw()),
             record,
         ))
     }
