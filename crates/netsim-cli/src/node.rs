@@ -5,6 +5,7 @@
 //! simulate says so and fails — never a silent success.
 
 use crate::kubectl::Ctx;
+use crate::output::Output;
 use netsim_engine::Sim;
 use netsim_model::ContainerRuntime;
 use netsim_model::k8s_openapi::api::core::v1::Pod;
@@ -30,23 +31,24 @@ pub fn ssh(ctx: &mut Ctx, args: &[String]) {
     if args.first().map(String::as_str) == Some("--") {
         args.remove(0);
     }
-    let sim = match ctx.sim() {
-        Ok(s) => s.clone(),
+    let (sim, out) = match ctx.parts() {
+        Ok(parts) => parts,
         Err(e) => return ctx.out.fail(e),
     };
+    let sim: &Sim = sim;
     if sim.node_net(&node).is_none() {
-        ctx.out.errln(format!(
+        out.errln(format!(
             "ssh: Could not resolve hostname {node}: Name or service not known"
         ));
-        ctx.out.code = 255;
-        ctx.out.hint("the nodes are listed by `netsim get nodes`");
+        out.code = 255;
+        out.hint("the nodes are listed by `netsim get nodes`");
         return;
     }
     if args.is_empty() {
-        ctx.out.fail("netsim: an interactive login arrives with `netsim shell`; give the command to run, e.g. `netsim ssh NODE -- ip addr`");
+        out.fail("netsim: an interactive login arrives with `netsim shell`; give the command to run, e.g. `netsim ssh NODE -- ip addr`");
         return;
     }
-    run(ctx, &sim, Place::Node(&node), &args);
+    run(out, sim, Place::Node(&node), &args);
 }
 
 /// `kubectl exec [-it] POD [-c CONTAINER] -- CMD...`.
@@ -72,7 +74,8 @@ pub fn exec(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
         return Err("error: you must specify at least one command for the container".into());
     };
     let ns = crate::kubectl::namespace(&a);
-    let sim = ctx.sim()?.clone();
+    let (sim, out) = ctx.parts()?;
+    let sim: &Sim = sim;
     let pod_name = pod_name
         .strip_prefix("pod/")
         .unwrap_or(&pod_name)
@@ -90,8 +93,7 @@ pub fn exec(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
         })?;
     if a.flag("tty") {
         // Scripts and tests have no terminal; kubectl warns and runs the command anyway.
-        ctx.out
-            .errln("Unable to use a TTY - input is not a terminal or the right kind of file");
+        out.errln("Unable to use a TTY - input is not a terminal or the right kind of file");
     }
     let running = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running");
     let Some(node) = pod
@@ -111,11 +113,11 @@ pub fn exec(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
         ));
     };
     let _ = node;
-    run(ctx, &sim, Place::Pod(&pod), &command);
+    run(out, sim, Place::Pod(&pod), &command);
     Ok(())
 }
 
-fn run(ctx: &mut Ctx, sim: &Sim, place: Place<'_>, argv: &[String]) {
+fn run(out: &mut Output, sim: &Sim, place: Place<'_>, argv: &[String]) {
     let mut argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     while argv.first() == Some(&"sudo") {
         argv.remove(0);
@@ -128,12 +130,12 @@ fn run(ctx: &mut Ctx, sim: &Sim, place: Place<'_>, argv: &[String]) {
         Place::Pod(p) => sim.pod_netns(p),
     };
     let Some(ns) = ns else {
-        return ctx.out.fail(
+        return out.fail(
             "netsim: this namespace has no network yet (the sandbox is still being created)",
         );
     };
     match cmd {
-        "ip" => ip(ctx, &ns, rest),
+        "ip" => ip(out, &ns, rest),
         "ifconfig" => {
             let all = rest.first() == Some(&"-a");
             let named: Vec<&&str> = rest.iter().filter(|a| !a.starts_with('-')).collect();
@@ -144,74 +146,71 @@ fn run(ctx: &mut Ctx, sim: &Sim, place: Place<'_>, argv: &[String]) {
                             links: vec![l.clone()],
                             ..Netns::default()
                         };
-                        ctx.out.out(iproute2::ifconfig(&one, true));
+                        out.out(iproute2::ifconfig(&one, true));
                     }
-                    None => ctx.out.fail(format!(
+                    None => out.fail(format!(
                         "{name}: error fetching interface information: Device not found"
                     )),
                 },
-                None => ctx.out.out(iproute2::ifconfig(&ns, all)),
+                None => out.out(iproute2::ifconfig(&ns, all)),
             }
         }
         "bridge" => match rest {
-            ["fdb"] | ["fdb", "show"] => ctx.out.out(iproute2::bridge_fdb(&ns, None)),
+            ["fdb"] | ["fdb", "show"] => out.out(iproute2::bridge_fdb(&ns, None)),
             ["fdb", "show", "dev", d] | ["fdb", "show", d] => {
-                ctx.out.out(iproute2::bridge_fdb(&ns, Some(d)))
+                out.out(iproute2::bridge_fdb(&ns, Some(d)))
             }
-            _ => not_simulated(ctx, &argv),
+            _ => not_simulated(out, &argv),
         },
         "hostname" => match &place {
-            Place::Node(n) => ctx.out.outln(*n),
-            Place::Pod(p) => ctx.out.outln(p.metadata.name.clone().unwrap_or_default()),
+            Place::Node(n) => out.outln(*n),
+            Place::Pod(p) => out.outln(p.metadata.name.clone().unwrap_or_default()),
         },
         "docker" | "crictl" | "nsenter" if matches!(place, Place::Pod(..)) => {
-            ctx.out.errln(format!("sh: {cmd}: not found"));
-            ctx.out.code = 127;
+            out.errln(format!("sh: {cmd}: not found"));
+            out.code = 127;
         }
         "docker" => {
             let Place::Node(node) = place else { return };
             if sim.config().runtime != ContainerRuntime::Docker {
-                ctx.out.errln("bash: docker: command not found");
-                ctx.out.code = 127;
-                ctx.out.hint("this node's runtime is containerd: `crictl ps` lists the containers, `crictl inspect ID` shows one");
+                out.errln("bash: docker: command not found");
+                out.code = 127;
+                out.hint("this node's runtime is containerd: `crictl ps` lists the containers, `crictl inspect ID` shows one");
                 return;
             }
-            docker(ctx, sim, node, rest);
+            docker(out, sim, node, rest);
         }
         "crictl" => {
             let Place::Node(node) = place else { return };
-            crictl(ctx, sim, node, rest);
+            crictl(out, sim, node, rest);
         }
         "nsenter" => {
             let Place::Node(node) = place else { return };
-            nsenter(ctx, sim, node, rest);
+            nsenter(out, sim, node, rest);
         }
         "iptables-save" | "iptables" | "ipvsadm" | "conntrack" => {
-            ctx.out.fail(format!("netsim: `{cmd}` arrives with kube-proxy's rules, which netsim does not generate yet"));
+            out.fail(format!("netsim: `{cmd}` arrives with kube-proxy's rules, which netsim does not generate yet"));
         }
-        "cat" => cat(ctx, sim, &place, rest),
+        "cat" => cat(out, sim, &place, rest),
         "nslookup" | "ping" | "curl" | "wget" | "dig" | "tcpdump" | "ss" | "netstat" | "ps"
-        | "ls" | "sh" | "bash" => not_simulated(ctx, &argv),
+        | "ls" | "sh" | "bash" => not_simulated(out, &argv),
         other => {
             let shell = if matches!(place, Place::Node(_)) {
                 "bash"
             } else {
                 "sh"
             };
-            ctx.out
-                .errln(format!("{shell}: {other}: command not found"));
-            ctx.out.code = 127;
+            out.errln(format!("{shell}: {other}: command not found"));
+            out.code = 127;
         }
     }
 }
 
 /// `cat FILE...` for the files netsim models: `/etc/hosts`, `/etc/resolv.conf`,
 /// `/etc/hostname`.
-fn cat(ctx: &mut Ctx, sim: &Sim, place: &Place<'_>, files: &[&str]) {
+fn cat(out: &mut Output, sim: &Sim, place: &Place<'_>, files: &[&str]) {
     if files.is_empty() {
-        return ctx
-            .out
-            .fail("netsim: `cat` needs a file (interactive input is not simulated)");
+        return out.fail("netsim: `cat` needs a file (interactive input is not simulated)");
     }
     for file in files {
         let text = match (place, *file) {
@@ -239,24 +238,21 @@ fn cat(ctx: &mut Ctx, sim: &Sim, place: &Place<'_>, files: &[&str]) {
             _ => None,
         };
         match text {
-            Some(t) => ctx.out.out(t),
+            Some(t) => out.out(t),
             None => {
-                ctx.out
-                    .errln(format!("cat: {file}: No such file or directory"));
-                ctx.out.code = 1;
-                ctx.out
-                    .hint("netsim models /etc/hosts, /etc/resolv.conf and /etc/hostname");
+                out.errln(format!("cat: {file}: No such file or directory"));
+                out.code = 1;
+                out.hint("netsim models /etc/hosts, /etc/resolv.conf and /etc/hostname");
             }
         }
     }
 }
 
-fn not_simulated(ctx: &mut Ctx, argv: &[&str]) {
-    ctx.out
-        .fail(format!("netsim: `{}` is not simulated yet", argv.join(" ")));
+fn not_simulated(out: &mut Output, argv: &[&str]) {
+    out.fail(format!("netsim: `{}` is not simulated yet", argv.join(" ")));
 }
 
-fn ip(ctx: &mut Ctx, ns: &Netns, args: &[&str]) {
+fn ip(out: &mut Output, ns: &Netns, args: &[&str]) {
     let mut args: Vec<&str> = args.to_vec();
     let mut details = false;
     let mut brief = false;
@@ -266,17 +262,13 @@ fn ip(ctx: &mut Ctx, ns: &Netns, args: &[&str]) {
             "-br" | "-brief" => brief = true,
             "-4" => {}
             other => {
-                return ctx
-                    .out
-                    .fail(format!("Option \"{other}\" is unknown, try \"ip -help\"."));
+                return out.fail(format!("Option \"{other}\" is unknown, try \"ip -help\"."));
             }
         }
         args.remove(0);
     }
     let Some((&object, rest)) = args.split_first() else {
-        return ctx
-            .out
-            .fail("Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }");
+        return out.fail("Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }");
     };
     // `show [dev] NAME`
     let dev = {
@@ -289,16 +281,16 @@ fn ip(ctx: &mut Ctx, ns: &Netns, args: &[&str]) {
     };
     if matches!(object, "r" | "ro" | "route") && rest.first() == Some(&"get") {
         let Some(dst) = rest.get(1).and_then(|d| d.parse().ok()) else {
-            return ctx.out.fail(format!(
+            return out.fail(format!(
                 "Error: any valid prefix is expected rather than \"{}\".",
                 rest.get(1).unwrap_or(&"")
             ));
         };
         match iproute2::ip_route_get(ns, dst) {
-            Ok(text) => ctx.out.out(text),
+            Ok(text) => out.out(text),
             Err(e) => {
-                ctx.out.errln(e);
-                ctx.out.code = 2;
+                out.errln(e);
+                out.code = 2;
             }
         }
         return;
@@ -314,10 +306,10 @@ fn ip(ctx: &mut Ctx, ns: &Netns, args: &[&str]) {
         other => Err(format!("Object \"{other}\" is unknown, try \"ip help\".")),
     };
     match result {
-        Ok(text) => ctx.out.out(text),
+        Ok(text) => out.out(text),
         Err(e) => {
-            ctx.out.errln(e);
-            ctx.out.code = if object.starts_with('a') || object.starts_with('l') {
+            out.errln(e);
+            out.code = if object.starts_with('a') || object.starts_with('l') {
                 1
             } else {
                 255
@@ -332,13 +324,11 @@ fn sandboxes<'a>(sim: &'a Sim, node: &str) -> Vec<&'a netsim_model::runtime::San
         .unwrap_or_default()
 }
 
-fn docker(ctx: &mut Ctx, sim: &Sim, node: &str, args: &[&str]) {
+fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     let now_ms = sim.now().as_millisecond();
     let image_id = |image: &str| netsim_engine::controllers::image_id(image);
     match args {
-        ["ps"] => ctx
-            .out
-            .out(runtime::docker_ps(&sandboxes(sim, node), now_ms, &image_id)),
+        ["ps"] => out.out(runtime::docker_ps(&sandboxes(sim, node), now_ms, &image_id)),
         ["inspect", rest @ ..] => {
             let mut format = None;
             let mut ids = Vec::new();
@@ -355,7 +345,7 @@ fn docker(ctx: &mut Ctx, sim: &Sim, node: &str, args: &[&str]) {
                 i += 1;
             }
             if ids.is_empty() {
-                return ctx.out.fail("\"docker inspect\" requires at least 1 argument.\nSee 'docker inspect --help'.\n\nUsage:  docker inspect [OPTIONS] NAME|ID [NAME|ID...]\n\nReturn low-level information on Docker objects");
+                return out.fail("\"docker inspect\" requires at least 1 argument.\nSee 'docker inspect --help'.\n\nUsage:  docker inspect [OPTIONS] NAME|ID [NAME|ID...]\n\nReturn low-level information on Docker objects");
             }
             let Some(rt) = sim.node_runtime(node) else {
                 return;
@@ -376,9 +366,9 @@ fn docker(ctx: &mut Ctx, sim: &Sim, node: &str, args: &[&str]) {
                     }
                     None => {
                         if format.is_none() {
-                            ctx.out.out("[]\n");
+                            out.out("[]\n");
                         }
-                        ctx.out.fail(format!("Error: No such object: {id}"));
+                        out.fail(format!("Error: No such object: {id}"));
                         return;
                     }
                 }
@@ -387,8 +377,8 @@ fn docker(ctx: &mut Ctx, sim: &Sim, node: &str, args: &[&str]) {
                 Some(t) => {
                     for v in &values {
                         match runtime::go_template(t, v) {
-                            Ok(s) => ctx.out.outln(s),
-                            Err(e) => return ctx.out.fail(e),
+                            Ok(s) => out.outln(s),
+                            Err(e) => return out.fail(e),
                         }
                     }
                 }
@@ -399,40 +389,36 @@ fn docker(ctx: &mut Ctx, sim: &Sim, node: &str, args: &[&str]) {
                         let n = l.len() - l.trim_start().len();
                         format!("{}{}\n", " ".repeat(n * 2), l.trim_start())
                     });
-                    ctx.out.out(text.collect::<String>());
+                    out.out(text.collect::<String>());
                 }
             }
         }
-        _ => not_simulated(ctx, &[&["docker"], args].concat()),
+        _ => not_simulated(out, &[&["docker"], args].concat()),
     }
 }
 
-fn crictl(ctx: &mut Ctx, sim: &Sim, node: &str, args: &[&str]) {
+fn crictl(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     let now_ms = sim.now().as_millisecond();
     let image_id = |image: &str| netsim_engine::controllers::image_id(image);
     match args {
-        ["ps"] => ctx
-            .out
-            .out(runtime::crictl_ps(&sandboxes(sim, node), now_ms, &image_id)),
-        ["pods"] => ctx
-            .out
-            .out(runtime::crictl_pods(&sandboxes(sim, node), now_ms)),
+        ["ps"] => out.out(runtime::crictl_ps(&sandboxes(sim, node), now_ms, &image_id)),
+        ["pods"] => out.out(runtime::crictl_pods(&sandboxes(sim, node), now_ms)),
         ["inspect", "--output", "go-template", "--template", t, id]
         | ["inspect", "-o", "go-template", "--template", t, id] => {
             let Some((sb, c)) = sim.node_runtime(node).and_then(|rt| rt.find_container(id)) else {
-                return ctx.out.fail(format!("E1127 00:00:00.000000    1234 remote_runtime.go:625] \"ContainerStatus from runtime service failed\" err=\"rpc error: code = NotFound desc = an error occurred when try to find container \\\"{id}\\\": not found\" containerID=\"{id}\""));
+                return out.fail(format!("E1127 00:00:00.000000    1234 remote_runtime.go:625] \"ContainerStatus from runtime service failed\" err=\"rpc error: code = NotFound desc = an error occurred when try to find container \\\"{id}\\\": not found\" containerID=\"{id}\""));
             };
             let v = serde_json::json!({"info": {"pid": c.pid, "sandboxID": sb.pause.id}, "status": {"id": c.id, "image": {"image": c.image}}});
             match runtime::go_template(t, &v) {
-                Ok(s) => ctx.out.outln(s),
-                Err(e) => ctx.out.fail(e),
+                Ok(s) => out.outln(s),
+                Err(e) => out.fail(e),
             }
         }
-        _ => not_simulated(ctx, &[&["crictl"], args].concat()),
+        _ => not_simulated(out, &[&["crictl"], args].concat()),
     }
 }
 
-fn nsenter(ctx: &mut Ctx, sim: &Sim, node: &str, args: &[&str]) {
+fn nsenter(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     let mut pid = None;
     let mut net = false;
     let mut i = 0;
@@ -451,7 +437,7 @@ fn nsenter(ctx: &mut Ctx, sim: &Sim, node: &str, args: &[&str]) {
                 break;
             }
             a if a.starts_with('-') => {
-                return ctx.out.fail(format!("nsenter: unrecognized option '{a}'"));
+                return out.fail(format!("nsenter: unrecognized option '{a}'"));
             }
             _ => break,
         }
@@ -459,26 +445,22 @@ fn nsenter(ctx: &mut Ctx, sim: &Sim, node: &str, args: &[&str]) {
     }
     let command: Vec<String> = args[i..].iter().map(|s| s.to_string()).collect();
     let Some(pid) = pid else {
-        return ctx.out.fail("nsenter: no target PID specified for --net");
+        return out.fail("nsenter: no target PID specified for --net");
     };
     let Some(sb) = sim.node_runtime(node).and_then(|rt| rt.by_pid(pid)) else {
-        return ctx.out.fail(format!(
+        return out.fail(format!(
             "nsenter: cannot open /proc/{pid}/ns/net: No such file or directory"
         ));
     };
     if !net {
-        return ctx
-            .out
-            .fail("netsim: only the network namespace (-n) is simulated");
+        return out.fail("netsim: only the network namespace (-n) is simulated");
     }
     let (ns_name, pod_name) = sb.pod.split_once('/').unwrap_or(("", &sb.pod));
     let Some(pod) = sim.store().typed::<Pod>(ns_name, pod_name) else {
         return;
     };
     if command.is_empty() {
-        return ctx
-            .out
-            .fail("netsim: give nsenter a command to run, e.g. `nsenter -t PID -n ip addr`");
+        return out.fail("netsim: give nsenter a command to run, e.g. `nsenter -t PID -n ip addr`");
     }
-    run(ctx, sim, Place::Pod(pod), &command);
+    run(out, sim, Place::Pod(pod), &command);
 }
