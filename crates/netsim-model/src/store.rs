@@ -234,6 +234,8 @@ impl Store {
     /// All objects of `kind`, in namespace then name order; `namespace: None` means every
     /// namespace.
     pub fn list(&self, kind: Kind, namespace: Option<&str>) -> impl Iterator<Item = &Object> {
+        // Cluster-scoped kinds live in no namespace: a namespace filter does not apply.
+        let namespace = namespace.filter(|_| kind.info().namespaced);
         let (start, end) = match namespace {
             Some(ns) => (
                 ObjectKey {
@@ -256,15 +258,9 @@ impl Store {
                 None,
             ),
         };
-        let ns_filter = namespace.map(str::to_string);
         self.objects
             .range(start..)
             .take_while(move |(k, _)| k.kind == kind && end.as_ref().is_none_or(|e| *k < e))
-            .filter(move |(k, _)| {
-                ns_filter
-                    .as_deref()
-                    .is_none_or(|ns| k.namespace == ns || !kind.info().namespaced)
-            })
             .map(|(_, o)| o)
     }
 
@@ -291,5 +287,50 @@ impl Store {
     /// The last resource version handed out.
     pub fn revision(&self) -> u64 {
         self.revision
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{Node, Pod};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    fn meta(ns: Option<&str>, name: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.into()),
+            namespace: ns.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn lists_by_namespace_and_ignores_it_for_cluster_scoped_kinds() {
+        let mut store = Store::new();
+        store.put(Object::Node(Node {
+            metadata: meta(None, "n1"),
+            ..Default::default()
+        }));
+        store.put(Object::Pod(Pod {
+            metadata: meta(Some("a"), "p1"),
+            ..Default::default()
+        }));
+        store.put(Object::Pod(Pod {
+            metadata: meta(Some("ab"), "p2"),
+            ..Default::default()
+        }));
+        store.put(Object::Pod(Pod {
+            metadata: meta(Some("b"), "p3"),
+            ..Default::default()
+        }));
+        let names = |kind, ns| {
+            store
+                .list(kind, ns)
+                .map(|o| o.name().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(Kind::Pod, Some("a")), ["p1"]);
+        assert_eq!(names(Kind::Pod, None), ["p1", "p2", "p3"]);
+        assert_eq!(names(Kind::Node, Some("default")), ["n1"]);
     }
 }
