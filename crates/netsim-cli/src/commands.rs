@@ -33,6 +33,8 @@ netsim commands:
   snapshot restore FILE [--paused]   load a snapshot as the whole cluster
   resume                  start the control plane after `snapshot restore --paused`
   convert -f FILE         print an old (v1beta1) Ingress as networking.k8s.io/v1
+  generate --nodes N --pods P --services S --endpoints-per-service E [--seed N]
+                          write a realistic scenario of that size to stdout
 
 Each command runs at the current virtual instant; then a few virtual seconds of think time pass.";
 
@@ -59,6 +61,10 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
     let rest = &args[1..];
     if cmd == "convert" {
         convert(rest, out);
+        return;
+    }
+    if cmd == "generate" {
+        crate::generate::run(rest, out);
         return;
     }
     let dir = match StateDir::open(&globals.state) {

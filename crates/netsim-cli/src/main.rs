@@ -7,6 +7,7 @@
 
 mod commands;
 mod flags;
+mod generate;
 mod kubectl;
 mod node;
 mod output;
