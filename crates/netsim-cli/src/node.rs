@@ -401,17 +401,82 @@ fn crictl(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     let now_ms = sim.now().as_millisecond();
     let image_id = |image: &str| netsim_engine::controllers::image_id(image);
     match args {
-        ["ps"] => out.out(runtime::crictl_ps(&sandboxes(sim, node), now_ms, &image_id)),
+        ["ps", opts @ ..] => {
+            // `crictl ps [--name REGEXP] [-q]`: the name filter matches a substring here.
+            let mut quiet = false;
+            let mut name = None;
+            let mut k = 0;
+            while k < opts.len() {
+                match opts[k] {
+                    "-q" | "--quiet" => quiet = true,
+                    "--name" => {
+                        name = opts.get(k + 1).copied();
+                        k += 1;
+                    }
+                    other => {
+                        return out.fail(format!("crictl: flag provided but not defined: {other}"));
+                    }
+                }
+                k += 1;
+            }
+            let all = sandboxes(sim, node);
+            if quiet {
+                let mut rows: Vec<&netsim_model::runtime::ContainerRec> = all
+                    .iter()
+                    .flat_map(|sb| sb.containers.iter())
+                    .filter(|c| name.is_none_or(|n| c.name.contains(n)))
+                    .collect();
+                rows.sort_by(|a, b| b.created_ms.cmp(&a.created_ms).then(b.id.cmp(&a.id)));
+                for c in rows {
+                    out.outln(&c.id);
+                }
+            } else if let Some(n) = name {
+                let filtered: Vec<netsim_model::runtime::Sandbox> = all
+                    .iter()
+                    .map(|sb| {
+                        let mut sb = (*sb).clone();
+                        sb.containers.retain(|c| c.name.contains(n));
+                        sb
+                    })
+                    .collect();
+                let refs: Vec<&netsim_model::runtime::Sandbox> = filtered.iter().collect();
+                out.out(runtime::crictl_ps(&refs, now_ms, &image_id));
+            } else {
+                out.out(runtime::crictl_ps(&all, now_ms, &image_id));
+            }
+        }
         ["pods"] => out.out(runtime::crictl_pods(&sandboxes(sim, node), now_ms)),
-        ["inspect", "--output", "go-template", "--template", t, id]
-        | ["inspect", "-o", "go-template", "--template", t, id] => {
-            let Some((sb, c)) = sim.node_runtime(node).and_then(|rt| rt.find_container(id)) else {
-                return out.fail(format!("E1127 00:00:00.000000    1234 remote_runtime.go:625] \"ContainerStatus from runtime service failed\" err=\"rpc error: code = NotFound desc = an error occurred when try to find container \\\"{id}\\\": not found\" containerID=\"{id}\""));
+        ["inspect", rest @ ..] => {
+            // `crictl inspect [-o json|go-template --template T] ID`
+            let mut template = None;
+            let mut ids = Vec::new();
+            let mut k = 0;
+            while k < rest.len() {
+                match rest[k] {
+                    "-o" | "--output" => k += 1,
+                    "--template" => {
+                        template = rest.get(k + 1).copied();
+                        k += 1;
+                    }
+                    a => ids.push(a),
+                }
+                k += 1;
+            }
+            let Some(id) = ids.first().copied() else {
+                return out.fail("crictl: ID cannot be empty");
             };
-            let v = serde_json::json!({"info": {"pid": c.pid, "sandboxID": sb.pause.id}, "status": {"id": c.id, "image": {"image": c.image}}});
-            match runtime::go_template(t, &v) {
-                Ok(s) => out.outln(s),
-                Err(e) => out.fail(e),
+            let Some((sb, c)) = sim.node_runtime(node).and_then(|rt| rt.find_container(id)) else {
+                return out.fail(format!(
+                    "FATA[0000] getting the status of the container \"{id}\": rpc error: code = NotFound desc = an error occurred when try to find container \"{id}\": not found"
+                ));
+            };
+            let v = runtime::crictl_inspect_value(sb, c, &image_id);
+            match template {
+                Some(t) => match runtime::go_template(t, &v) {
+                    Ok(s) => out.outln(s),
+                    Err(e) => out.fail(e),
+                },
+                None => out.outln(serde_json::to_string_pretty(&v).unwrap_or_default()),
             }
         }
         _ => not_simulated(out, &[&["crictl"], args].concat()),

@@ -215,6 +215,49 @@ pub fn crictl_ps(sandboxes: &[&Sandbox], now_ms: i64, image_id: &dyn Fn(&str) ->
     w.finish()
 }
 
+/// `crictl inspect ID` as JSON: the CRI `ContainerStatus` (`status`) and containerd's `info`
+/// (the fields a lesson reads: `info.pid`, `info.sandboxID`, `status.state`).
+pub fn crictl_inspect_value(
+    sb: &Sandbox,
+    c: &ContainerRec,
+    image_id: &dyn Fn(&str) -> String,
+) -> Value {
+    let created = rfc3339_nanos(c.created_ms);
+    let (ns, pod) = sb.pod.split_once('/').unwrap_or(("", &sb.pod));
+    json!({
+        "status": {
+            "id": c.id,
+            "metadata": {"attempt": 0, "name": c.name},
+            "state": "CONTAINER_RUNNING",
+            "createdAt": created,
+            "startedAt": created,
+            "finishedAt": "0001-01-01T00:00:00Z",
+            "exitCode": 0,
+            "image": {"annotations": {}, "image": c.image, "runtimeHandler": "", "userSpecifiedImage": ""},
+            "imageRef": format!("sha256:{}", image_id(&c.image)),
+            "reason": "",
+            "message": "",
+            "labels": {
+                "io.kubernetes.container.name": c.name,
+                "io.kubernetes.pod.name": pod,
+                "io.kubernetes.pod.namespace": ns,
+                "io.kubernetes.pod.uid": sb.uid,
+            },
+            "annotations": {},
+            "mounts": [],
+            "logPath": format!("/var/log/pods/{ns}_{pod}_{}/{}/0.log", sb.uid, c.name),
+        },
+        "info": {
+            "sandboxID": sb.pause.id,
+            "pid": c.pid,
+            "removing": false,
+            "snapshotKey": c.id,
+            "snapshotter": "overlayfs",
+            "runtimeType": "io.containerd.runc.v2",
+        }
+    })
+}
+
 /// `crictl pods`.
 pub fn crictl_pods(sandboxes: &[&Sandbox], now_ms: i64) -> String {
     let mut w = TabWriter::new(20, 3);
@@ -240,7 +283,8 @@ pub fn crictl_pods(sandboxes: &[&Sandbox], now_ms: i64) -> String {
 fn rfc3339_nanos(ms: i64) -> String {
     let t = netsim_model::jiff::Timestamp::from_millisecond(ms)
         .unwrap_or(netsim_model::jiff::Timestamp::UNIX_EPOCH);
-    format!("{}{:06}Z", t.strftime("%Y-%m-%dT%H:%M:%S.%3f"), 123456)
+    // Go prints nanoseconds; the virtual clock has milliseconds.
+    format!("{}000000Z", t.strftime("%Y-%m-%dT%H:%M:%S.%3f"))
 }
 
 #[cfg(test)]
