@@ -156,8 +156,16 @@ fn snapshot(ctx: &mut Ctx, rest: &[String]) {
                 Ok(s) => s,
                 Err(e) => return ctx.out.fail(e),
             };
-            // Events are history, not state: they are not saved.
-            let mut text = String::new();
+            // The cluster's shape first (runtime, MTU, CIDRs, backend, pool: what no object
+            // says), then every object. Events are history, not state: they are not saved.
+            let cluster = serde_json::json!({
+                "apiVersion": "netsim.dev/v1alpha1",
+                "kind": "Cluster",
+                "metadata": {"name": "netsim"},
+                "spec": serde_json::to_value(sim.config()).unwrap_or_default(),
+            });
+            let mut text = netsim_print::to_yaml(&cluster);
+            text.push_str("---\n");
             let mut saved = 0;
             for object in sim.store().iter().filter(|o| o.kind() != Kind::Event) {
                 if saved > 0 {
@@ -218,10 +226,14 @@ fn restore(
     let mut config = ClusterConfig::default();
     let mut objects: Vec<Object> = Vec::new();
     let mut kube_proxy = None;
+    let mut has_cluster_doc = false;
     for item in items {
         match item {
             netsim_manifest::Item::Object(doc) => objects.push(doc.object),
-            netsim_manifest::Item::Cluster(c) => config = c.config,
+            netsim_manifest::Item::Cluster(c) => {
+                config = c.config;
+                has_cluster_doc = true;
+            }
             netsim_manifest::Item::KubeProxy(k) => kube_proxy = Some(k.raw),
         }
     }
@@ -233,6 +245,17 @@ fn restore(
             _ => None,
         })
         .collect();
+    // A file netsim did not write may still say which runtime the nodes run.
+    if !has_cluster_doc
+        && nodes.iter().any(|n| {
+            n.status
+                .as_ref()
+                .and_then(|s| s.node_info.as_ref())
+                .is_some_and(|i| i.container_runtime_version.starts_with("docker://"))
+        })
+    {
+        config.runtime = netsim_model::ContainerRuntime::Docker;
+    }
     if !nodes.is_empty() {
         config.nodes = nodes
             .iter()
@@ -282,6 +305,8 @@ fn restore(
     if let Some(t) = clock {
         sim.set_clock(t);
     }
+    // The node agents find their running pods: sandboxes, veths and containers come back.
+    sim.adopt_restored_pods();
     sim.settle();
     Ok(sim)
 }

@@ -152,9 +152,10 @@ impl Sim {
         name: &str,
         image: &str,
         command: String,
+        id: Option<String>,
     ) -> String {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
-        let id = self.rng.hex(64);
+        let id = id.unwrap_or_else(|| self.rng.hex(64));
         let pid = self.next_pid(node);
         let created_ms = self.now_ms;
         if let Some(sb) = self
@@ -173,6 +174,137 @@ impl Sim {
             });
         }
         id
+    }
+
+    /// After a snapshot restore, each node's kubelet finds its running pods and sets their
+    /// sandboxes up again, in the order they started: fresh veths, netnsids and PIDs, the pod's
+    /// address from its status (reserved in host-local IPAM), container ids from
+    /// `status.containerStatuses`. Nodes without network records are booted first.
+    pub fn adopt_restored_pods(&mut self) {
+        use netsim_model::k8s_openapi::api::core::v1::Node;
+        let nodes: Vec<(String, Option<Mac>)> = self
+            .store
+            .list_typed::<Node>(None)
+            .map(|n| {
+                let vtep = n
+                    .metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get("flannel.alpha.coreos.com/backend-data"))
+                    .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                    .and_then(|v| v.get("VtepMAC").and_then(|m| m.as_str()).map(parse_mac))
+                    .flatten();
+                (n.metadata.name.clone().unwrap_or_default(), vtep)
+            })
+            .collect();
+        for (name, vtep) in nodes {
+            self.boot_node_network(&name, vtep);
+        }
+        let mut pods: Vec<Pod> = self
+            .store
+            .list_typed::<Pod>(None)
+            .filter(|p| {
+                let status = p.status.as_ref();
+                status.and_then(|s| s.phase.as_deref()) == Some("Running")
+                    && status.is_some_and(|s| s.pod_ip.is_some())
+                    && p.spec.as_ref().is_some_and(|s| s.node_name.is_some())
+            })
+            .cloned()
+            .collect();
+        let started = |p: &Pod| {
+            p.status
+                .as_ref()
+                .and_then(|s| s.start_time.as_ref())
+                .map(|t| t.0.as_millisecond())
+        };
+        pods.sort_by(|a, b| {
+            started(a)
+                .cmp(&started(b))
+                .then(a.metadata.name.cmp(&b.metadata.name))
+        });
+        for pod in pods {
+            let node = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.clone())
+                .unwrap_or_default();
+            let uid = pod.metadata.uid.clone().unwrap_or_default();
+            if self
+                .node_runtime
+                .get(&node)
+                .is_some_and(|rt| rt.sandboxes.contains_key(&uid))
+            {
+                continue;
+            }
+            self.cni_add(&pod, &node);
+            self.reserve_restored_ip(&pod, &node);
+            let statuses = pod
+                .status
+                .as_ref()
+                .and_then(|s| s.container_statuses.clone())
+                .unwrap_or_default();
+            for c in pod
+                .spec
+                .as_ref()
+                .map(|s| s.containers.clone())
+                .unwrap_or_default()
+            {
+                let id = statuses
+                    .iter()
+                    .find(|s| s.name == c.name)
+                    .and_then(|s| s.container_id.as_deref())
+                    .and_then(|id| id.split_once("://").map(|(_, id)| id.to_string()))
+                    .filter(|id| id.len() >= 13);
+                let image = c.image.clone().unwrap_or_default();
+                self.runtime_start_container(
+                    &pod,
+                    &node,
+                    &c.name,
+                    &image,
+                    super::kubelet::container_command(&c),
+                    id,
+                );
+                self.node_images
+                    .entry(node.clone())
+                    .or_default()
+                    .insert(image);
+            }
+            // The sandbox and containers keep the times the pod's status gives.
+            if let (Some(ms), Some(sb)) = (
+                started(&pod),
+                self.node_runtime
+                    .get_mut(&node)
+                    .and_then(|rt| rt.sandboxes.get_mut(&uid)),
+            ) {
+                sb.pause.created_ms = ms;
+                for c in &mut sb.containers {
+                    c.created_ms = ms;
+                }
+            }
+        }
+    }
+
+    /// Marks a restored pod's address as taken in host-local IPAM (the last reserved address
+    /// moves up to it), so new pods continue after it.
+    fn reserve_restored_ip(&mut self, pod: &Pod, node: &str) {
+        if pod.spec.as_ref().and_then(|s| s.host_network) == Some(true) {
+            return;
+        }
+        let (Some(cidr), Some(ip)) = (
+            self.node_pod_cidr(node),
+            pod.status
+                .as_ref()
+                .and_then(|s| s.pod_ip.as_ref())
+                .and_then(|ip| ip.parse::<std::net::Ipv4Addr>().ok()),
+        ) else {
+            return;
+        };
+        if !cidr.contains(&ip) {
+            return;
+        }
+        let offset = u32::from(ip) - u32::from(cidr.network());
+        let last = self.ipam_last.entry(node.to_string()).or_insert(offset);
+        *last = (*last).max(offset);
     }
 
     /// The pod is gone: its sandbox, veth pair and netnsid are released.
@@ -282,4 +414,13 @@ impl Sim {
             record,
         ))
     }
+}
+
+/// `aa:bb:cc:dd:ee:ff` → bytes.
+fn parse_mac(text: &str) -> Option<Mac> {
+    let bytes: Vec<u8> = text
+        .split(':')
+        .filter_map(|b| u8::from_str_radix(b, 16).ok())
+        .collect();
+    <[u8; 6]>::try_from(bytes).ok()
 }
