@@ -447,6 +447,23 @@ fn order_conditions(conds: &mut [netsim_model::k8s_openapi::api::core::v1::PodCo
     conds.sort_by_key(|c| rank(&c.type_));
 }
 
+/// What the runtime runs for `c`: the spec's command, else the image's ENTRYPOINT; then the
+/// spec's args, else (when the command is the image's too) the image's CMD.
+pub(crate) fn container_command(c: &netsim_model::k8s_openapi::api::core::v1::Container) -> String {
+    let image = c.image.clone().unwrap_or_default();
+    let (entry, cmd) = crate::apps::image_defaults(&image);
+    let mut command: Vec<String> = match &c.command {
+        Some(cmd) => cmd.clone(),
+        None => entry.iter().map(|s| s.to_string()).collect(),
+    };
+    match (&c.args, &c.command) {
+        (Some(args), _) => command.extend(args.iter().cloned()),
+        (None, None) => command.extend(cmd.iter().map(|s| s.to_string())),
+        (None, Some(_)) => {}
+    }
+    command.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,21 +484,4 @@ mod tests {
             "registry.k8s.io/coredns/coredns:v1.10.1"
         );
     }
-}
-
-/// What the runtime runs for `c`: the spec's command, else the image's ENTRYPOINT; then the
-/// spec's args, else (when the command is the image's too) the image's CMD.
-pub(crate) fn container_command(c: &netsim_model::k8s_openapi::api::core::v1::Container) -> String {
-    let image = c.image.clone().unwrap_or_default();
-    let (entry, cmd) = crate::apps::image_defaults(&image);
-    let mut command: Vec<String> = match &c.command {
-        Some(cmd) => cmd.clone(),
-        None => entry.iter().map(|s| s.to_string()).collect(),
-    };
-    match (&c.args, &c.command) {
-        (Some(args), _) => command.extend(args.iter().cloned()),
-        (None, None) => command.extend(cmd.iter().map(|s| s.to_string())),
-        (None, Some(_)) => {}
-    }
-    command.join(" ")
 }
