@@ -35,6 +35,8 @@ pub enum LinkKind {
     },
     /// A Linux bridge.
     Bridge,
+    /// A dummy device (kube-proxy's `kube-ipvs0` in IPVS mode: down, holding Service addresses).
+    Dummy,
     /// A VXLAN device.
     Vxlan {
         /// VNI.
@@ -238,6 +240,9 @@ pub struct NodeView<'a> {
     pub docker: bool,
     /// flannel's host-gw backend: no VXLAN device, routes via the other nodes' addresses.
     pub host_gw: bool,
+    /// In IPVS mode, the addresses kube-proxy binds to `kube-ipvs0` (every ClusterIP,
+    /// external IP and load-balancer address); `None` in iptables mode.
+    pub ipvs_addrs: Option<Vec<Ipv4Addr>>,
     /// CNI records.
     pub net: &'a NodeNet,
     /// Other nodes.
@@ -347,6 +352,20 @@ pub fn node_netns(node: &NodeView<'_>) -> Netns {
             true,
         ));
     }
+    if let (Some((idx, mac)), Some(addrs)) = (host("kube-ipvs0"), &node.ipvs_addrs) {
+        let mut l = link(idx, "kube-ipvs0", LinkKind::Dummy, mac, 1500);
+        l.up = false;
+        l.lower_up = false;
+        l.ipv6_link_local = false;
+        for ip in addrs {
+            l.addrs.push(Addr {
+                net: Ipv4Net::new(*ip, 32).unwrap_or_default(),
+                brd: None,
+                scope: "global",
+            });
+        }
+        ns.links.push(l);
+    }
     for p in node.net.pods.values() {
         let kind = LinkKind::Veth {
             peer_ifindex: p.pod_ifindex,
@@ -402,7 +421,7 @@ pub fn node_netns(node: &NodeView<'_>) -> Netns {
         });
     }
     for l in &ns.links {
-        if l.name == "lo" || l.name == "flannel.1" {
+        if l.name == "lo" || l.name == "flannel.1" || l.name == "kube-ipvs0" {
             continue;
         }
         for a in &l.addrs {

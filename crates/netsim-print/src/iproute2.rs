@@ -32,6 +32,9 @@ fn link_local(m: &Mac) -> Ipv6Addr {
 fn flags(l: &Link) -> String {
     let mut f = Vec::new();
     let loopback = matches!(l.kind, LinkKind::Loopback);
+    if matches!(l.kind, LinkKind::Dummy) {
+        return "<BROADCAST,NOARP>".into();
+    }
     if l.up && !l.lower_up && !loopback {
         f.push("NO-CARRIER");
     }
@@ -60,6 +63,7 @@ fn state(l: &Link) -> &'static str {
 
 fn qdisc(l: &Link) -> &'static str {
     match l.kind {
+        LinkKind::Dummy => "noop",
         LinkKind::Ether => "fq_codel",
         _ => "noqueue",
     }
@@ -343,22 +347,22 @@ pub fn ifconfig(ns: &Netns, all: bool) -> String {
     let mut out = String::new();
     for l in links {
         let loopback = matches!(l.kind, LinkKind::Loopback);
-        let mut f = vec!["UP"];
-        let mut bits: u32 = 0x1;
-        if loopback {
-            f.push("LOOPBACK");
-            bits |= 0x8;
-        } else {
-            f.push("BROADCAST");
-            bits |= 0x2;
-        }
-        if l.lower_up {
-            f.push("RUNNING");
-            bits |= 0x40;
-        }
-        if !loopback {
-            f.push("MULTICAST");
-            bits |= 0x1000;
+        let dummy = matches!(l.kind, LinkKind::Dummy);
+        // net-tools prints the IFF_* flags in bit order.
+        let mut f = Vec::new();
+        let mut bits: u32 = 0;
+        for (set, bit, name) in [
+            (l.up, 0x1, "UP"),
+            (!loopback, 0x2, "BROADCAST"),
+            (loopback, 0x8, "LOOPBACK"),
+            (l.up && l.lower_up, 0x40, "RUNNING"),
+            (dummy, 0x80, "NOARP"),
+            (!loopback && !dummy, 0x1000, "MULTICAST"),
+        ] {
+            if set {
+                bits |= bit;
+                f.push(name);
+            }
         }
         let _ = writeln!(
             out,

@@ -65,6 +65,13 @@ impl Sim {
                 .insert("flannel.1".into(), (net.next_ifindex, vtep));
             net.next_ifindex += 1;
         }
+        if self.config.proxy_mode == netsim_model::ProxyMode::Ipvs {
+            // kube-proxy creates its dummy device when it starts, before any pod sandbox.
+            let mac = self.random_mac();
+            net.host_links
+                .insert("kube-ipvs0".into(), (net.next_ifindex, mac));
+            net.next_ifindex += 1;
+        }
         self.node_net.insert(node.to_string(), net);
         let first_pid = self.rng.range(2800, 3400) as u32;
         self.node_runtime.insert(
@@ -333,6 +340,35 @@ impl Sim {
         pid
     }
 
+    /// Every address kube-proxy serves Services on: ClusterIPs, external IPs and load-balancer
+    /// ingress IPs, in the order kube-proxy binds them (by Service).
+    fn service_addresses(&self) -> Vec<std::net::Ipv4Addr> {
+        use netsim_model::k8s_openapi::api::core::v1::Service;
+        let mut out = Vec::new();
+        for svc in self.store.list_typed::<Service>(None) {
+            let Some(spec) = &svc.spec else { continue };
+            let lb = svc
+                .status
+                .as_ref()
+                .and_then(|s| s.load_balancer.as_ref())
+                .and_then(|l| l.ingress.as_ref());
+            let ips = spec
+                .cluster_ips
+                .iter()
+                .flatten()
+                .chain(spec.external_ips.iter().flatten())
+                .chain(lb.into_iter().flatten().filter_map(|i| i.ip.as_ref()));
+            for ip in ips {
+                if let Ok(ip) = ip.parse()
+                    && !out.contains(&ip)
+                {
+                    out.push(ip);
+                }
+            }
+        }
+        out
+    }
+
     /// Whether flannel runs its host-gw backend.
     fn host_gw(&self) -> bool {
         self.config.flannel_backend == netsim_model::FlannelBackend::HostGw
@@ -389,6 +425,8 @@ impl Sim {
             mtu: self.config.mtu,
             docker: self.config.runtime == netsim_model::ContainerRuntime::Docker,
             host_gw: self.host_gw(),
+            ipvs_addrs: (self.config.proxy_mode == netsim_model::ProxyMode::Ipvs)
+                .then(|| self.service_addresses()),
             net,
             peers,
         };
