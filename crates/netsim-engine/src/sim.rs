@@ -398,11 +398,6 @@ struct Work {
 
 /// The key of `object`'s controller of kind `kind` (same namespace), if it has one.
 fn controller_key(object: &Object, kind: Kind) -> Option<ObjectKey> {
-    object
-        .metadata()
-        .owner_references
-        .iter()
-        .flatten()
-        .find(|r| r.controller == Some(true) && r.kind == kind.info().kind)
+    crate::controllers::controller_of(object, kind)
         .map(|r| ObjectKey::new(kind, object.namespace(), &r.name))
 }

@@ -32,13 +32,17 @@ pub(crate) fn controller_ref(owner: &Object) -> OwnerReference {
     }
 }
 
-/// The uid of `object`'s controller of kind `kind`, if any.
-pub(crate) fn controller_uid(object: &Object, kind: Kind) -> Option<&str> {
+/// `object`'s controlling owner reference of kind `kind`, if any.
+pub(crate) fn controller_of(object: &Object, kind: Kind) -> Option<&OwnerReference> {
     object
         .metadata()
         .owner_references
         .iter()
         .flatten()
         .find(|r| r.controller == Some(true) && r.kind == kind.info().kind)
-        .map(|r| r.uid.as_str())
+}
+
+/// The uid of `object`'s controller of kind `kind`, if any.
+pub(crate) fn controller_uid(object: &Object, kind: Kind) -> Option<&str> {
+    controller_of(object, kind).map(|r| r.uid.as_str())
 }
