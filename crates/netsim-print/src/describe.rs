@@ -2027,36 +2027,30 @@ fn describe_node_resource(
     );
     w.w(1, "Resource\tRequests\tLimits\n");
     w.w(1, "--------\t--------\t------\n");
-    w.w(
-        1,
-        &format!(
-            "cpu\t{} ({}%)\t{} ({}%)\n",
-            format_cpu(totals[0]),
-            pct(totals[0], alloc_cpu),
-            format_cpu(totals[1]),
-            pct(totals[1], alloc_cpu)
+    // One row per resource: (name, requests, limits, allocatable, how to print a quantity).
+    let rows: [AllocatedRow; 3] = [
+        ("cpu", totals[0], totals[1], alloc_cpu, format_cpu),
+        ("memory", totals[2], totals[3], alloc_mem, format_bytes),
+        (
+            "ephemeral-storage",
+            totals[4],
+            totals[5],
+            alloc_eph,
+            format_bytes,
         ),
-    );
-    w.w(
-        1,
-        &format!(
-            "memory\t{} ({}%)\t{} ({}%)\n",
-            format_bytes(totals[2]),
-            pct(totals[2], alloc_mem),
-            format_bytes(totals[3]),
-            pct(totals[3], alloc_mem)
-        ),
-    );
-    w.w(
-        1,
-        &format!(
-            "ephemeral-storage\t{} ({}%)\t{} ({}%)\n",
-            format_bytes(totals[4]),
-            pct(totals[4], alloc_eph),
-            format_bytes(totals[5]),
-            pct(totals[5], alloc_eph)
-        ),
-    );
+    ];
+    for (name, requests, limits, allocatable, fmt) in rows {
+        w.w(
+            1,
+            &format!(
+                "{name}\t{} ({}%)\t{} ({}%)\n",
+                fmt(requests),
+                pct(requests, allocatable),
+                fmt(limits),
+                pct(limits, allocatable)
+            ),
+        );
+    }
     let mut hugepages: Vec<&String> = alloc
         .keys()
         .filter(|k| k.starts_with("hugepages-"))
@@ -2115,6 +2109,9 @@ fn quantity_milli(q: &str) -> i128 {
     let n: f64 = num.parse().unwrap_or(0.0);
     (n * mult * 1000.0).round() as i128
 }
+
+/// One "Allocated resources" row: name, requests, limits, allocatable, quantity printer.
+type AllocatedRow = (&'static str, i128, i128, i128, fn(i128) -> String);
 
 fn format_cpu(milli: i128) -> String {
     if milli % 1000 == 0 {
