@@ -8,6 +8,7 @@
 mod commands;
 mod flags;
 mod generate;
+mod iptables;
 mod kubectl;
 mod node;
 mod output;

@@ -188,8 +188,23 @@ fn run(out: &mut Output, sim: &Sim, place: Place<'_>, argv: &[String]) {
             let Place::Node(node) = place else { return };
             nsenter(out, sim, node, rest);
         }
-        "iptables-save" | "iptables" | "ipvsadm" | "conntrack" => {
-            out.fail(format!("netsim: `{cmd}` arrives with kube-proxy's rules, which netsim does not generate yet"));
+        "iptables-save" | "iptables" => {
+            let rules = match &place {
+                Place::Node(n) => sim.node_ruleset(n).unwrap_or_default(),
+                // A pod's own namespace has no rules: nothing in it ever wrote any.
+                Place::Pod(_) => netsim_model::netfilter::Ruleset::default(),
+            };
+            if !sim.proxy_mode_iptables() && matches!(place, Place::Node(_)) {
+                out.hint("kube-proxy runs in IPVS mode here: its KUBE-* iptables rules and ipsets are not simulated, only the kubelet's, flannel's and dockerd's rules are shown");
+            }
+            if cmd == "iptables-save" {
+                crate::iptables::iptables_save(out, sim, &rules, rest);
+            } else {
+                crate::iptables::iptables_cmd(out, &rules, rest);
+            }
+        }
+        "ipvsadm" | "conntrack" => {
+            out.fail(format!("netsim: `{cmd}` is not simulated yet"));
         }
         "cat" => cat(out, sim, &place, rest),
         "nslookup" | "ping" | "curl" | "wget" | "dig" | "tcpdump" | "ss" | "netstat" | "ps"

@@ -14,6 +14,8 @@ pub mod apps;
 pub mod bootstrap;
 pub mod controllers;
 pub mod error;
+pub mod kube_proxy;
+pub mod netfilter;
 pub mod pod_files;
 pub mod queue;
 pub mod rng;

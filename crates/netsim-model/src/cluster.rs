@@ -120,6 +120,37 @@ pub struct ClusterConfig {
     pub cluster_domain: String,
     /// `kubeletVersion`.
     pub kubernetes_version: String,
+    /// How long packets take on each kind of hop.
+    pub latency: Latency,
+}
+
+/// One-way latencies of the data plane, in microseconds of virtual time. The defaults are
+/// those of an idle cloud VPC: a few microseconds inside a host, a hundred between hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Latency {
+    /// Through a veth pair (pod to host or back).
+    pub veth_micros: u64,
+    /// Through a network namespace's stack (routing and netfilter), per namespace crossed.
+    pub stack_micros: u64,
+    /// Between two hosts of the node network (one way, wire and NICs).
+    pub node_network_micros: u64,
+    /// Between the node network and a client outside it (through the gateway or load balancer).
+    pub external_micros: u64,
+    /// An application's time to answer a request.
+    pub application_micros: u64,
+}
+
+impl Default for Latency {
+    fn default() -> Latency {
+        Latency {
+            veth_micros: 5,
+            stack_micros: 10,
+            node_network_micros: 150,
+            external_micros: 1000,
+            application_micros: 200,
+        }
+    }
 }
 
 impl Default for ClusterConfig {
@@ -159,6 +190,7 @@ impl Default for ClusterConfig {
             think_time_seconds: 5,
             cluster_domain: "cluster.local".into(),
             kubernetes_version: "v1.28.15".into(),
+            latency: Latency::default(),
         }
     }
 }

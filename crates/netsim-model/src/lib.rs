@@ -10,13 +10,14 @@
 pub mod cluster;
 pub mod kind;
 pub mod labels;
+pub mod netfilter;
 pub mod netns;
 pub mod object;
 pub mod runtime;
 pub mod store;
 
 pub use cluster::{
-    ClusterConfig, ContainerRuntime, FlannelBackend, LoadBalancerPool, NodeSpec, ProxyMode,
+    ClusterConfig, ContainerRuntime, FlannelBackend, Latency, LoadBalancerPool, NodeSpec, ProxyMode,
 };
 pub use k8s_openapi;
 pub use k8s_openapi::jiff;

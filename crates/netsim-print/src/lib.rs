@@ -14,6 +14,7 @@ mod common;
 pub mod describe;
 pub mod duration;
 pub mod iproute2;
+pub mod iptables;
 pub mod jsonpath;
 pub mod name;
 pub mod runtime;
