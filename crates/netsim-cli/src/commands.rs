@@ -109,6 +109,16 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
         },
         "snapshot" => snapshot(&mut ctx, rest),
         "ssh" => crate::node::ssh(&mut ctx, rest),
+        "curl" | "trace" => match ctx.parts() {
+            Ok((sim, out)) => {
+                if cmd == "curl" {
+                    crate::net::outside_curl(out, sim, rest);
+                } else {
+                    crate::net::trace(out, sim, rest);
+                }
+            }
+            Err(e) => ctx.out.fail(e),
+        },
         _ => kubectl::dispatch(&mut ctx, &cmd, rest),
     }
     let think = ctx.think;

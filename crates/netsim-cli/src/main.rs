@@ -10,6 +10,7 @@ mod flags;
 mod generate;
 mod iptables;
 mod kubectl;
+mod net;
 mod node;
 mod output;
 mod sources;

@@ -13,11 +13,17 @@ use netsim_model::netns::Netns;
 use netsim_print::{iproute2, runtime};
 
 /// Where a command runs.
-enum Place<'a> {
+pub(crate) enum Place {
     /// A node's host namespace, with its runtime.
-    Node(&'a str),
-    /// A pod's namespace (via `exec` or `nsenter`), on its node.
-    Pod(&'a Pod),
+    Node(String),
+    /// A pod's namespace, on its node: entered with `kubectl exec` (the image's own tools) or
+    /// with `nsenter` from the node (`node_tools`: the node's binaries).
+    Pod {
+        /// The pod.
+        pod: Box<Pod>,
+        /// Whether the node's tools run in the pod's namespace.
+        node_tools: bool,
+    },
 }
 
 /// `netsim ssh NODE [--] CMD...`.
@@ -35,7 +41,6 @@ pub fn ssh(ctx: &mut Ctx, args: &[String]) {
         Ok(parts) => parts,
         Err(e) => return ctx.out.fail(e),
     };
-    let sim: &Sim = sim;
     if sim.node_net(&node).is_none() {
         out.errln(format!(
             "ssh: Could not resolve hostname {node}: Name or service not known"
@@ -48,7 +53,7 @@ pub fn ssh(ctx: &mut Ctx, args: &[String]) {
         out.fail("netsim: an interactive login arrives with `netsim shell`; give the command to run, e.g. `netsim ssh NODE -- ip addr`");
         return;
     }
-    run(out, sim, Place::Node(&node), &args);
+    run(out, sim, Place::Node(node), &args);
 }
 
 /// `kubectl exec [-it] POD [-c CONTAINER] -- CMD...`.
@@ -75,7 +80,6 @@ pub fn exec(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     };
     let ns = crate::kubectl::namespace(&a);
     let (sim, out) = ctx.parts()?;
-    let sim: &Sim = sim;
     let pod_name = pod_name
         .strip_prefix("pod/")
         .unwrap_or(&pod_name)
@@ -113,11 +117,23 @@ pub fn exec(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
         ));
     };
     let _ = node;
-    run(out, sim, Place::Pod(&pod), &command);
+    run(
+        out,
+        sim,
+        Place::Pod {
+            pod: Box::new(pod),
+            node_tools: false,
+        },
+        &command,
+    );
     Ok(())
 }
 
-fn run(out: &mut Output, sim: &Sim, place: Place<'_>, argv: &[String]) {
+fn run(out: &mut Output, sim_mut: &mut Sim, place: Place, argv: &[String]) {
+    if let Some(handled) = crate::net::run(out, sim_mut, &place, argv) {
+        return handled;
+    }
+    let sim: &Sim = sim_mut;
     let mut argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     while argv.first() == Some(&"sudo") {
         argv.remove(0);
@@ -127,7 +143,7 @@ fn run(out: &mut Output, sim: &Sim, place: Place<'_>, argv: &[String]) {
     };
     let ns = match &place {
         Place::Node(n) => sim.node_netns(n),
-        Place::Pod(p) => sim.pod_netns(p),
+        Place::Pod { pod: p, .. } => sim.pod_netns(p),
     };
     let Some(ns) = ns else {
         return out.fail(
@@ -163,15 +179,15 @@ fn run(out: &mut Output, sim: &Sim, place: Place<'_>, argv: &[String]) {
             _ => not_simulated(out, &argv),
         },
         "hostname" => match &place {
-            Place::Node(n) => out.outln(*n),
-            Place::Pod(p) => out.outln(p.metadata.name.clone().unwrap_or_default()),
+            Place::Node(n) => out.outln(n.as_str()),
+            Place::Pod { pod: p, .. } => out.outln(p.metadata.name.clone().unwrap_or_default()),
         },
-        "docker" | "crictl" | "nsenter" if matches!(place, Place::Pod(..)) => {
+        "docker" | "crictl" | "nsenter" if matches!(place, Place::Pod { .. }) => {
             out.errln(format!("sh: {cmd}: not found"));
             out.code = 127;
         }
         "docker" => {
-            let Place::Node(node) = place else { return };
+            let Place::Node(node) = &place else { return };
             if sim.config().runtime != ContainerRuntime::Docker {
                 out.errln("bash: docker: command not found");
                 out.code = 127;
@@ -181,18 +197,19 @@ fn run(out: &mut Output, sim: &Sim, place: Place<'_>, argv: &[String]) {
             docker(out, sim, node, rest);
         }
         "crictl" => {
-            let Place::Node(node) = place else { return };
+            let Place::Node(node) = &place else { return };
             crictl(out, sim, node, rest);
         }
         "nsenter" => {
-            let Place::Node(node) = place else { return };
-            nsenter(out, sim, node, rest);
+            let Place::Node(node) = &place else { return };
+            let node = node.clone();
+            nsenter(out, sim_mut, &node, rest);
         }
         "iptables-save" | "iptables" => {
             let rules = match &place {
                 Place::Node(n) => sim.node_ruleset(n).unwrap_or_default(),
                 // A pod's own namespace has no rules: nothing in it ever wrote any.
-                Place::Pod(_) => netsim_model::netfilter::Ruleset::default(),
+                Place::Pod { .. } => netsim_model::netfilter::Ruleset::default(),
             };
             if !sim.proxy_mode_iptables() && matches!(place, Place::Node(_)) {
                 out.hint("kube-proxy runs in IPVS mode here: its KUBE-* iptables rules and ipsets are not simulated, only the kubelet's, flannel's and dockerd's rules are shown");
@@ -223,15 +240,15 @@ fn run(out: &mut Output, sim: &Sim, place: Place<'_>, argv: &[String]) {
 
 /// `cat FILE...` for the files netsim models: `/etc/hosts`, `/etc/resolv.conf`,
 /// `/etc/hostname`.
-fn cat(out: &mut Output, sim: &Sim, place: &Place<'_>, files: &[&str]) {
+fn cat(out: &mut Output, sim: &Sim, place: &Place, files: &[&str]) {
     if files.is_empty() {
         return out.fail("netsim: `cat` needs a file (interactive input is not simulated)");
     }
     for file in files {
         let text = match (place, *file) {
-            (Place::Pod(p), "/etc/hosts") => Some(sim.pod_etc_hosts(p)),
-            (Place::Pod(p), "/etc/resolv.conf") => Some(sim.pod_resolv_conf(p)),
-            (Place::Pod(p), "/etc/hostname") => {
+            (Place::Pod { pod: p, .. }, "/etc/hosts") => Some(sim.pod_etc_hosts(p)),
+            (Place::Pod { pod: p, .. }, "/etc/resolv.conf") => Some(sim.pod_resolv_conf(p)),
+            (Place::Pod { pod: p, .. }, "/etc/hostname") => {
                 let spec = p.spec.as_ref();
                 let name = spec
                     .and_then(|s| s.hostname.clone())
@@ -498,7 +515,7 @@ fn crictl(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     }
 }
 
-fn nsenter(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
+fn nsenter(out: &mut Output, sim: &mut Sim, node: &str, args: &[&str]) {
     let mut pid = None;
     let mut net = false;
     let mut i = 0;
@@ -536,11 +553,19 @@ fn nsenter(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
         return out.fail("netsim: only the network namespace (-n) is simulated");
     }
     let (ns_name, pod_name) = sb.pod.split_once('/').unwrap_or(("", &sb.pod));
-    let Some(pod) = sim.store().typed::<Pod>(ns_name, pod_name) else {
+    let Some(pod) = sim.store().typed::<Pod>(ns_name, pod_name).cloned() else {
         return;
     };
     if command.is_empty() {
         return out.fail("netsim: give nsenter a command to run, e.g. `nsenter -t PID -n ip addr`");
     }
-    run(out, sim, Place::Pod(pod), &command);
+    run(
+        out,
+        sim,
+        Place::Pod {
+            pod: Box::new(pod),
+            node_tools: true,
+        },
+        &command,
+    );
 }

@@ -13,12 +13,14 @@ pub mod apiserver;
 pub mod apps;
 pub mod bootstrap;
 pub mod controllers;
+pub mod dataplane;
 pub mod error;
 pub mod kube_proxy;
 pub mod netfilter;
 pub mod pod_files;
 pub mod queue;
 pub mod rng;
+pub mod servers;
 pub mod sim;
 pub mod time;
 

@@ -49,6 +49,9 @@ pub struct Sim {
     /// Images each node's runtime holds (pulled once, reused by `IfNotPresent`).
     #[serde(default)]
     pub(crate) node_images: BTreeMap<String, BTreeSet<String>>,
+    /// Each node's connection-tracking table and `recent` lists.
+    #[serde(default)]
+    pub(crate) conntrack: BTreeMap<String, netsim_model::conntrack::Conntrack>,
     /// Keys changed since the last [`Sim::take_changes`]; not saved.
     #[serde(skip)]
     pub(crate) changes: Vec<ObjectKey>,
@@ -81,6 +84,7 @@ impl Sim {
             lb_pending: BTreeSet::new(),
             kube_proxy_config: None,
             node_images: BTreeMap::new(),
+            conntrack: BTreeMap::new(),
             node_net: BTreeMap::new(),
             node_runtime: BTreeMap::new(),
             changes: Vec::new(),

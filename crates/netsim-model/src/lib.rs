@@ -8,13 +8,16 @@
 //! by the engine, files and terminals belong to the CLI.
 
 pub mod cluster;
+pub mod conntrack;
 pub mod kind;
 pub mod labels;
 pub mod netfilter;
 pub mod netns;
 pub mod object;
+pub mod packet;
 pub mod runtime;
 pub mod store;
+pub mod trace;
 
 pub use cluster::{
     ClusterConfig, ContainerRuntime, FlannelBackend, Latency, LoadBalancerPool, NodeSpec, ProxyMode,

@@ -222,6 +222,19 @@ fn select<'a>(ns: &'a Netns, dev: Option<&str>) -> Result<Vec<&'a Link>, String>
 pub fn ip_route(ns: &Netns) -> String {
     let mut out = String::new();
     for r in &ns.routes {
+        out.push_str(&route_line(r));
+        if ns.link(&r.dev).is_some_and(|l| l.up && !l.lower_up) {
+            out.push_str(" linkdown");
+        }
+        out.push_str(" \n");
+    }
+    out
+}
+
+/// One route as `ip route` prints it, without `linkdown` and the line end.
+pub fn route_line(r: &netsim_model::netns::Route) -> String {
+    let mut out = String::new();
+    {
         match r.dst {
             None => out.push_str("default"),
             Some(d) => {
@@ -244,10 +257,6 @@ pub fn ip_route(ns: &Netns) -> String {
         if r.onlink {
             out.push_str(" onlink");
         }
-        if ns.link(&r.dev).is_some_and(|l| l.up && !l.lower_up) {
-            out.push_str(" linkdown");
-        }
-        out.push_str(" \n");
     }
     out
 }

@@ -20,6 +20,7 @@ pub mod name;
 pub mod runtime;
 pub mod table;
 pub mod tabwriter;
+pub mod trace;
 pub mod yaml;
 
 pub use describe::{describe, describe_list, describe_prefix_matches};

@@ -1,0 +1,960 @@
+//! The network clients: `curl`, busybox `wget`, `ping` and `conntrack -L` on a node or in a
+//! pod, `netsim curl` from outside the cluster, and `netsim trace`. Each runs synthetic packets
+//! through the engine's data plane and prints what the real tool prints.
+
+use crate::node::Place;
+use crate::output::Output;
+use netsim_engine::Sim;
+use netsim_engine::dataplane::{HttpOutcome, HttpResult, PingReply};
+use netsim_engine::servers::{HttpRequest, image_repo};
+use netsim_model::netfilter::TableName;
+use netsim_model::trace::NsId;
+use netsim_print::iptables::rule_text;
+use std::net::Ipv4Addr;
+
+/// Which curl prints the messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CurlVersion {
+    /// Ubuntu 22.04's, on the nodes and the outside client.
+    V7_81,
+    /// Debian 12's, in the nginx image.
+    V7_88,
+    /// curlimages/curl and netshoot.
+    V8,
+}
+
+impl CurlVersion {
+    fn agent(self) -> &'static str {
+        match self {
+            CurlVersion::V7_81 => "curl/7.81.0",
+            CurlVersion::V7_88 => "curl/7.88.1",
+            CurlVersion::V8 => "curl/8.5.0",
+        }
+    }
+}
+
+/// The client tools an image ships: (curl, busybox wget and ping).
+fn image_tools(image: &str) -> (Option<CurlVersion>, bool) {
+    match image_repo(image) {
+        "nginx" => (Some(CurlVersion::V7_88), false),
+        "curl" | "netshoot" => (Some(CurlVersion::V8), true),
+        "busybox" | "alpine" => (None, true),
+        _ => (None, false),
+    }
+}
+
+fn ns_of(place: &Place) -> NsId {
+    match place {
+        Place::Node(n) => NsId::Node(n.clone()),
+        Place::Pod { pod, .. } => NsId::Pod(format!(
+            "{}/{}",
+            pod.metadata.namespace.as_deref().unwrap_or(""),
+            pod.metadata.name.as_deref().unwrap_or("")
+        )),
+    }
+}
+
+/// Handles the network commands; `None` for any other command.
+pub fn run(out: &mut Output, sim: &mut Sim, place: &Place, argv: &[String]) -> Option<()> {
+    let mut args: Vec<&str> = argv.iter().map(String::as_str).collect();
+    while args.first() == Some(&"sudo") {
+        args.remove(0);
+    }
+    let (&cmd, rest) = args.split_first()?;
+    if !matches!(cmd, "curl" | "wget" | "ping" | "conntrack") {
+        return None;
+    }
+    // In a pod, `kubectl exec` runs the image's own binaries; `nsenter` runs the node's.
+    let (curl, busybox) = match place {
+        Place::Node(_) | Place::Pod { node_tools: true, .. } => (Some(CurlVersion::V7_81), false),
+        Place::Pod { pod, .. } => {
+            let image = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.containers.first())
+                .and_then(|c| c.image.clone())
+                .unwrap_or_default();
+            image_tools(&image)
+        }
+    };
+    let missing = |out: &mut Output| {
+        out.errln(format!(
+            "OCI runtime exec failed: exec failed: unable to start container process: exec: \"{cmd}\": executable file not found in $PATH: unknown"
+        ));
+        out.errln("command terminated with exit code 126");
+        out.code = 126;
+        out.hint(format!(
+            "this image has no `{cmd}`; busybox has `wget -qO- URL` and `ping`, nginx has `curl`"
+        ));
+    };
+    let ns = ns_of(place);
+    match cmd {
+        "curl" => match curl {
+            Some(v) => curl_cmd(out, sim, ns, v, rest),
+            None => missing(out),
+        },
+        "wget" => {
+            if busybox || matches!(place, Place::Node(_) | Place::Pod { node_tools: true, .. }) {
+                wget_cmd(out, sim, ns, rest);
+            } else {
+                missing(out);
+            }
+        }
+        "ping" => {
+            let iputils = matches!(place, Place::Node(_) | Place::Pod { node_tools: true, .. });
+            if iputils || busybox {
+                ping_cmd(out, sim, ns, iputils, rest);
+            } else {
+                missing(out);
+            }
+        }
+        _ => match place {
+            Place::Node(node) => conntrack_cmd(out, sim, node, rest),
+            Place::Pod { .. } => missing(out),
+        },
+    }
+    Some(())
+}
+
+/// A parsed `http://host[:port]/path`.
+struct Url {
+    host: String,
+    port: u16,
+    path: String,
+}
+
+fn parse_url(text: &str) -> Result<Url, String> {
+    let rest = match text.split_once("://") {
+        Some(("http", rest)) => rest,
+        Some((scheme, _)) => {
+            return Err(format!(
+                "Protocol \"{scheme}\" not supported or disabled in libcurl"
+            ));
+        }
+        None => text,
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].to_string()),
+        None => (rest, "/".to_string()),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (
+            h.to_string(),
+            p.parse::<u16>()
+                .map_err(|_| format!("URL using bad/illegal format or missing URL: {text}"))?,
+        ),
+        None => (authority.to_string(), 80),
+    };
+    if host.is_empty() {
+        return Err("No host part in the URL".into());
+    }
+    Ok(Url { host, port, path })
+}
+
+/// A name from `/etc/hosts` of the place, or an address literal.
+fn resolve(sim: &Sim, ns: &NsId, host: &str) -> Option<Ipv4Addr> {
+    if let Ok(ip) = host.parse() {
+        return Some(ip);
+    }
+    let hosts = match ns {
+        NsId::Node(n) => sim.node_etc_hosts(n),
+        NsId::Pod(key) => {
+            let (namespace, name) = key.split_once('/')?;
+            let pod = sim
+                .store()
+                .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(namespace, name)?;
+            sim.pod_etc_hosts(pod)
+        }
+        NsId::External => String::new(),
+    };
+    hosts.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        let ip: Ipv4Addr = words.next()?.parse().ok()?;
+        words.any(|w| w == host).then_some(ip)
+    })
+}
+
+struct CurlOpts {
+    silent: bool,
+    show_error: bool,
+    verbose: bool,
+    include: bool,
+    head: bool,
+    write_out: Option<String>,
+    output_null: bool,
+    max_time_ms: Option<u64>,
+    connect_timeout_ms: Option<u64>,
+    host_header: Option<String>,
+    resolve: Vec<(String, u16, Ipv4Addr)>,
+    count: u32,
+    url: Option<String>,
+}
+
+fn parse_curl(args: &[&str]) -> Result<CurlOpts, String> {
+    let mut o = CurlOpts {
+        silent: false,
+        show_error: false,
+        verbose: false,
+        include: false,
+        head: false,
+        write_out: None,
+        output_null: false,
+        max_time_ms: None,
+        connect_timeout_ms: None,
+        host_header: None,
+        resolve: Vec::new(),
+        count: 1,
+        url: None,
+    };
+    let secs = |v: &str| -> Result<u64, String> {
+        v.parse::<f64>()
+            .ok()
+            .filter(|s| *s >= 0.0)
+            .map(|s| (s * 1000.0) as u64)
+            .ok_or_else(|| "curl: (2) expected a proper numerical parameter".to_string())
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i];
+        let mut value = || -> Result<&str, String> {
+            i += 1;
+            args.get(i)
+                .copied()
+                .ok_or_else(|| format!("curl: option {a}: requires parameter"))
+        };
+        match a {
+            "-s" | "--silent" => o.silent = true,
+            "-S" | "--show-error" => o.show_error = true,
+            "-sS" | "-Ss" => {
+                o.silent = true;
+                o.show_error = true;
+            }
+            "-v" | "--verbose" => o.verbose = true,
+            "-i" | "--include" => o.include = true,
+            "-I" | "--head" => o.head = true,
+            "-L" | "--location" | "-k" | "--insecure" | "-f" | "--fail" => {}
+            "-o" | "--output" => {
+                o.output_null = value()? == "/dev/null";
+            }
+            "-w" | "--write-out" => o.write_out = Some(value()?.to_string()),
+            "-m" | "--max-time" => o.max_time_ms = Some(secs(value()?)?),
+            "--connect-timeout" => o.connect_timeout_ms = Some(secs(value()?)?),
+            "-H" | "--header" => {
+                let h = value()?;
+                if let Some((name, v)) = h.split_once(':')
+                    && name.trim().eq_ignore_ascii_case("host")
+                {
+                    o.host_header = Some(v.trim().to_string());
+                }
+            }
+            "--resolve" => {
+                let spec = value()?;
+                let parts: Vec<&str> = spec.splitn(3, ':').collect();
+                match parts.as_slice() {
+                    [h, p, addr] => {
+                        let port = p.parse().map_err(|_| {
+                            format!("curl: (49) Couldn't parse CURLOPT_RESOLVE entry '{spec}'")
+                        })?;
+                        let ip = addr.parse().map_err(|_| {
+                            format!("curl: (49) Couldn't parse CURLOPT_RESOLVE entry '{spec}'")
+                        })?;
+                        o.resolve.push((h.to_string(), port, ip));
+                    }
+                    _ => return Err(format!("curl: (49) Couldn't parse CURLOPT_RESOLVE entry '{spec}'")),
+                }
+            }
+            "--count" => {
+                o.count = value()?
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=100_000).contains(n))
+                    .ok_or("netsim: --count takes a number of requests from 1 to 100000")?;
+            }
+            flag if flag.starts_with('-') && flag.len() > 1 => {
+                return Err(format!(
+                    "curl: option {flag}: is unknown\ncurl: try 'curl --help' or 'curl --manual' for more information"
+                ));
+            }
+            url => o.url = Some(url.to_string()),
+        }
+        i += 1;
+    }
+    Ok(o)
+}
+
+/// curl's message for a failed connect.
+fn connect_error(v: CurlVersion, host: &str, port: u16, ms: u64, why: &str) -> String {
+    let why = match v {
+        CurlVersion::V7_81 => why,
+        _ => "Couldn't connect to server",
+    };
+    format!("Failed to connect to {host} port {port} after {ms} ms: {why}")
+}
+
+fn curl_cmd(out: &mut Output, sim: &mut Sim, from: NsId, v: CurlVersion, args: &[&str]) {
+    let o = match parse_curl(args) {
+        Ok(o) => o,
+        Err(e) => {
+            out.errln(e);
+            out.code = 2;
+            return;
+        }
+    };
+    let Some(url_text) = o.url.clone() else {
+        out.errln("curl: no URL specified!\ncurl: try 'curl --help' or 'curl --manual' for more information");
+        out.code = 2;
+        return;
+    };
+    let fail = |out: &mut Output, code: i32, msg: String| {
+        if !o.silent || o.show_error {
+            out.errln(format!("curl: ({code}) {msg}"));
+        }
+        out.code = code;
+    };
+    let url = match parse_url(&url_text) {
+        Ok(u) => u,
+        Err(e) => return fail(out, 3, e),
+    };
+    let pinned = o
+        .resolve
+        .iter()
+        .find(|(h, p, _)| *h == url.host && *p == url.port)
+        .map(|r| r.2);
+    let Some(dst) = pinned.or_else(|| resolve(sim, &from, &url.host)) else {
+        fail(out, 6, format!("Could not resolve host: {}", url.host));
+        if url.host.parse::<Ipv4Addr>().is_err() {
+            out.hint("netsim resolves names from /etc/hosts and `--resolve HOST:PORT:ADDR` only; cluster DNS is not simulated yet, so use the Service's ClusterIP");
+        }
+        return;
+    };
+    let host = o.host_header.clone().unwrap_or_else(|| {
+        if url.port == 80 {
+            url.host.clone()
+        } else {
+            format!("{}:{}", url.host, url.port)
+        }
+    });
+    let req = HttpRequest {
+        method: if o.head { "HEAD" } else { "GET" }.into(),
+        path: url.path.clone(),
+        host: host.clone(),
+        user_agent: v.agent().into(),
+    };
+    let timeout_ns = [o.connect_timeout_ms, o.max_time_ms]
+        .into_iter()
+        .flatten()
+        .min()
+        .map(|ms| ms * 1_000_000);
+    let mut dp = sim.dataplane();
+    if o.count > 1 {
+        let mut spread: std::collections::BTreeMap<String, (u32, String)> = Default::default();
+        let mut failures = 0u32;
+        for _ in 0..o.count {
+            let r = dp.http(from.clone(), dst, url.port, &req, timeout_ns);
+            match r.outcome {
+                HttpOutcome::Response {
+                    server,
+                    server_addr,
+                    ..
+                } => {
+                    let e = spread
+                        .entry(server)
+                        .or_insert((0, format!("{}:{}", server_addr.0, server_addr.1)));
+                    e.0 += 1;
+                }
+                _ => failures += 1,
+            }
+        }
+        let elapsed = dp.elapsed_ns();
+        drop(dp);
+        sim.advance(netsim_model::jiff::SignedDuration::from_nanos(elapsed as i64));
+        out.outln(format!("{} requests to {url_text}:", o.count));
+        for (server, (n, addr)) in &spread {
+            out.outln(format!(
+                "{n:>8}  {:>5.1}%  {server}  {addr}",
+                f64::from(*n) * 100.0 / f64::from(o.count)
+            ));
+        }
+        if failures > 0 {
+            out.outln(format!(
+                "{failures:>8}  {:>5.1}%  (failed)",
+                f64::from(failures) * 100.0 / f64::from(o.count)
+            ));
+        }
+        return;
+    }
+    let r = dp.http(from.clone(), dst, url.port, &req, timeout_ns);
+    drop(dp);
+    sim.advance(netsim_model::jiff::SignedDuration::from_nanos(
+        r.elapsed_ns as i64,
+    ));
+    print_curl(out, &o, v, &url, &url_text, dst, &req, &r, &fail);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn print_curl(
+    out: &mut Output,
+    o: &CurlOpts,
+    v: CurlVersion,
+    url: &Url,
+    url_text: &str,
+    dst: Ipv4Addr,
+    req: &HttpRequest,
+    r: &HttpResult,
+    fail: &dyn Fn(&mut Output, i32, String),
+) {
+    let ms = r.elapsed_ns / 1_000_000;
+    if o.verbose {
+        out.errln(format!("*   Trying {dst}:{}...", url.port));
+    }
+    match &r.outcome {
+        HttpOutcome::Response { response, .. } => {
+            if o.verbose {
+                let connected = match v {
+                    CurlVersion::V7_81 => format!(
+                        "* Connected to {} ({dst}) port {} (#0)",
+                        url.host, url.port
+                    ),
+                    _ => format!("* Connected to {} ({dst}) port {} (#0)", url.host, url.port),
+                };
+                out.errln(connected);
+                out.errln(format!("> {} {} HTTP/1.1", req.method, req.path));
+                out.errln(format!("> Host: {}", req.host));
+                out.errln(format!("> User-Agent: {}", req.user_agent));
+                out.errln("> Accept: */*");
+                out.errln("> ");
+                if v == CurlVersion::V7_81 {
+                    out.errln("* Mark bundle as not supporting multiuse");
+                }
+                out.errln(format!("< HTTP/1.1 {} {}", response.status, response.reason));
+                for (k, val) in &response.headers {
+                    out.errln(format!("< {k}: {val}"));
+                }
+                out.errln("< ");
+            }
+            let mut text = String::new();
+            if o.include || o.head {
+                text.push_str(&format!(
+                    "HTTP/1.1 {} {}\r\n",
+                    response.status, response.reason
+                ));
+                for (k, val) in &response.headers {
+                    text.push_str(&format!("{k}: {val}\r\n"));
+                }
+                text.push_str("\r\n");
+            }
+            if !o.head {
+                text.push_str(&response.body);
+            }
+            if !o.output_null {
+                out.out(text);
+            }
+            if o.verbose {
+                out.errln(format!("* Connection #0 to host {} left intact", url.host));
+            }
+            if let Some(w) = &o.write_out {
+                out.out(
+                    w.replace("%{http_code}", &response.status.to_string())
+                        .replace("%{remote_ip}", &dst.to_string())
+                        .replace("%{url_effective}", url_text)
+                        .replace("\\n", "\n"),
+                );
+            }
+        }
+        HttpOutcome::EmptyReply => fail(out, 52, "Empty reply from server".into()),
+        HttpOutcome::Refused => fail(
+            out,
+            7,
+            connect_error(v, &url.host, url.port, ms, "Connection refused"),
+        ),
+        HttpOutcome::HostUnreachable => fail(
+            out,
+            7,
+            connect_error(v, &url.host, url.port, ms, "No route to host"),
+        ),
+        HttpOutcome::NetworkUnreachable => fail(
+            out,
+            7,
+            connect_error(v, &url.host, url.port, ms, "Network is unreachable"),
+        ),
+        HttpOutcome::TimedOut => {
+            let limited = o.connect_timeout_ms.or(o.max_time_ms).is_some();
+            let msg = if limited {
+                format!(
+                    "Failed to connect to {} port {} after {ms} ms: Timeout was reached",
+                    url.host, url.port
+                )
+            } else {
+                connect_error(v, &url.host, url.port, ms, "Connection timed out")
+            };
+            fail(out, 28, msg);
+        }
+    }
+}
+
+/// busybox `wget [-q] [-O FILE] URL`.
+fn wget_cmd(out: &mut Output, sim: &mut Sim, from: NsId, args: &[&str]) {
+    let mut quiet = false;
+    let mut to_stdout = false;
+    let mut timeout_ms = None;
+    let mut url = None;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i] {
+            "-q" => quiet = true,
+            "-O-" | "-qO-" => {
+                to_stdout = true;
+                quiet |= args[i] == "-qO-";
+            }
+            "-O" => {
+                i += 1;
+                to_stdout = args.get(i) == Some(&"-");
+            }
+            "-T" => {
+                i += 1;
+                timeout_ms = args.get(i).and_then(|t| t.parse::<u64>().ok()).map(|s| s * 1000);
+            }
+            "--spider" | "-S" => {}
+            a if a.starts_with('-') => {
+                out.errln(format!("wget: unrecognized option '{a}'"));
+                out.code = 1;
+                return;
+            }
+            a => url = Some(a.to_string()),
+        }
+        i += 1;
+    }
+    let Some(text) = url else {
+        out.errln("BusyBox v1.28.4 (2018-05-22 17:00:17 UTC) multi-call binary.\n\nUsage: wget [-c|--continue] [--spider] [-q|--quiet] [-O|--output-document FILE]\n\t[--header 'header: value'] [-Y|--proxy on/off] [-P DIR]\n\t[-S|--server-response] [-U|--user-agent AGENT] [-T SEC] URL...");
+        out.code = 1;
+        return;
+    };
+    let parsed = match parse_url(&text) {
+        Ok(u) => u,
+        Err(_) => {
+            out.errln(format!("wget: not an http or ftp url: {text}"));
+            out.code = 1;
+            return;
+        }
+    };
+    let Some(dst) = resolve(sim, &from, &parsed.host) else {
+        out.errln(format!("wget: bad address '{}'", parsed.host));
+        out.code = 1;
+        out.hint("netsim resolves names from /etc/hosts only; cluster DNS is not simulated yet, so use the Service's ClusterIP");
+        return;
+    };
+    let host = if parsed.port == 80 {
+        parsed.host.clone()
+    } else {
+        format!("{}:{}", parsed.host, parsed.port)
+    };
+    let req = HttpRequest {
+        method: "GET".into(),
+        path: parsed.path.clone(),
+        host: host.clone(),
+        user_agent: "Wget".into(),
+    };
+    let mut dp = sim.dataplane();
+    let r = dp.http(from, dst, parsed.port, &req, timeout_ms.map(|ms| ms * 1_000_000));
+    drop(dp);
+    sim.advance(netsim_model::jiff::SignedDuration::from_nanos(
+        r.elapsed_ns as i64,
+    ));
+    match r.outcome {
+        HttpOutcome::Response { response, .. } if response.status == 200 => {
+            if !quiet {
+                out.errln(format!("Connecting to {host} ({dst}:{})", parsed.port));
+            }
+            if to_stdout {
+                out.out(response.body);
+            } else {
+                let file = parsed
+                    .path
+                    .rsplit('/')
+                    .next()
+                    .filter(|f| !f.is_empty())
+                    .unwrap_or("index.html")
+                    .to_string();
+                if !quiet {
+                    out.errln(format!(
+                        "{file:<20} 100% |*******************************| {:>5}  0:00:00 ETA",
+                        response.body.len()
+                    ));
+                }
+            }
+        }
+        HttpOutcome::Response { response, .. } => {
+            if !quiet {
+                out.errln(format!("Connecting to {host} ({dst}:{})", parsed.port));
+            }
+            out.errln(format!(
+                "wget: server returned error: HTTP/1.1 {} {}",
+                response.status, response.reason
+            ));
+            out.code = 1;
+        }
+        other => {
+            let why = match other {
+                HttpOutcome::Refused => "Connection refused",
+                HttpOutcome::HostUnreachable => "No route to host",
+                HttpOutcome::NetworkUnreachable => "Network is unreachable",
+                HttpOutcome::EmptyReply => {
+                    out.errln("wget: error getting response");
+                    out.code = 1;
+                    return;
+                }
+                _ => {
+                    if timeout_ms.is_some() {
+                        out.errln("wget: download timed out");
+                        out.code = 1;
+                        return;
+                    }
+                    "Connection timed out"
+                }
+            };
+            if !quiet {
+                out.errln(format!("Connecting to {host} ({dst}:{})", parsed.port));
+            }
+            out.errln(format!("wget: can't connect to remote host ({dst}): {why}"));
+            out.code = 1;
+        }
+    }
+}
+
+/// `ping [-c N] HOST`: iputils on a node, busybox in a pod. Without `-c`, netsim stops after 4
+/// echoes, as if Ctrl-C were pressed.
+fn ping_cmd(out: &mut Output, sim: &mut Sim, from: NsId, iputils: bool, args: &[&str]) {
+    let mut count: Option<u16> = None;
+    let mut target = None;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i] {
+            "-c" => {
+                i += 1;
+                count = args.get(i).and_then(|c| c.parse().ok()).filter(|c| *c > 0);
+                if count.is_none() {
+                    out.errln("ping: invalid argument");
+                    out.code = if iputils { 1 } else { 1 };
+                    return;
+                }
+            }
+            c if c.starts_with("-c") => count = c[2..].parse().ok().filter(|c| *c > 0),
+            a if a.starts_with('-') => {}
+            a => target = Some(a.to_string()),
+        }
+        i += 1;
+    }
+    let Some(target) = target else {
+        if iputils {
+            out.errln("ping: usage error: Destination address required");
+            out.code = 1;
+        } else {
+            out.errln("BusyBox v1.28.4 (2018-05-22 17:00:17 UTC) multi-call binary.\n\nUsage: ping [OPTIONS] HOST");
+            out.code = 1;
+        }
+        return;
+    };
+    let Some(dst) = resolve(sim, &from, &target) else {
+        if iputils {
+            out.errln(format!("ping: {target}: Temporary failure in name resolution"));
+            out.code = 2;
+        } else {
+            out.errln(format!("ping: bad address '{target}'"));
+            out.code = 1;
+        }
+        return;
+    };
+    let interrupted = count.is_none();
+    let n = count.unwrap_or(4);
+    let mut dp = sim.dataplane();
+    let replies = dp.ping(from, dst, n);
+    let elapsed = dp.elapsed_ns();
+    drop(dp);
+    sim.advance(netsim_model::jiff::SignedDuration::from_nanos(elapsed as i64));
+    if interrupted {
+        out.hint("ping runs until Ctrl-C; netsim stops it after 4 echoes (give `-c N` to choose)");
+    }
+    out.out(render_ping(&target, dst, iputils, &replies, interrupted));
+    if replies.iter().all(|r| r.rtt_ns.is_none()) {
+        out.code = 1;
+    }
+}
+
+fn render_ping(
+    target: &str,
+    dst: Ipv4Addr,
+    iputils: bool,
+    replies: &[PingReply],
+    interrupted: bool,
+) -> String {
+    let mut s = String::new();
+    let received = replies.iter().filter(|r| r.rtt_ns.is_some()).count();
+    let errors = replies.iter().filter(|r| r.unreachable).count();
+    let rtts: Vec<f64> = replies
+        .iter()
+        .filter_map(|r| r.rtt_ns)
+        .map(|ns| ns as f64 / 1e6)
+        .collect();
+    let loss = (replies.len() - received) * 100 / replies.len().max(1);
+    if iputils {
+        s.push_str(&format!("PING {target} ({dst}) 56(84) bytes of data.\n"));
+        for r in replies {
+            if let Some(ns) = r.rtt_ns {
+                let ms = ns as f64 / 1e6;
+                let time = if ms < 1.0 {
+                    format!("{ms:.3}")
+                } else if ms < 10.0 {
+                    format!("{ms:.2}")
+                } else {
+                    format!("{ms:.1}")
+                };
+                s.push_str(&format!(
+                    "64 bytes from {}: icmp_seq={} ttl={} time={time} ms\n",
+                    r.from, r.seq, r.ttl
+                ));
+            } else if r.unreachable {
+                s.push_str(&format!(
+                    "From {} icmp_seq={} Destination Host Unreachable\n",
+                    r.from, r.seq
+                ));
+            }
+        }
+        if interrupted {
+            s.push_str("^C\n");
+        }
+        s.push_str(&format!("\n--- {target} ping statistics ---\n"));
+        let time = (replies.len().saturating_sub(1)) as u64 * 1000
+            + rtts.last().map_or(if received == 0 { 25 } else { 0 }, |r| *r as u64);
+        let errs = if errors > 0 {
+            format!(", +{errors} errors")
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(
+            "{} packets transmitted, {received} received{errs}, {loss}% packet loss, time {time}ms\n",
+            replies.len()
+        ));
+        if !rtts.is_empty() {
+            let min = rtts.iter().cloned().fold(f64::MAX, f64::min);
+            let max = rtts.iter().cloned().fold(0.0, f64::max);
+            let avg = rtts.iter().sum::<f64>() / rtts.len() as f64;
+            let mdev = (rtts.iter().map(|r| (r - avg) * (r - avg)).sum::<f64>()
+                / rtts.len() as f64)
+                .sqrt();
+            s.push_str(&format!(
+                "rtt min/avg/max/mdev = {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms\n"
+            ));
+        }
+        if errors > 0 || received == 0 {
+            s.push('\n');
+        }
+    } else {
+        s.push_str(&format!("PING {target} ({dst}): 56 data bytes\n"));
+        for r in replies {
+            if let Some(ns) = r.rtt_ns {
+                s.push_str(&format!(
+                    "64 bytes from {}: seq={} ttl={} time={:.3} ms\n",
+                    r.from,
+                    r.seq - 1,
+                    r.ttl,
+                    ns as f64 / 1e6
+                ));
+            }
+        }
+        if interrupted {
+            s.push_str("^C\n");
+        }
+        s.push_str(&format!("\n--- {target} ping statistics ---\n"));
+        s.push_str(&format!(
+            "{} packets transmitted, {received} packets received, {loss}% packet loss\n",
+            replies.len()
+        ));
+        if !rtts.is_empty() {
+            let min = rtts.iter().cloned().fold(f64::MAX, f64::min);
+            let max = rtts.iter().cloned().fold(0.0, f64::max);
+            let avg = rtts.iter().sum::<f64>() / rtts.len() as f64;
+            s.push_str(&format!(
+                "round-trip min/avg/max = {min:.3}/{avg:.3}/{max:.3} ms\n"
+            ));
+        }
+    }
+    s
+}
+
+/// `conntrack -L` on a node.
+fn conntrack_cmd(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
+    match args {
+        ["-L"] | ["--dump"] | ["-L", "-n"] => {}
+        _ => {
+            out.fail("netsim: only `conntrack -L` is simulated");
+            return;
+        }
+    }
+    let now = sim.now().as_millisecond();
+    let entries: Vec<String> = sim
+        .conntrack_entries(node)
+        .iter()
+        .filter(|e| e.expires_ms > now)
+        .map(|e| netsim_print::trace::conntrack_line(e, now))
+        .collect();
+    for line in &entries {
+        out.outln(line.as_str());
+    }
+    out.errln(format!(
+        "conntrack v1.4.6 (conntrack-tools): {} flow entries have been shown.",
+        entries.len()
+    ));
+}
+
+/// `netsim curl [curl options] URL`: curl from a client outside the cluster, on the node
+/// network.
+pub fn outside_curl(out: &mut Output, sim: &mut Sim, args: &[String]) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    curl_cmd(out, sim, NsId::External, CurlVersion::V7_81, &args);
+}
+
+/// `netsim trace [--from pod/NAME|node/NAME] [-n NS] URL` (one HTTP connection) or `--icmp
+/// ADDR` (one echo): every hop of every packet.
+pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
+    let mut from = NsId::External;
+    let mut namespace = "default".to_string();
+    let mut from_text: Option<String> = None;
+    let mut icmp: Option<String> = None;
+    let mut target: Option<String> = None;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--from" => {
+                i += 1;
+                from_text = args.get(i).cloned();
+            }
+            "-n" | "--namespace" => {
+                i += 1;
+                namespace = args.get(i).cloned().unwrap_or_default();
+            }
+            "--icmp" => {
+                i += 1;
+                icmp = args.get(i).cloned();
+            }
+            a if a.starts_with("--from=") => from_text = Some(a["--from=".len()..].to_string()),
+            a if a.starts_with('-') => {
+                return out.fail(format!("error: unknown flag: {a}\nusage: netsim trace [--from pod/NAME|node/NAME] [-n NAMESPACE] (URL | --icmp ADDRESS)"));
+            }
+            a => target = Some(a.to_string()),
+        }
+        i += 1;
+    }
+    if let Some(text) = &from_text {
+        from = match text.split_once('/') {
+            Some(("pod" | "pods" | "po", name)) => {
+                if sim
+                    .store()
+                    .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(&namespace, name)
+                    .is_none()
+                {
+                    return out.fail(format!("Error from server (NotFound): pods \"{name}\" not found"));
+                }
+                NsId::Pod(format!("{namespace}/{name}"))
+            }
+            Some(("node" | "nodes" | "no", name)) => {
+                if sim.node_net(name).is_none() {
+                    return out.fail(format!("Error from server (NotFound): nodes \"{name}\" not found"));
+                }
+                NsId::Node(name.to_string())
+            }
+            _ if text == "outside" => NsId::External,
+            _ => {
+                return out.fail(format!(
+                    "error: --from wants pod/NAME, node/NAME or outside, not {text:?}"
+                ));
+            }
+        };
+    }
+    let mut dp = sim.dataplane();
+    dp.record_hops(true);
+    let (title, hops, verdict) = if let Some(addr) = icmp {
+        let Ok(dst) = addr.parse::<Ipv4Addr>() else {
+            drop(dp);
+            return out.fail(format!("error: --icmp wants an IPv4 address, not {addr:?}"));
+        };
+        let replies = dp.ping(from.clone(), dst, 1);
+        let hops = dp.take_hops();
+        let verdict = match replies.first() {
+            Some(r) if r.rtt_ns.is_some() => format!("echo reply from {}", r.from),
+            Some(r) if r.unreachable => "Destination Host Unreachable".to_string(),
+            _ => "no reply (100% packet loss)".to_string(),
+        };
+        (format!("ping {dst}"), hops, verdict)
+    } else {
+        let Some(text) = target else {
+            drop(dp);
+            return out.fail("usage: netsim trace [--from pod/NAME|node/NAME] [-n NAMESPACE] (URL | --icmp ADDRESS)");
+        };
+        let url = match parse_url(&text) {
+            Ok(u) => u,
+            Err(e) => {
+                drop(dp);
+                return out.fail(format!("error: {e}"));
+            }
+        };
+        let Some(dst) = resolve(dp.sim(), &from, &url.host) else {
+            drop(dp);
+            return out.fail(format!("error: cannot resolve {:?} (use an address)", url.host));
+        };
+        let req = HttpRequest {
+            method: "GET".into(),
+            path: url.path.clone(),
+            host: url.host.clone(),
+            user_agent: "curl/7.81.0".into(),
+        };
+        let r = dp.http(from.clone(), dst, url.port, &req, None);
+        let verdict = match &r.outcome {
+            HttpOutcome::Response {
+                response,
+                server,
+                server_addr,
+                ..
+            } => format!(
+                "HTTP {} {} from {server} ({}:{})",
+                response.status, response.reason, server_addr.0, server_addr.1
+            ),
+            HttpOutcome::Refused => "connection refused".into(),
+            HttpOutcome::TimedOut => "no answer: the connection timed out".into(),
+            HttpOutcome::HostUnreachable => "no route to host".into(),
+            HttpOutcome::NetworkUnreachable => "network is unreachable".into(),
+            HttpOutcome::EmptyReply => "empty reply from server".into(),
+        };
+        (format!("GET {text}"), r.hops, verdict)
+    };
+    let mut rules: std::collections::BTreeMap<String, netsim_model::netfilter::Ruleset> =
+        Default::default();
+    for hop in &hops {
+        if let NsId::Node(n) = &hop.ns
+            && !rules.contains_key(n)
+            && let Some(r) = dp.node_rules(n)
+        {
+            rules.insert(n.clone(), r);
+        }
+    }
+    let elapsed = dp.elapsed_ns();
+    drop(dp);
+    sim.advance(netsim_model::jiff::SignedDuration::from_nanos(elapsed as i64));
+    let lookup = |node: &str, table: TableName, chain: &str, index: usize| -> Option<String> {
+        let rule = rules
+            .get(node)?
+            .table(table)?
+            .chain(chain)?
+            .rules
+            .get(index)?
+            .clone();
+        Some(format!("-A {chain} {}", rule_text(&rule)))
+    };
+    out.outln(format!(
+        "{title} from {}",
+        netsim_print::trace::place(&from)
+    ));
+    out.outln("");
+    out.out(netsim_print::trace::hops(&hops, &lookup));
+    out.outln("");
+    out.outln(format!("result: {verdict}"));
+}

@@ -1,0 +1,326 @@
+//! The client side of an exchange, as the kernel runs it for curl and ping: a TCP handshake
+//! with the kernel's SYN retransmissions, an HTTP request and its response; ICMP echoes once a
+//! second.
+
+use netsim_model::packet::{Icmp, L4, Packet, Payload, TcpFlags};
+use netsim_model::trace::{DropReason, NsId};
+use super::{Dataplane, Fate, HttpOutcome, HttpResult, PingReply};
+use crate::servers::{self, App, HttpRequest};
+use netsim_model::conntrack::TcpState;
+use std::net::Ipv4Addr;
+
+/// Linux's SYN retransmission intervals (`tcp_syn_retries` = 6, initial RTO 1 s): the connect
+/// gives up about 127 s after the first SYN.
+const SYN_BACKOFF_S: [u64; 7] = [1, 2, 4, 8, 16, 32, 64];
+
+/// How long ARP tries before the kernel reports the host unreachable.
+const ARP_TIMEOUT_NS: u64 = 3_000_000_000;
+
+fn tcp(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, flags: TcpFlags) -> Packet {
+    Packet {
+        src,
+        dst,
+        ttl: 64,
+        mark: 0,
+        l4: L4::Tcp {
+            sport,
+            dport,
+            flags,
+        },
+        payload: Payload::None,
+    }
+}
+
+impl Dataplane<'_> {
+    /// An ephemeral source port (Linux's `ip_local_port_range`, 32768–60999).
+    fn ephemeral_port(&mut self) -> u16 {
+        self.sim.rng.range(32768, 61000) as u16
+    }
+
+    /// One HTTP request from a client in `from` to `dst:port`, over a new TCP connection.
+    /// `connect_timeout_ns` caps the SYN retransmissions (curl's `--connect-timeout`).
+    pub fn http(
+        &mut self,
+        from: NsId,
+        dst: Ipv4Addr,
+        port: u16,
+        req: &HttpRequest,
+        connect_timeout_ns: Option<u64>,
+    ) -> HttpResult {
+        let start = self.t_ns;
+        self.hops.clear();
+        self.created.clear();
+        self.packet_no = 0;
+        let Some(src) = self.source_address(&from, dst) else {
+            return HttpResult {
+                outcome: HttpOutcome::NetworkUnreachable,
+                client: (Ipv4Addr::UNSPECIFIED, 0),
+                elapsed_ns: 0,
+                hops: Vec::new(),
+            };
+        };
+        let sport = self.ephemeral_port();
+        self.client = Some((from.clone(), src, sport));
+        let syn = tcp(
+            src,
+            dst,
+            sport,
+            port,
+            TcpFlags {
+                syn: true,
+                ..TcpFlags::default()
+            },
+        );
+        let record = self.record;
+        let mut outcome = HttpOutcome::TimedOut;
+        for (attempt, backoff) in SYN_BACKOFF_S.iter().enumerate() {
+            let sent_at = self.t_ns;
+            self.packet_no = attempt;
+            let fate = self.send(from.clone(), syn.clone());
+            match fate {
+                Fate::Delivered { ns, packet } => {
+                    outcome = self.accept(&from, ns, packet, req);
+                    break;
+                }
+                Fate::Rejected => {
+                    outcome = HttpOutcome::Refused;
+                    break;
+                }
+                Fate::Dropped(DropReason::UnknownTarget) => {
+                    self.t_ns = sent_at + ARP_TIMEOUT_NS;
+                    outcome = HttpOutcome::HostUnreachable;
+                    break;
+                }
+                Fate::Dropped(DropReason::NoRoute) => {
+                    outcome = HttpOutcome::NetworkUnreachable;
+                    break;
+                }
+                Fate::Dropped(_) => {
+                    // Only the first attempt's hops are worth showing; retransmissions repeat
+                    // them.
+                    self.record = false;
+                    let next = sent_at + backoff * 1_000_000_000;
+                    if let Some(limit) = connect_timeout_ns
+                        && next - start >= limit
+                    {
+                        self.t_ns = start + limit;
+                        break;
+                    }
+                    self.t_ns = next;
+                }
+            }
+        }
+        self.record = record;
+        self.close_connections();
+        HttpResult {
+            outcome,
+            client: (src, sport),
+            elapsed_ns: self.t_ns - start,
+            hops: std::mem::take(&mut self.hops),
+        }
+    }
+
+    /// The SYN reached `ns`: a listener completes the handshake and answers the request; no
+    /// listener answers RST.
+    fn accept(&mut self, client: &NsId, ns: NsId, syn: Packet, req: &HttpRequest) -> HttpOutcome {
+        let (peer_port, port) = syn.ports();
+        let Some(listener) = self.listener(&ns, syn.proto(), port) else {
+            self.packet_no += 1;
+            let rst = tcp(
+                syn.dst,
+                syn.src,
+                port,
+                peer_port,
+                TcpFlags {
+                    rst: true,
+                    ack: true,
+                    ..TcpFlags::default()
+                },
+            );
+            return match self.send(ns, rst) {
+                Fate::Delivered { ns: back, .. } if &back == client => HttpOutcome::Refused,
+                _ => HttpOutcome::TimedOut,
+            };
+        };
+        self.packet_no += 1;
+        let synack = tcp(
+            syn.dst,
+            syn.src,
+            port,
+            peer_port,
+            TcpFlags {
+                syn: true,
+                ack: true,
+                ..TcpFlags::default()
+            },
+        );
+        let Fate::Delivered {
+            ns: back,
+            packet: at_client,
+        } = self.send(ns.clone(), synack)
+        else {
+            return HttpOutcome::TimedOut;
+        };
+        if &back != client {
+            return HttpOutcome::TimedOut;
+        }
+        // The handshake's last ACK rides with the request.
+        self.packet_no += 1;
+        let mut request = tcp(
+            at_client.dst,
+            at_client.src,
+            at_client.ports().1,
+            at_client.ports().0,
+            TcpFlags {
+                psh: true,
+                ack: true,
+                ..TcpFlags::default()
+            },
+        );
+        request.payload = Payload::HttpRequest(req.wire_len());
+        let Fate::Delivered {
+            ns: server_ns,
+            packet: at_server,
+        } = self.send(client.clone(), request)
+        else {
+            return HttpOutcome::TimedOut;
+        };
+        self.t_ns += self.latency().application_micros * 1000;
+        let server = match &server_ns {
+            NsId::Pod(key) => key.rsplit('/').next().unwrap_or(key).to_string(),
+            NsId::Node(n) => n.clone(),
+            NsId::External => "client".into(),
+        };
+        let now = netsim_model::jiff::Timestamp::from_millisecond(self.now_ms())
+            .unwrap_or(netsim_model::jiff::Timestamp::UNIX_EPOCH);
+        let answer = servers::answer(
+            listener.app,
+            &server,
+            (at_server.src, at_server.ports().0),
+            req,
+            now,
+        );
+        let Some(response) = answer else {
+            // Accepted and closed without an answer.
+            return HttpOutcome::EmptyReply;
+        };
+        self.packet_no += 1;
+        let mut reply = tcp(
+            at_server.dst,
+            at_server.src,
+            at_server.ports().1,
+            at_server.ports().0,
+            TcpFlags {
+                psh: true,
+                ack: true,
+                ..TcpFlags::default()
+            },
+        );
+        reply.payload = Payload::HttpResponse(response.wire_len());
+        match self.send(server_ns, reply) {
+            Fate::Delivered { ns: back, .. } if &back == client => HttpOutcome::Response {
+                response,
+                server,
+                server_addr: (at_server.dst, at_server.ports().1),
+                app: listener.app,
+            },
+            _ => HttpOutcome::TimedOut,
+        }
+    }
+
+    /// curl closes the connection: the close handshake is not walked, its conntrack entries
+    /// go to TIME_WAIT (or CLOSE when it never got established).
+    fn close_connections(&mut self) {
+        let now = self.now_ms();
+        for (node, proto, orig) in std::mem::take(&mut self.created) {
+            let Some(ct) = self.sim.conntrack.get_mut(&node) else {
+                continue;
+            };
+            if let Some((i, _)) = ct.lookup(proto, orig) {
+                let e = ct.entry_mut(i);
+                if let Some(state) = e.tcp_state {
+                    let next = match state {
+                        TcpState::Established => TcpState::TimeWait,
+                        TcpState::SynSent if !e.seen_reply => continue,
+                        _ => TcpState::Close,
+                    };
+                    e.tcp_state = Some(next);
+                    e.expires_ms = now + next.timeout_secs() * 1000;
+                }
+            }
+        }
+    }
+
+    /// `count` ICMP echo requests from `from` to `dst`, one a second.
+    pub fn ping(&mut self, from: NsId, dst: Ipv4Addr, count: u16) -> Vec<PingReply> {
+        let mut out = Vec::new();
+        let Some(src) = self.source_address(&from, dst) else {
+            return out;
+        };
+        let id = self.sim.rng.range(1, 65536) as u16;
+        self.client = Some((from.clone(), src, id));
+        for seq in 1..=count {
+            let sent = self.t_ns;
+            self.hops.clear();
+            self.packet_no = 0;
+            let echo = Packet {
+                src,
+                dst,
+                ttl: 64,
+                mark: 0,
+                l4: L4::Icmp(Icmp::EchoRequest { id, seq }),
+                payload: Payload::None,
+            };
+            let mut reply = PingReply {
+                seq,
+                rtt_ns: None,
+                ttl: 0,
+                from: dst,
+                unreachable: false,
+            };
+            match self.send(from.clone(), echo) {
+                Fate::Delivered { ns, packet } => {
+                    self.packet_no += 1;
+                    let answer = Packet {
+                        src: packet.dst,
+                        dst: packet.src,
+                        ttl: 64,
+                        mark: 0,
+                        l4: L4::Icmp(Icmp::EchoReply { id: packet.ports().0, seq }),
+                        payload: Payload::None,
+                    };
+                    if let Fate::Delivered { ns: back, packet } = self.send(ns, answer)
+                        && back == from
+                    {
+                        reply.rtt_ns = Some(self.t_ns - sent);
+                        reply.ttl = packet.ttl;
+                        reply.from = packet.src;
+                    }
+                }
+                Fate::Dropped(DropReason::UnknownTarget) => {
+                    reply.unreachable = true;
+                    reply.from = src;
+                }
+                _ => {}
+            }
+            out.push(reply);
+            self.t_ns = sent + 1_000_000_000;
+        }
+        out
+    }
+
+    /// The hops recorded by the last exchange.
+    pub fn take_hops(&mut self) -> Vec<netsim_model::trace::Hop> {
+        std::mem::take(&mut self.hops)
+    }
+}
+
+impl HttpOutcome {
+    /// Whether the server was an application netsim knows the answers of.
+    pub fn app(&self) -> Option<App> {
+        match self {
+            HttpOutcome::Response { app, .. } => Some(*app),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,472 @@
+//! A node's netfilter hooks with conntrack: which tables run at which hook, NAT on a
+//! connection's first packet, and the translation of its later packets and replies.
+
+use super::netfilter::{MatchCtx, Verdict, run_hook};
+use netsim_model::packet::{Icmp, L4, Packet};
+use netsim_model::trace::{DropReason, HopKind, NatKind, NsId};
+use super::{Dataplane, NodeCtx, Step};
+use netsim_model::conntrack::{Conntrack, CtEntry, Direction, TcpState, Tuple};
+use netsim_model::netfilter::{CtState, Proto, TableName};
+use std::net::Ipv4Addr;
+
+/// What conntrack knows about the packet being processed in one namespace.
+pub(super) struct Track {
+    /// An existing entry and the packet's direction in it.
+    found: Option<(usize, Direction)>,
+    /// An ICMP error about an existing entry's connection.
+    related: Option<usize>,
+    /// For a new connection: its original tuple.
+    new_orig: Option<Tuple>,
+    /// A new connection's destination was rewritten.
+    dnat: bool,
+    /// A new connection's source was rewritten.
+    snat: bool,
+}
+
+impl Track {
+    fn is_new(&self) -> bool {
+        self.new_orig.is_some()
+    }
+}
+
+impl Dataplane<'_> {
+    fn conntrack_of(&mut self, node: &str) -> &mut Conntrack {
+        self.sim.conntrack.entry(node.to_string()).or_default()
+    }
+
+    /// Looks the packet up in the node's conntrack table.
+    pub(super) fn track(&mut self, node: &NodeCtx, pkt: &mut Packet) -> Track {
+        let now = self.now_ms();
+        let ct = self.conntrack_of(&node.name);
+        ct.expire(now);
+        if let L4::Icmp(Icmp::Unreachable { original, .. }) = &mut pkt.l4 {
+            // An ICMP error belongs to the connection of the packet it quotes (RELATED).
+            let hit = ct.related(original.0, original.1);
+            return Track {
+                found: None,
+                related: hit,
+                new_orig: None,
+                dnat: false,
+                snat: false,
+            };
+        }
+        match ct.lookup(pkt.proto(), pkt.tuple()) {
+            Some(found) => Track {
+                found: Some(found),
+                related: None,
+                new_orig: None,
+                dnat: false,
+                snat: false,
+            },
+            None => Track {
+                found: None,
+                related: None,
+                new_orig: Some(pkt.tuple()),
+                dnat: false,
+                snat: false,
+            },
+        }
+    }
+
+    fn states(&mut self, node: &str, track: &Track) -> Vec<CtState> {
+        let mut out = Vec::new();
+        if track.is_new() {
+            out.push(CtState::New);
+            if track.dnat {
+                out.push(CtState::Dnat);
+            }
+        } else if let Some((i, dir)) = track.found {
+            let entry = &self.conntrack_of(node).entries()[i];
+            if dir == Direction::Reply || entry.seen_reply {
+                out.push(CtState::Established);
+            } else {
+                out.push(CtState::New);
+            }
+            if entry.dnat {
+                out.push(CtState::Dnat);
+            }
+        } else if track.related.is_some() {
+            out.push(CtState::Related);
+        } else {
+            out.push(CtState::Invalid);
+        }
+        out
+    }
+
+    /// Runs `table`'s chain `hook` and traces the rules that matched.
+    #[allow(clippy::too_many_arguments)]
+    fn table(
+        &mut self,
+        ns: &NsId,
+        node: &NodeCtx,
+        table: TableName,
+        hook: &str,
+        pkt: &mut Packet,
+        track: &Track,
+        in_dev: Option<&str>,
+        out_dev: Option<&str>,
+    ) -> Verdict {
+        let states = self.states(&node.name, track);
+        let now_ms = self.now_ms();
+        let ctx = MatchCtx {
+            in_dev,
+            out_dev,
+            states: &states,
+            local: &node.local,
+            now_ms,
+        };
+        let mut hops: Vec<(HopKind, Packet)> = Vec::new();
+        let record = self.record;
+        let mut ct = std::mem::take(self.conntrack_of(&node.name));
+        let verdict = run_hook(
+            &node.rules,
+            table,
+            hook,
+            pkt,
+            &ctx,
+            &mut self.sim.rng,
+            &mut ct,
+            &mut |kind, p| {
+                if record {
+                    hops.push((kind, p.clone()));
+                }
+            },
+        );
+        *self.conntrack_of(&node.name) = ct;
+        for (kind, p) in hops {
+            self.hop(ns, &p, kind);
+        }
+        verdict
+    }
+
+    fn dropped(&mut self, ns: &NsId, pkt: &Packet, table: TableName, hook: &str) -> Step {
+        let detail = format!("dropped by the {} table's {hook} rules", table.as_str());
+        self.drop_with(ns, pkt, DropReason::PolicyDenied, detail)
+    }
+
+    fn filter(
+        &mut self,
+        ns: &NsId,
+        node: &NodeCtx,
+        hook: &str,
+        pkt: &mut Packet,
+        track: &Track,
+        devs: (Option<&str>, Option<&str>),
+    ) -> Result<(), Step> {
+        for table in [TableName::Mangle, TableName::Filter] {
+            match self.table(ns, node, table, hook, pkt, track, devs.0, devs.1) {
+                Verdict::Accept | Verdict::Dnat(..) | Verdict::Masquerade { .. } => {}
+                Verdict::Drop => return Err(self.dropped(ns, pkt, table, hook)),
+                Verdict::Reject => {
+                    let detail = format!(
+                        "rejected by the {} table's {hook} rules (ICMP port unreachable goes back)",
+                        table.as_str()
+                    );
+                    self.hop(
+                        ns,
+                        pkt,
+                        HopKind::Dropped {
+                            reason: DropReason::PolicyDenied,
+                            detail,
+                        },
+                    );
+                    return Err(Step::Reject { ns: ns.clone() });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Destination NAT point (PREROUTING, OUTPUT): a new connection runs the nat chain, a
+    /// tracked one is translated from its entry.
+    fn dst_nat(
+        &mut self,
+        ns: &NsId,
+        node: &NodeCtx,
+        hook: &str,
+        pkt: &mut Packet,
+        track: &mut Track,
+        devs: (Option<&str>, Option<&str>),
+    ) -> Result<(), Step> {
+        match self.table(ns, node, TableName::Mangle, hook, pkt, track, devs.0, devs.1) {
+            Verdict::Drop | Verdict::Reject => {
+                return Err(self.dropped(ns, pkt, TableName::Mangle, hook));
+            }
+            _ => {}
+        }
+        if track.is_new() {
+            match self.table(ns, node, TableName::Nat, hook, pkt, track, devs.0, devs.1) {
+                Verdict::Dnat(ip, port) => {
+                    let from = (pkt.dst, pkt.ports().1);
+                    pkt.dst = ip;
+                    let sport = pkt.ports().0;
+                    pkt.set_ports(sport, port);
+                    track.dnat = true;
+                    self.hop(
+                        ns,
+                        pkt,
+                        HopKind::Nat {
+                            kind: NatKind::Dnat,
+                            from,
+                            to: (ip, port),
+                        },
+                    );
+                }
+                Verdict::Drop | Verdict::Reject => {
+                    return Err(self.dropped(ns, pkt, TableName::Nat, hook));
+                }
+                _ => {}
+            }
+            return Ok(());
+        }
+        let (entry, dir) = match (track.found, track.related) {
+            (Some((i, dir)), _) => (self.conntrack_of(&node.name).entries()[i].clone(), dir),
+            (None, Some(i)) => {
+                // An ICMP error: restore the quoted packet and send it to the original source.
+                let entry = self.conntrack_of(&node.name).entries()[i].clone();
+                if let L4::Icmp(Icmp::Unreachable { original, .. }) = &mut pkt.l4 {
+                    original.1 = entry.orig;
+                }
+                if pkt.dst != entry.orig.src {
+                    let from = (pkt.dst, 0);
+                    pkt.dst = entry.orig.src;
+                    self.hop(
+                        ns,
+                        pkt,
+                        HopKind::Nat {
+                            kind: NatKind::UnSnat,
+                            from,
+                            to: (entry.orig.src, 0),
+                        },
+                    );
+                }
+                return Ok(());
+            }
+            (None, None) => return Ok(()),
+        };
+        let (sport, dport) = pkt.ports();
+        let (to, kind) = match dir {
+            Direction::Original if entry.dnat => ((entry.reply.src, entry.reply.sport), NatKind::Tracked),
+            Direction::Reply if entry.snat => ((entry.orig.src, entry.orig.sport), NatKind::UnSnat),
+            _ => return Ok(()),
+        };
+        let from = (pkt.dst, dport);
+        if from != to {
+            pkt.dst = to.0;
+            pkt.set_ports(sport, to.1);
+            self.hop(ns, pkt, HopKind::Nat { kind, from, to });
+        }
+        Ok(())
+    }
+
+    /// Source NAT point (POSTROUTING, INPUT).
+    #[allow(clippy::too_many_arguments)]
+    fn src_nat(
+        &mut self,
+        ns: &NsId,
+        node: &NodeCtx,
+        hook: &str,
+        pkt: &mut Packet,
+        track: &mut Track,
+        devs: (Option<&str>, Option<&str>),
+        out_addr: Option<Ipv4Addr>,
+    ) -> Result<(), Step> {
+        if track.is_new() {
+            match self.table(ns, node, TableName::Nat, hook, pkt, track, devs.0, devs.1) {
+                Verdict::Masquerade { random_fully } => {
+                    let Some(addr) = out_addr else { return Ok(()) };
+                    let (sport, dport) = pkt.ports();
+                    let mut new_port = sport;
+                    let reply_for = |port: u16, p: &Packet| Tuple {
+                        src: p.dst,
+                        dst: addr,
+                        sport: dport,
+                        dport: port,
+                    };
+                    let proto = pkt.proto();
+                    if random_fully || self.conntrack_of(&node.name).reply_in_use(proto, reply_for(sport, pkt)) {
+                        for _ in 0..64 {
+                            let candidate = self.sim.rng.range(1024, 65536) as u16;
+                            if !self
+                                .conntrack_of(&node.name)
+                                .reply_in_use(proto, reply_for(candidate, pkt))
+                            {
+                                new_port = candidate;
+                                break;
+                            }
+                        }
+                    }
+                    if proto == Proto::Icmp {
+                        new_port = sport;
+                    }
+                    let from = (pkt.src, sport);
+                    pkt.src = addr;
+                    pkt.set_ports(new_port, dport);
+                    track.snat = true;
+                    self.hop(
+                        ns,
+                        pkt,
+                        HopKind::Nat {
+                            kind: NatKind::Masquerade,
+                            from,
+                            to: (addr, new_port),
+                        },
+                    );
+                }
+                Verdict::Drop | Verdict::Reject => {
+                    return Err(self.dropped(ns, pkt, TableName::Nat, hook));
+                }
+                _ => {}
+            }
+            return Ok(());
+        }
+        let Some((i, dir)) = track.found else {
+            return Ok(());
+        };
+        let entry = self.conntrack_of(&node.name).entries()[i].clone();
+        let (sport, dport) = pkt.ports();
+        let (to, kind) = match dir {
+            Direction::Original if entry.snat => ((entry.reply.dst, entry.reply.dport), NatKind::Tracked),
+            Direction::Reply if entry.dnat => ((entry.orig.dst, entry.orig.dport), NatKind::UnDnat),
+            _ => return Ok(()),
+        };
+        let from = (pkt.src, sport);
+        if from != to {
+            pkt.src = to.0;
+            pkt.set_ports(to.1, dport);
+            self.hop(ns, pkt, HopKind::Nat { kind, from, to });
+        }
+        Ok(())
+    }
+
+    pub(super) fn hook_prerouting(
+        &mut self,
+        ns: &NsId,
+        node: &NodeCtx,
+        pkt: &mut Packet,
+        track: &mut Track,
+        in_dev: &str,
+    ) -> Result<(), Step> {
+        self.dst_nat(ns, node, "PREROUTING", pkt, track, (Some(in_dev), None))
+    }
+
+    pub(super) fn hook_output(
+        &mut self,
+        ns: &NsId,
+        node: &NodeCtx,
+        pkt: &mut Packet,
+        track: &mut Track,
+        out_dev: Option<&str>,
+    ) -> Result<(), Step> {
+        self.dst_nat(ns, node, "OUTPUT", pkt, track, (None, out_dev))?;
+        self.filter(ns, node, "OUTPUT", pkt, track, (None, out_dev))
+    }
+
+    pub(super) fn hook_input(
+        &mut self,
+        ns: &NsId,
+        node: &NodeCtx,
+        pkt: &mut Packet,
+        track: &mut Track,
+        in_dev: Option<&str>,
+    ) -> Result<(), Step> {
+        self.filter(ns, node, "INPUT", pkt, track, (in_dev, None))?;
+        self.src_nat(ns, node, "INPUT", pkt, track, (in_dev, None), None)
+    }
+
+    pub(super) fn hook_forward(
+        &mut self,
+        ns: &NsId,
+        node: &NodeCtx,
+        pkt: &mut Packet,
+        track: &mut Track,
+        in_dev: &str,
+        out_dev: &str,
+    ) -> Result<(), Step> {
+        self.filter(ns, node, "FORWARD", pkt, track, (Some(in_dev), Some(out_dev)))
+    }
+
+    pub(super) fn hook_postrouting(
+        &mut self,
+        ns: &NsId,
+        node: &NodeCtx,
+        pkt: &mut Packet,
+        track: &mut Track,
+        in_dev: Option<&str>,
+        out_dev: &str,
+    ) -> Result<(), Step> {
+        match self.table(ns, node, TableName::Mangle, "POSTROUTING", pkt, track, in_dev, Some(out_dev)) {
+            Verdict::Drop | Verdict::Reject => {
+                return Err(self.dropped(ns, pkt, TableName::Mangle, "POSTROUTING"));
+            }
+            _ => {}
+        }
+        let out_addr = node
+            .netns
+            .link(out_dev)
+            .and_then(|l| l.addrs.first())
+            .map(|a| a.net.addr());
+        self.src_nat(ns, node, "POSTROUTING", pkt, track, (in_dev, Some(out_dev)), out_addr)
+    }
+
+    /// The packet leaves (or is delivered in) the namespace: a new connection's entry is
+    /// confirmed, a tracked one's state moves on.
+    pub(super) fn confirm(&mut self, node: &NodeCtx, pkt: &Packet, track: Track) {
+        let now = self.now_ms();
+        let flags = match &pkt.l4 {
+            L4::Tcp { flags, .. } => Some(*flags),
+            _ => None,
+        };
+        let record = self.record;
+        let ct = self.conntrack_of(&node.name);
+        let (entry, new) = if let Some(orig) = track.new_orig {
+            let tcp_state = flags.map(|f| if f.rst { TcpState::Close } else { TcpState::SynSent });
+            let timeout = tcp_state.map_or(30, TcpState::timeout_secs);
+            let entry = CtEntry {
+                proto: pkt.proto(),
+                orig,
+                reply: pkt.tuple().reversed(),
+                tcp_state,
+                seen_reply: false,
+                assured: false,
+                dnat: track.dnat,
+                snat: track.snat,
+                expires_ms: now + timeout * 1000,
+            };
+            ct.push(entry.clone());
+            (entry, true)
+        } else if let Some((i, dir)) = track.found {
+            let e = ct.entry_mut(i);
+            if dir == Direction::Reply {
+                e.seen_reply = true;
+            }
+            match (e.tcp_state, flags) {
+                (Some(_), Some(f)) if f.rst => e.tcp_state = Some(TcpState::Close),
+                (Some(TcpState::SynSent), Some(f)) if dir == Direction::Reply && f.syn && f.ack => {
+                    e.tcp_state = Some(TcpState::SynRecv)
+                }
+                (Some(TcpState::SynRecv), Some(f)) if dir == Direction::Original && f.ack => {
+                    e.tcp_state = Some(TcpState::Established);
+                    e.assured = true;
+                }
+                _ => {}
+            }
+            let timeout = match e.tcp_state {
+                Some(s) => s.timeout_secs(),
+                None if e.seen_reply => 30,
+                None => 30,
+            };
+            e.expires_ms = now + timeout * 1000;
+            (e.clone(), false)
+        } else {
+            return;
+        };
+        if record {
+            let ns = NsId::Node(node.name.clone());
+            self.hop(&ns, pkt, HopKind::Conntrack { entry, new });
+        }
+        if new {
+            self.created.push((node.name.clone(), pkt.proto(), track.new_orig.unwrap_or(pkt.tuple())));
+        }
+    }
+}

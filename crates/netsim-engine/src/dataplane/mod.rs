@@ -1,0 +1,903 @@
+//! The data plane: synthetic packets routed hop by hop over virtual time through the same
+//! namespaces, routes, bridges, veths, VXLAN tunnels and netfilter rules the commands print.
+//!
+//! A [`Dataplane`] borrows the [`Sim`] for one command. It builds each namespace's view
+//! ([`Sim::node_netns`], [`Sim::pod_netns`]) and each node's rules ([`Sim::node_ruleset`]) the
+//! first time a packet needs them, and walks one packet at a time: the sender's routing table
+//! and interface, the veth to the host, the bridge, the netfilter hooks (PREROUTING, INPUT,
+//! FORWARD, OUTPUT, POSTROUTING in mangle, nat and filter, evaluated from the very rules
+//! `iptables-save` prints), conntrack (the first packet of a connection through nat, later ones
+//! and replies translated from the entry), VXLAN encapsulation between nodes (the outer packet
+//! goes through the hosts' hooks as well), and delivery to a socket. Each hop costs the virtual
+//! time of [`netsim_model::Latency`]; conntrack entries and `recent` lists stay in the state.
+//!
+//! Connections run one after another, one packet in flight at a time: the order of events on
+//! the virtual clock is that of a real exchange with no concurrency. The TCP close handshake is
+//! not walked packet by packet: when a client is done, its conntrack entries go to TIME_WAIT.
+//!
+//! This module decides what happens to packets; it must never format output.
+
+mod client;
+mod hooks;
+mod netfilter;
+
+use crate::servers::{App, HttpResponse, Listener};
+use crate::sim::Sim;
+use ipnet::Ipv4Net;
+use netsim_model::conntrack::Tuple;
+use netsim_model::k8s_openapi::api::core::v1::{Node, Pod, Service};
+use netsim_model::netfilter::{Proto, Ruleset};
+use netsim_model::netns::{LinkKind, Netns, Route};
+use netsim_model::packet::{Icmp, L4, Packet, Payload};
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::rc::Rc;
+use netsim_model::trace::{DropReason, Hop, HopKind, NsId};
+
+/// The VXLAN UDP port flannel uses.
+const VXLAN_PORT: u16 = 8472;
+
+/// A node's namespace, rules and addresses, built once per command.
+struct NodeCtx {
+    name: String,
+    netns: Netns,
+    rules: Ruleset,
+    local: Vec<Ipv4Net>,
+    /// Pods on this node's bridge, by address: (pod key, host veth name).
+    bridge_ports: BTreeMap<Ipv4Addr, (String, String)>,
+}
+
+/// A pod's namespace.
+struct PodCtx {
+    node: String,
+    netns: Netns,
+    host_veth: String,
+    listeners: Vec<Listener>,
+}
+
+/// Where a packet is being processed.
+#[derive(Debug, Clone)]
+enum At {
+    /// Sent by a socket in the namespace.
+    Output(NsId),
+    /// Arrived on an interface (`bridged`: switched by `cni0` rather than routed to it).
+    Ingress(NsId, String, bool),
+}
+
+/// What became of one packet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fate {
+    /// Reached a socket in `ns` (`listener` if something listens there).
+    Delivered {
+        /// Where.
+        ns: NsId,
+        /// The packet as it arrived.
+        packet: Packet,
+    },
+    /// Went no further.
+    Dropped(DropReason),
+    /// A netfilter REJECT answered it with ICMP port unreachable, which reached the sender.
+    Rejected,
+}
+
+/// How an HTTP exchange ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HttpOutcome {
+    /// The server answered.
+    Response {
+        /// The response.
+        response: HttpResponse,
+        /// The pod (or node) that answered.
+        server: String,
+        /// The server's address and port after NAT.
+        server_addr: (Ipv4Addr, u16),
+        /// The application that answered.
+        app: App,
+    },
+    /// The server accepted and closed without answering (`Empty reply from server`).
+    EmptyReply,
+    /// TCP RST or ICMP port unreachable: `Connection refused`.
+    Refused,
+    /// No answer to any SYN: `Connection timed out`.
+    TimedOut,
+    /// ARP for the next hop failed: `No route to host`.
+    HostUnreachable,
+    /// No route in the client's table: `Network is unreachable`.
+    NetworkUnreachable,
+}
+
+/// One HTTP exchange's result, with its timing and hops.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpResult {
+    /// How it ended.
+    pub outcome: HttpOutcome,
+    /// The client's address and port.
+    pub client: (Ipv4Addr, u16),
+    /// Virtual time from the first SYN to the end.
+    pub elapsed_ns: u64,
+    /// Hops of every packet (when tracing).
+    pub hops: Vec<Hop>,
+}
+
+/// One ICMP echo's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PingReply {
+    /// Sequence number.
+    pub seq: u16,
+    /// Round-trip time, if a reply came back.
+    pub rtt_ns: Option<u64>,
+    /// TTL of the reply.
+    pub ttl: u8,
+    /// The address that answered.
+    pub from: Ipv4Addr,
+    /// An ICMP error instead of a reply (`Destination Host Unreachable`).
+    pub unreachable: bool,
+}
+
+/// The data plane of one command.
+pub struct Dataplane<'s> {
+    sim: &'s mut Sim,
+    nodes: BTreeMap<String, Rc<NodeCtx>>,
+    pods: BTreeMap<String, Rc<PodCtx>>,
+    /// Node addresses → node name.
+    node_ips: BTreeMap<Ipv4Addr, String>,
+    /// The node network.
+    node_net: Option<Ipv4Net>,
+    /// Virtual nanoseconds since this data plane started.
+    t_ns: u64,
+    /// Record hops.
+    record: bool,
+    hops: Vec<Hop>,
+    packet_no: usize,
+    /// Conntrack entries created by the current exchange: (node, protocol, original tuple).
+    created: Vec<(String, Proto, Tuple)>,
+    /// The current exchange's client socket: namespace, address, port.
+    client: Option<(NsId, Ipv4Addr, u16)>,
+}
+
+impl Sim {
+    /// `node`'s conntrack entries, in creation order.
+    pub fn conntrack_entries(&self, node: &str) -> &[netsim_model::conntrack::CtEntry] {
+        self.conntrack.get(node).map_or(&[], |c| c.entries())
+    }
+
+    /// A data plane over this cluster for one command.
+    pub fn dataplane(&mut self) -> Dataplane<'_> {
+        let mut node_ips = BTreeMap::new();
+        for n in self.store.list_typed::<Node>(None) {
+            let name = n.metadata.name.clone().unwrap_or_default();
+            if let Some(ip) = self.node_ip(&name) {
+                node_ips.insert(ip, name);
+            }
+        }
+        let node_net = node_ips
+            .keys()
+            .next()
+            .and_then(|ip| Ipv4Net::new(*ip, 24).ok())
+            .map(|n| n.trunc());
+        Dataplane {
+            sim: self,
+            nodes: BTreeMap::new(),
+            pods: BTreeMap::new(),
+            node_ips,
+            node_net,
+            t_ns: 0,
+            record: false,
+            hops: Vec::new(),
+            packet_no: 0,
+            created: Vec::new(),
+            client: None,
+        }
+    }
+}
+
+impl<'s> Dataplane<'s> {
+    /// Record every hop of the following exchanges (for `trace`).
+    pub fn record_hops(&mut self, on: bool) {
+        self.record = on;
+    }
+
+    /// Virtual time spent so far, in nanoseconds.
+    pub fn elapsed_ns(&self) -> u64 {
+        self.t_ns
+    }
+
+    /// The simulation (for reading while the data plane is alive).
+    pub fn sim(&self) -> &Sim {
+        self.sim
+    }
+
+    /// The node's rules as the packets saw them.
+    pub fn node_rules(&mut self, node: &str) -> Option<Ruleset> {
+        self.node(node).map(|n| n.rules.clone())
+    }
+
+    /// The address of the client outside the cluster: the node network's last host address.
+    pub fn external_ip(&self) -> Ipv4Addr {
+        self.node_net
+            .map(|n| Ipv4Addr::from(u32::from(n.broadcast()) - 1))
+            .unwrap_or(Ipv4Addr::new(192, 0, 2, 10))
+    }
+
+    /// The gateway of the node network (`.1`).
+    fn gateway(&self) -> Ipv4Addr {
+        self.node_net
+            .map(|n| Ipv4Addr::from(u32::from(n.network()) + 1))
+            .unwrap_or(Ipv4Addr::new(10, 0, 0, 1))
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.sim.now_ms + (self.t_ns / 1_000_000) as i64
+    }
+
+    fn latency(&self) -> &netsim_model::Latency {
+        &self.sim.config.latency
+    }
+
+    fn node(&mut self, name: &str) -> Option<Rc<NodeCtx>> {
+        if let Some(n) = self.nodes.get(name) {
+            return Some(n.clone());
+        }
+        let netns = self.sim.node_netns(name)?;
+        let rules = self.sim.node_ruleset(name)?;
+        let local = netns
+            .links
+            .iter()
+            .flat_map(|l| l.addrs.iter().map(|a| a.net))
+            .collect();
+        let mut bridge_ports = BTreeMap::new();
+        if let Some(net) = self.sim.node_net.get(name) {
+            for (uid, rec) in &net.pods {
+                let (ns, pod_name) = rec.pod.split_once('/').unwrap_or(("", &rec.pod));
+                let Some(pod) = self.sim.store.typed::<Pod>(ns, pod_name) else {
+                    continue;
+                };
+                if pod.metadata.uid.as_deref() != Some(uid) {
+                    continue;
+                }
+                if let Some(ip) = pod_ip(pod) {
+                    bridge_ports.insert(ip, (rec.pod.clone(), rec.host_name.clone()));
+                }
+            }
+        }
+        let ctx = Rc::new(NodeCtx {
+            name: name.to_string(),
+            netns,
+            rules,
+            local,
+            bridge_ports,
+        });
+        self.nodes.insert(name.to_string(), ctx.clone());
+        Some(ctx)
+    }
+
+    fn pod(&mut self, key: &str) -> Option<Rc<PodCtx>> {
+        if let Some(p) = self.pods.get(key) {
+            return Some(p.clone());
+        }
+        let (ns, name) = key.split_once('/')?;
+        let pod = self.sim.store.typed::<Pod>(ns, name)?.clone();
+        let node = pod.spec.as_ref()?.node_name.clone()?;
+        let netns = self.sim.pod_netns(&pod)?;
+        let uid = pod.metadata.uid.clone()?;
+        let host_veth = self
+            .sim
+            .node_net
+            .get(&node)?
+            .pods
+            .get(&uid)?
+            .host_name
+            .clone();
+        let listeners = crate::servers::listeners(&pod);
+        let ctx = Rc::new(PodCtx {
+            node,
+            netns,
+            host_veth,
+            listeners,
+        });
+        self.pods.insert(key.to_string(), ctx.clone());
+        Some(ctx)
+    }
+
+    fn hop(&mut self, ns: &NsId, pkt: &Packet, kind: HopKind) {
+        if self.record {
+            self.hops.push(Hop {
+                at_ns: self.t_ns,
+                packet_no: self.packet_no,
+                ns: ns.clone(),
+                packet: pkt.clone(),
+                kind,
+            });
+        }
+    }
+
+    fn netns_of(&mut self, ns: &NsId) -> Option<Netns> {
+        match ns {
+            NsId::Node(n) => self.node(n).map(|c| c.netns.clone()),
+            NsId::Pod(p) => self.pod(p).map(|c| c.netns.clone()),
+            NsId::External => Some(self.external_netns()),
+        }
+    }
+
+    /// The outside client's namespace: one interface on the node network, default via `.1`.
+    fn external_netns(&self) -> Netns {
+        use netsim_model::netns::{Addr, Link};
+        let ip = self.external_ip();
+        let net = self.node_net.unwrap_or_default();
+        Netns {
+            links: vec![Link {
+                ifindex: 2,
+                name: "eth0".into(),
+                kind: LinkKind::Ether,
+                mac: [0x02, 0, 0, 0, 0, 0xfe],
+                ll_mac: [0x02, 0, 0, 0, 0, 0xfe],
+                mtu: self.sim.config.mtu,
+                up: true,
+                lower_up: true,
+                master: None,
+                addrs: vec![Addr {
+                    net: Ipv4Net::new(ip, net.prefix_len()).unwrap_or_default(),
+                    brd: Some(net.broadcast()),
+                    scope: "global",
+                }],
+                ipv6_link_local: false,
+            }],
+            routes: vec![
+                Route {
+                    dst: None,
+                    via: Some(self.gateway()),
+                    dev: "eth0".into(),
+                    proto_kernel: false,
+                    scope_link: false,
+                    src: None,
+                    onlink: false,
+                },
+                Route {
+                    dst: Some(net),
+                    via: None,
+                    dev: "eth0".into(),
+                    proto_kernel: true,
+                    scope_link: true,
+                    src: Some(ip),
+                    onlink: false,
+                },
+            ],
+            ..Netns::default()
+        }
+    }
+
+    /// The source address a socket in `ns` uses toward `dst`.
+    pub fn source_address(&mut self, ns: &NsId, dst: Ipv4Addr) -> Option<Ipv4Addr> {
+        let netns = self.netns_of(ns)?;
+        if dst.is_loopback() {
+            return Some(Ipv4Addr::LOCALHOST);
+        }
+        if netns
+            .links
+            .iter()
+            .any(|l| l.addrs.iter().any(|a| a.net.addr() == dst))
+        {
+            return Some(dst);
+        }
+        let route = netns.route_lookup(dst)?;
+        netns.source_for(route)
+    }
+
+    /// Routes one packet from a socket in `from` until it reaches a socket, is dropped, or is
+    /// rejected back to its sender.
+    pub fn send(&mut self, from: NsId, mut pkt: Packet) -> Fate {
+        let origin = from.clone();
+        let original = (pkt.proto(), pkt.tuple());
+        self.hop(&from, &pkt, HopKind::Sent);
+        let mut at = At::Output(from);
+        for _ in 0..64 {
+            let step = match at {
+                At::Output(ns) => self.output(ns, &mut pkt),
+                At::Ingress(ns, dev, bridged) => self.ingress(ns, &dev, bridged, &mut pkt),
+            };
+            match step {
+                Step::Next(next) => at = next,
+                Step::Deliver(ns) => {
+                    // VXLAN: the outer packet's payload is the inner packet.
+                    return Fate::Delivered { ns, packet: pkt };
+                }
+                Step::Drop(reason) => return Fate::Dropped(reason),
+                Step::Reject { ns } => {
+                    // REJECT answers with ICMP port unreachable, from the rejecting namespace to
+                    // the packet's source.
+                    let Some(src) = self.source_address(&ns, pkt.src) else {
+                        return Fate::Dropped(DropReason::PolicyDenied);
+                    };
+                    let icmp = Packet {
+                        src,
+                        dst: pkt.src,
+                        ttl: 64,
+                        mark: 0,
+                        l4: L4::Icmp(Icmp::Unreachable {
+                            code: 3,
+                            original: (pkt.proto(), pkt.tuple()),
+                        }),
+                        payload: Payload::None,
+                    };
+                    self.packet_no += 1;
+                    return match self.send(ns, icmp) {
+                        Fate::Delivered { ns: back, packet } if back == origin => {
+                            match packet.l4 {
+                                L4::Icmp(Icmp::Unreachable { original: o, .. }) if o == original => {
+                                    Fate::Rejected
+                                }
+                                _ => Fate::Dropped(DropReason::PolicyDenied),
+                            }
+                        }
+                        _ => Fate::Dropped(DropReason::PolicyDenied),
+                    };
+                }
+            }
+        }
+        self.hop(
+            &origin,
+            &pkt,
+            HopKind::Dropped {
+                reason: DropReason::TtlExceeded,
+                detail: "routing loop".into(),
+            },
+        );
+        Fate::Dropped(DropReason::TtlExceeded)
+    }
+
+    fn drop_with(&mut self, ns: &NsId, pkt: &Packet, reason: DropReason, detail: String) -> Step {
+        self.hop(ns, pkt, HopKind::Dropped { reason, detail });
+        Step::Drop(reason)
+    }
+
+    /// A socket in `ns` sends `pkt`.
+    fn output(&mut self, ns: NsId, pkt: &mut Packet) -> Step {
+        self.t_ns += self.latency().stack_micros * 1000;
+        let Some(netns) = self.netns_of(&ns) else {
+            return self.drop_with(&ns, pkt, DropReason::NoRoute, "no such namespace".into());
+        };
+        let node = match &ns {
+            NsId::Node(n) => self.node(n),
+            _ => None,
+        };
+        // Local destination: over `lo`.
+        if pkt.dst.is_loopback() || owns(&netns, pkt.dst) {
+            self.hop(&ns, pkt, HopKind::Route { dst: pkt.dst, route: None });
+            if let Some(node) = &node {
+                let mut track = self.track(node, pkt);
+                if let Err(step) = self.hook_output(&ns, node, pkt, &mut track, None) {
+                    return step;
+                }
+                if let Err(step) = self.hook_input(&ns, node, pkt, &mut track, Some("lo")) {
+                    return step;
+                }
+                self.confirm(node, pkt, track);
+            }
+            return self.deliver(ns, pkt);
+        }
+        let Some(mut route) = netns.route_lookup(pkt.dst).cloned() else {
+            return self.drop_with(
+                &ns,
+                pkt,
+                DropReason::NoRoute,
+                format!("no route to {} in this namespace's table", pkt.dst),
+            );
+        };
+        self.hop(
+            &ns,
+            pkt,
+            HopKind::Route {
+                dst: pkt.dst,
+                route: Some(route.clone()),
+            },
+        );
+        if let Some(node) = &node {
+            let mut track = self.track(node, pkt);
+            let before = pkt.dst;
+            if let Err(step) = self.hook_output(&ns, node, pkt, &mut track, Some(&route.dev)) {
+                return step;
+            }
+            if pkt.dst != before {
+                // DNAT in OUTPUT: route again for the new destination.
+                if owns(&netns, pkt.dst) {
+                    if let Err(step) = self.hook_input(&ns, node, pkt, &mut track, Some("lo")) {
+                        return step;
+                    }
+                    self.confirm(node, pkt, track);
+                    return self.deliver(ns, pkt);
+                }
+                let Some(r) = netns.route_lookup(pkt.dst).cloned() else {
+                    return self.drop_with(&ns, pkt, DropReason::NoRoute, "no route".into());
+                };
+                route = r;
+                self.hop(
+                    &ns,
+                    pkt,
+                    HopKind::Route {
+                        dst: pkt.dst,
+                        route: Some(route.clone()),
+                    },
+                );
+            }
+            if let Err(step) = self.hook_postrouting(&ns, node, pkt, &mut track, None, &route.dev)
+            {
+                return step;
+            }
+            self.confirm(node, pkt, track);
+        }
+        self.transmit(ns, &netns, &route, pkt)
+    }
+
+    /// `pkt` arrives on `dev` in `ns`.
+    fn ingress(&mut self, ns: NsId, dev: &str, bridged: bool, pkt: &mut Packet) -> Step {
+        self.t_ns += self.latency().stack_micros * 1000;
+        // The skb mark does not survive a change of namespace.
+        pkt.mark = 0;
+        self.hop(&ns, pkt, HopKind::Received { dev: dev.to_string() });
+        let Some(netns) = self.netns_of(&ns) else {
+            return self.drop_with(&ns, pkt, DropReason::NoRoute, "no such namespace".into());
+        };
+        let NsId::Node(node_name) = &ns else {
+            // Pods and the outside client do not forward (ip_forward=0) and have no rules.
+            if owns(&netns, pkt.dst) {
+                return self.deliver(ns, pkt);
+            }
+            let detail = format!("{} is not an address of this namespace", pkt.dst);
+            return self.drop_with(&ns, pkt, DropReason::UnknownTarget, detail);
+        };
+        let Some(node) = self.node(node_name) else {
+            return Step::Drop(DropReason::NoRoute);
+        };
+        let mut track = self.track(&node, pkt);
+        if let Err(step) = self.hook_prerouting(&ns, &node, pkt, &mut track, dev) {
+            return step;
+        }
+        if owns(&netns, pkt.dst) {
+            self.hop(&ns, pkt, HopKind::Route { dst: pkt.dst, route: None });
+            if let Err(step) = self.hook_input(&ns, &node, pkt, &mut track, Some(dev)) {
+                return step;
+            }
+            self.confirm(&node, pkt, track);
+            // VXLAN: the kernel's vxlan socket unwraps and the inner packet arrives on the
+            // VXLAN device.
+            if let (L4::Udp { dport, .. }, Some(inner)) = (&pkt.l4, self.take_inner(pkt))
+                && *dport == VXLAN_PORT
+            {
+                self.hop(
+                    &ns,
+                    pkt,
+                    HopKind::Decapsulate {
+                        dev: "flannel.1".into(),
+                    },
+                );
+                *pkt = inner;
+                return Step::Next(At::Ingress(ns, "flannel.1".into(), false));
+            }
+            return self.deliver(ns, pkt);
+        }
+        let Some(route) = netns.route_lookup(pkt.dst).cloned() else {
+            let detail = format!("no route to {}", pkt.dst);
+            return self.drop_with(&ns, pkt, DropReason::NoRoute, detail);
+        };
+        if !bridged {
+            self.hop(
+                &ns,
+                pkt,
+                HopKind::Route {
+                    dst: pkt.dst,
+                    route: Some(route.clone()),
+                },
+            );
+            if pkt.ttl <= 1 {
+                return self.drop_with(&ns, pkt, DropReason::TtlExceeded, "TTL 0".into());
+            }
+            pkt.ttl -= 1;
+        }
+        if let Err(step) = self.hook_forward(&ns, &node, pkt, &mut track, dev, &route.dev) {
+            return step;
+        }
+        if let Err(step) = self.hook_postrouting(&ns, &node, pkt, &mut track, Some(dev), &route.dev)
+        {
+            return step;
+        }
+        self.confirm(&node, pkt, track);
+        self.transmit(ns, &netns, &route, pkt)
+    }
+
+    fn take_inner(&mut self, pkt: &Packet) -> Option<Packet> {
+        match &pkt.payload {
+            Payload::Vxlan(inner) => Some((**inner).clone()),
+            _ => None,
+        }
+    }
+}
+
+impl Dataplane<'_> {
+    /// Sends `pkt` out of `route.dev` in `ns` toward its next hop.
+    fn transmit(&mut self, ns: NsId, netns: &Netns, route: &Route, pkt: &mut Packet) -> Step {
+        let next_hop = route.via.unwrap_or(pkt.dst);
+        self.hop(
+            &ns,
+            pkt,
+            HopKind::Transmit {
+                dev: route.dev.clone(),
+                next_hop,
+            },
+        );
+        let lat = self.latency().clone();
+        match &ns {
+            NsId::Pod(key) => {
+                let Some(pod) = self.pod(key) else {
+                    return Step::Drop(DropReason::NoRoute);
+                };
+                self.t_ns += lat.veth_micros * 1000;
+                // The frame crosses the veth pair to the host, where the veth is a port of cni0.
+                let gateway = pod
+                    .netns
+                    .routes
+                    .iter()
+                    .find(|r| r.dst.is_none())
+                    .and_then(|r| r.via);
+                let bridged = Some(next_hop) != gateway;
+                let host = NsId::Node(pod.node.clone());
+                let to = if bridged {
+                    let port = self
+                        .node(&pod.node)
+                        .and_then(|n| n.bridge_ports.get(&next_hop).map(|p| p.1.clone()));
+                    match port {
+                        Some(veth) => format!("{veth} (switched; br_netfilter runs the host's hooks)"),
+                        None => "no port has that address".to_string(),
+                    }
+                } else {
+                    "cni0 (up to the host's stack)".to_string()
+                };
+                self.hop(
+                    &host,
+                    pkt,
+                    HopKind::Bridge {
+                        bridge: "cni0".into(),
+                        from: pod.host_veth.clone(),
+                        to,
+                    },
+                );
+                Step::Next(At::Ingress(host, "cni0".into(), bridged))
+            }
+            NsId::Node(name) => {
+                let Some(node) = self.node(name) else {
+                    return Step::Drop(DropReason::NoRoute);
+                };
+                let kind = netns.link(&route.dev).map(|l| l.kind.clone());
+                match kind {
+                    Some(LinkKind::Bridge) if route.dev == "cni0" => {
+                        let Some((key, veth)) = node.bridge_ports.get(&next_hop).cloned() else {
+                            let detail = format!(
+                                "no pod on cni0 has {next_hop}: ARP gets no answer (Destination Host Unreachable)"
+                            );
+                            return self.drop_with(&ns, pkt, DropReason::UnknownTarget, detail);
+                        };
+                        self.hop(
+                            &ns,
+                            pkt,
+                            HopKind::Bridge {
+                                bridge: "cni0".into(),
+                                from: "cni0".into(),
+                                to: veth,
+                            },
+                        );
+                        self.t_ns += lat.veth_micros * 1000;
+                        Step::Next(At::Ingress(NsId::Pod(key), "eth0".into(), false))
+                    }
+                    Some(LinkKind::Vxlan { id, local, .. }) => {
+                        let mac = netns
+                            .neighbours
+                            .iter()
+                            .find(|n| n.ip == next_hop && n.dev == route.dev)
+                            .map(|n| n.mac);
+                        let peer = mac.and_then(|m| netns.fdb.iter().find(|f| f.mac == m)).map(|f| f.dst);
+                        let Some(peer) = peer else {
+                            let detail = format!("flannel.1 has no neighbour entry for {next_hop}");
+                            return self.drop_with(&ns, pkt, DropReason::UnknownTarget, detail);
+                        };
+                        // The outer source port is a hash of the inner flow (Linux picks it
+                        // from the ephemeral range).
+                        let t = pkt.tuple();
+                        let hash = u32::from(t.src) ^ u32::from(t.dst).rotate_left(7)
+                            ^ (u32::from(t.sport) << 16 | u32::from(t.dport));
+                        let sport = 32768 + (hash % 28232) as u16;
+                        self.hop(
+                            &ns,
+                            pkt,
+                            HopKind::Encapsulate {
+                                src: local,
+                                dst: peer,
+                                vni: id,
+                                sport,
+                            },
+                        );
+                        let outer = Packet {
+                            src: local,
+                            dst: peer,
+                            ttl: 64,
+                            mark: 0,
+                            l4: L4::Udp {
+                                sport,
+                                dport: VXLAN_PORT,
+                            },
+                            payload: Payload::Vxlan(Box::new(pkt.clone())),
+                        };
+                        *pkt = outer;
+                        // The kernel sends the outer packet like any local UDP packet.
+                        Step::Next(At::Output(ns))
+                    }
+                    Some(LinkKind::Ether) => self.on_node_network(ns, next_hop, pkt),
+                    _ => {
+                        let detail = format!("nothing answers ARP for {next_hop} on {}", route.dev);
+                        self.drop_with(&ns, pkt, DropReason::UnknownTarget, detail)
+                    }
+                }
+            }
+            NsId::External => self.on_node_network(ns, next_hop, pkt),
+        }
+    }
+
+    /// A frame on the node network for `next_hop`: a node, the outside client, or the gateway
+    /// (which hands load-balancer addresses to a node and everything else to the internet).
+    fn on_node_network(&mut self, ns: NsId, next_hop: Ipv4Addr, pkt: &mut Packet) -> Step {
+        let lat = self.latency().clone();
+        if let Some(node) = self.node_ips.get(&next_hop).cloned() {
+            self.t_ns += lat.node_network_micros * 1000;
+            return Step::Next(At::Ingress(NsId::Node(node), "eth0".into(), false));
+        }
+        if next_hop == self.external_ip() {
+            self.t_ns += lat.external_micros * 1000;
+            return Step::Next(At::Ingress(NsId::External, "eth0".into(), false));
+        }
+        if next_hop != self.gateway() {
+            let detail = format!("nothing on the node network answers ARP for {next_hop}");
+            return self.drop_with(&ns, pkt, DropReason::UnknownTarget, detail);
+        }
+        if let Some(node) = self.load_balancer_target(pkt) {
+            self.t_ns += lat.external_micros * 1000;
+            self.hop(
+                &ns,
+                pkt,
+                HopKind::Bridge {
+                    bridge: "load balancer".into(),
+                    from: pkt.dst.to_string(),
+                    to: node.clone(),
+                },
+            );
+            return Step::Next(At::Ingress(NsId::Node(node), "eth0".into(), false));
+        }
+        if pkt.dst == self.external_ip() {
+            self.t_ns += lat.external_micros * 1000;
+            return Step::Next(At::Ingress(NsId::External, "eth0".into(), false));
+        }
+        let service_range = self.sim.config.service_cidr.contains(&pkt.dst);
+        let detail = if service_range {
+            format!(
+                "{} is a ClusterIP: it exists only in kube-proxy's rules, which match only the Service's ports and protocol; nothing else routes it, so the gateway sends it to the internet and no answer comes",
+                pkt.dst
+            )
+        } else {
+            format!("the gateway sends {} to the internet; nothing answers", pkt.dst)
+        };
+        self.drop_with(&ns, pkt, DropReason::NoAnswer, detail)
+    }
+
+    /// The cloud load balancer in front of the nodes: which node gets a packet for a
+    /// LoadBalancer address. Control-plane nodes are excluded (kubeadm labels them
+    /// `node.kubernetes.io/exclude-from-external-load-balancers`); with
+    /// `externalTrafficPolicy: Local` only nodes with a ready local endpoint pass the health
+    /// check.
+    fn load_balancer_target(&mut self, pkt: &Packet) -> Option<String> {
+        let svc = self.sim.store.list_typed::<Service>(None).find(|s| {
+            s.status
+                .as_ref()
+                .and_then(|st| st.load_balancer.as_ref())
+                .and_then(|lb| lb.ingress.as_ref())
+                .is_some_and(|ing| {
+                    ing.iter()
+                        .any(|i| i.ip.as_deref() == Some(&pkt.dst.to_string()))
+                })
+        })?;
+        let local_only = svc.spec.as_ref().and_then(|s| s.external_traffic_policy.as_deref())
+            == Some("Local");
+        let svc_name = svc.metadata.name.clone().unwrap_or_default();
+        let svc_ns = svc.metadata.namespace.clone().unwrap_or_default();
+        let mut candidates: Vec<String> = Vec::new();
+        for node in self.sim.store.list_typed::<Node>(None) {
+            let excluded = node.metadata.labels.as_ref().is_some_and(|l| {
+                l.contains_key("node.kubernetes.io/exclude-from-external-load-balancers")
+            });
+            if excluded {
+                continue;
+            }
+            let name = node.metadata.name.clone().unwrap_or_default();
+            if local_only && !self.has_local_endpoint(&svc_ns, &svc_name, &name) {
+                continue;
+            }
+            candidates.push(name);
+        }
+        if candidates.is_empty() {
+            return None;
+        }
+        let pick = self.sim.rng.below(candidates.len() as u64) as usize;
+        candidates.get(pick).cloned()
+    }
+
+    fn has_local_endpoint(&self, ns: &str, svc: &str, node: &str) -> bool {
+        use netsim_model::k8s_openapi::api::discovery::v1::EndpointSlice;
+        self.sim
+            .store
+            .list_typed::<EndpointSlice>(Some(ns))
+            .filter(|s| {
+                s.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("kubernetes.io/service-name"))
+                    .is_some_and(|n| n == svc)
+            })
+            .flat_map(|s| s.endpoints.iter())
+            .any(|e| {
+                e.node_name.as_deref() == Some(node)
+                    && e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
+            })
+    }
+
+    /// The packet reached its destination namespace.
+    fn deliver(&mut self, ns: NsId, pkt: &Packet) -> Step {
+        let process = match &pkt.l4 {
+            L4::Icmp(_) => "the kernel (ICMP)".to_string(),
+            L4::Udp { dport, .. } if *dport == VXLAN_PORT => "the vxlan driver".to_string(),
+            _ => {
+                let (_, dport) = pkt.ports();
+                match self.listener(&ns, pkt.proto(), dport) {
+                    Some(l) => l.process,
+                    None if self.client == Some((ns.clone(), pkt.dst, dport)) => {
+                        "the client's socket".to_string()
+                    }
+                    None => "no socket (nothing listens on that port)".to_string(),
+                }
+            }
+        };
+        self.hop(&ns, pkt, HopKind::Delivered { process });
+        Step::Deliver(ns)
+    }
+
+    /// What listens on `proto`/`port` in `ns`.
+    pub fn listener(&mut self, ns: &NsId, proto: Proto, port: u16) -> Option<Listener> {
+        match ns {
+            NsId::Pod(key) => {
+                let pod = self.pod(key)?;
+                pod.listeners
+                    .iter()
+                    .find(|l| l.proto == proto && l.port == port)
+                    .cloned()
+            }
+            NsId::Node(name) => crate::servers::node_listeners(self.sim, name)
+                .into_iter()
+                .find(|l| l.proto == proto && l.port == port),
+            NsId::External => None,
+        }
+    }
+}
+
+/// A step of the walk.
+enum Step {
+    Next(At),
+    Deliver(NsId),
+    Drop(DropReason),
+    Reject { ns: NsId },
+}
+
+fn owns(netns: &Netns, ip: Ipv4Addr) -> bool {
+    netns
+        .links
+        .iter()
+        .any(|l| l.addrs.iter().any(|a| a.net.addr() == ip))
+}
+
+fn pod_ip(pod: &Pod) -> Option<Ipv4Addr> {
+    pod.status.as_ref()?.pod_ip.as_deref()?.parse().ok()
+}

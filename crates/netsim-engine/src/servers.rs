@@ -1,0 +1,343 @@
+//! What listens in a pod or on a node, and how it answers: nginx's welcome page, httpd's "It
+//! works!", kubeserve2's and a generic echo server's "You've hit <pod>", the API server's
+//! answer to plain HTTP, and nothing at all for busybox.
+//!
+//! Listening sockets come from the image (nginx listens on 80 whatever the pod's
+//! `containerPort` says), so a Service aimed at the wrong port meets a closed port. Images
+//! netsim does not know are taken to be an echo server on each declared `containerPort`. This
+//! module owns application behaviour; it must never decide how curl prints it.
+
+use crate::sim::Sim;
+use netsim_model::jiff::Timestamp;
+use netsim_model::k8s_openapi::api::core::v1::Pod;
+use netsim_model::netfilter::Proto;
+use std::net::Ipv4Addr;
+
+/// The application behind a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum App {
+    /// nginx 1.25's default server.
+    Nginx,
+    /// httpd 2.4's default site.
+    Httpd,
+    /// `chadmcrowell/kubeserve2` (a kubia-style Node.js server).
+    Kubeserve,
+    /// An echo server: the pod's name and the client address it saw.
+    Echo,
+    /// A TLS-only server (the API server, the kubelet): plain HTTP gets a 400.
+    Tls,
+    /// A socket that accepts but speaks no HTTP (DNS over TCP, etcd, sshd).
+    Other,
+}
+
+/// One listening socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    /// Protocol.
+    pub proto: Proto,
+    /// Port.
+    pub port: u16,
+    /// The process (`nginx`, `coredns`).
+    pub process: String,
+    /// How it answers.
+    pub app: App,
+}
+
+fn tcp(port: u16, process: &str, app: App) -> Listener {
+    Listener {
+        proto: Proto::Tcp,
+        port,
+        process: process.to_string(),
+        app,
+    }
+}
+
+/// The image's repository name without registry, tag or digest (`nginx`, `kubeserve2`).
+pub fn image_repo(image: &str) -> &str {
+    image
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .split(['@', ':'])
+        .next()
+        .unwrap_or("")
+}
+
+/// What the pod's containers listen on.
+pub fn listeners(pod: &Pod) -> Vec<Listener> {
+    let mut out = Vec::new();
+    let Some(spec) = &pod.spec else { return out };
+    for c in &spec.containers {
+        let image = c.image.as_deref().unwrap_or("");
+        match image_repo(image) {
+            "nginx" => out.push(tcp(80, "nginx", App::Nginx)),
+            "httpd" => out.push(tcp(80, "httpd", App::Httpd)),
+            "kubeserve2" | "kubeserve" | "kubia" => out.push(tcp(8080, "node", App::Kubeserve)),
+            "coredns" => {
+                out.push(Listener {
+                    proto: Proto::Udp,
+                    port: 53,
+                    process: "coredns".into(),
+                    app: App::Other,
+                });
+                out.push(tcp(53, "coredns", App::Other));
+                out.push(tcp(8080, "coredns", App::Other));
+                out.push(tcp(8181, "coredns", App::Other));
+                out.push(tcp(9153, "coredns", App::Other));
+            }
+            "kube-apiserver" => out.push(tcp(6443, "kube-apiserver", App::Tls)),
+            "etcd" => {
+                out.push(tcp(2379, "etcd", App::Other));
+                out.push(tcp(2380, "etcd", App::Other));
+            }
+            "kube-controller-manager" => out.push(tcp(10257, "kube-controller-manager", App::Tls)),
+            "kube-scheduler" => out.push(tcp(10259, "kube-scheduler", App::Tls)),
+            "kube-proxy" => out.push(tcp(10256, "kube-proxy", App::Other)),
+            // busybox, pause, flannel: nothing listens.
+            "busybox" | "pause" | "flannel" | "flannel-cni-plugin" | "alpine" | "curl" => {}
+            _ => {
+                for p in c.ports.iter().flatten() {
+                    let Ok(port) = u16::try_from(p.container_port) else {
+                        continue;
+                    };
+                    let proto = p.protocol.as_deref().and_then(Proto::parse).unwrap_or(Proto::Tcp);
+                    out.push(Listener {
+                        proto,
+                        port,
+                        process: image_repo(image).to_string(),
+                        app: App::Echo,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What listens in a node's host namespace: sshd, the kubelet, and the host-network pods.
+pub fn node_listeners(sim: &Sim, node: &str) -> Vec<Listener> {
+    let mut out = vec![tcp(22, "sshd", App::Other), tcp(10250, "kubelet", App::Tls)];
+    for pod in sim.store().pods_on_node(node) {
+        if pod.spec.as_ref().and_then(|s| s.host_network) == Some(true) {
+            out.extend(listeners(pod));
+        }
+    }
+    out
+}
+
+/// An HTTP request as curl or wget sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// `GET`, `HEAD`.
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    /// The `Host` header.
+    pub host: String,
+    /// The `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl HttpRequest {
+    /// The request's size on the wire.
+    pub fn wire_len(&self) -> usize {
+        format!(
+            "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nAccept: */*\r\n\r\n",
+            self.method, self.path, self.host, self.user_agent
+        )
+        .len()
+    }
+}
+
+/// An HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Reason phrase.
+    pub reason: String,
+    /// Headers in the order the server sends them.
+    pub headers: Vec<(String, String)>,
+    /// Body (empty for HEAD).
+    pub body: String,
+}
+
+impl HttpResponse {
+    /// Status line, headers and body: the response's size on the wire.
+    pub fn wire_len(&self) -> usize {
+        let head: usize = self
+            .headers
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 4)
+            .sum();
+        "HTTP/1.1 ".len() + 3 + 1 + self.reason.len() + 2 + head + 2 + self.body.len()
+    }
+}
+
+/// nginx 1.25's `index.html` (615 bytes).
+pub const NGINX_WELCOME: &str = "<!DOCTYPE html>
+<html>
+<head>
+<title>Welcome to nginx!</title>
+<style>
+html { color-scheme: light dark; }
+body { width: 35em; margin: 0 auto;
+font-family: Tahoma, Verdana, Arial, sans-serif; }
+</style>
+</head>
+<body>
+<h1>Welcome to nginx!</h1>
+<p>If you see this page, the nginx web server is successfully installed and
+working. Further configuration is required.</p>
+
+<p>For online documentation and support please refer to
+<a href=\"http://nginx.org/\">nginx.org</a>.<br/>
+Commercial support is available at
+<a href=\"http://nginx.com/\">nginx.com</a>.</p>
+
+<p><em>Thank you for using nginx.</em></p>
+</body>
+</html>
+";
+
+/// nginx's 404 page.
+const NGINX_404: &str = "<html>\r
+<head><title>404 Not Found</title></head>\r
+<body>\r
+<center><h1>404 Not Found</h1></center>\r
+<hr><center>nginx/1.25.3</center>\r
+</body>\r
+</html>\r
+";
+
+/// httpd's default `index.html`.
+pub const HTTPD_IT_WORKS: &str = "<html><body><h1>It works!</h1></body></html>\n";
+
+fn http_date(now: Timestamp) -> String {
+    now.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+fn response(status: u16, headers: Vec<(&str, String)>, body: String, head: bool) -> HttpResponse {
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        _ => "",
+    };
+    HttpResponse {
+        status,
+        reason: reason.into(),
+        headers: headers
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        body: if head { String::new() } else { body },
+    }
+}
+
+/// How `app` in `pod` (its name) answers `req` from `client` at `now`.
+pub fn answer(
+    app: App,
+    pod: &str,
+    client: (Ipv4Addr, u16),
+    req: &HttpRequest,
+    now: Timestamp,
+) -> Option<HttpResponse> {
+    let head = req.method == "HEAD";
+    let date = http_date(now);
+    Some(match app {
+        App::Nginx if req.path == "/" || req.path == "/index.html" => response(
+            200,
+            vec![
+                ("Server", "nginx/1.25.3".into()),
+                ("Date", date),
+                ("Content-Type", "text/html".into()),
+                ("Content-Length", NGINX_WELCOME.len().to_string()),
+                ("Last-Modified", "Tue, 24 Oct 2023 13:46:47 GMT".into()),
+                ("Connection", "keep-alive".into()),
+                ("ETag", "\"6537cac7-267\"".into()),
+                ("Accept-Ranges", "bytes".into()),
+            ],
+            NGINX_WELCOME.into(),
+            head,
+        ),
+        App::Nginx => response(
+            404,
+            vec![
+                ("Server", "nginx/1.25.3".into()),
+                ("Date", date),
+                ("Content-Type", "text/html".into()),
+                ("Content-Length", NGINX_404.len().to_string()),
+                ("Connection", "keep-alive".into()),
+            ],
+            NGINX_404.into(),
+            head,
+        ),
+        App::Httpd => response(
+            200,
+            vec![
+                ("Date", date),
+                ("Server", "Apache/2.4.58 (Unix)".into()),
+                ("Last-Modified", "Mon, 11 Jun 2007 18:53:14 GMT".into()),
+                ("ETag", "\"2d-432a5e4a73a80\"".into()),
+                ("Accept-Ranges", "bytes".into()),
+                ("Content-Length", HTTPD_IT_WORKS.len().to_string()),
+                ("Content-Type", "text/html".into()),
+            ],
+            HTTPD_IT_WORKS.into(),
+            head,
+        ),
+        App::Kubeserve => {
+            let body = format!("You've hit {pod}\n");
+            response(
+                200,
+                vec![
+                    ("Date", date),
+                    ("Connection", "keep-alive".into()),
+                    ("Content-Length", body.len().to_string()),
+                ],
+                body,
+                head,
+            )
+        }
+        App::Echo => {
+            let body = format!(
+                "You've hit {pod}\nClient address: {}:{}\nRequest: {} {} HTTP/1.1\nHost: {}\n",
+                client.0, client.1, req.method, req.path, req.host
+            );
+            response(
+                200,
+                vec![
+                    ("Content-Type", "text/plain; charset=utf-8".into()),
+                    ("Date", date),
+                    ("Content-Length", body.len().to_string()),
+                ],
+                body,
+                head,
+            )
+        }
+        App::Tls => {
+            let body = "Client sent an HTTP request to an HTTPS server.\n".to_string();
+            response(
+                400,
+                vec![
+                    ("Content-Type", "text/plain; charset=utf-8".into()),
+                    ("Connection", "close".into()),
+                ],
+                body,
+                head,
+            )
+        }
+        // Accepts, reads, and closes without an HTTP answer: curl says "Empty reply".
+        App::Other => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bodies_have_the_real_sizes() {
+        assert_eq!(super::NGINX_WELCOME.len(), 615);
+        assert_eq!(super::HTTPD_IT_WORKS.len(), 45);
+    }
+}

@@ -1,0 +1,175 @@
+//! What a packet went through, hop by hop, as data: the data plane records it, the printer
+//! turns it into `netsim trace`'s text. This module must never format.
+
+use crate::conntrack::CtEntry;
+use crate::netfilter::TableName;
+use crate::netns::Route;
+use crate::packet::Packet;
+use std::net::Ipv4Addr;
+
+/// A network namespace the data plane knows.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NsId {
+    /// A node's host namespace.
+    Node(String),
+    /// A pod's own namespace, by `namespace/name`.
+    Pod(String),
+    /// The client outside the cluster, on the node network.
+    External,
+}
+
+/// Why a packet went no further, in Hubble's drop-reason vocabulary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// A netfilter rule dropped or rejected it (`POLICY_DENIED`).
+    PolicyDenied,
+    /// No route to the destination (`UNROUTABLE`... Hubble: `NO_ROUTE`... kernel: ENETUNREACH).
+    NoRoute,
+    /// Nobody on the link has the address (ARP got no answer: `UNKNOWN_L3_TARGET_ADDRESS`).
+    UnknownTarget,
+    /// The packet left the cluster for a network that does not answer.
+    NoAnswer,
+    /// Nothing listens on the port (`NO_SOCKET` / port unreachable).
+    NoSocket,
+    /// The TTL ran out.
+    TtlExceeded,
+}
+
+impl DropReason {
+    /// Hubble's name for it.
+    pub fn hubble(self) -> &'static str {
+        match self {
+            DropReason::PolicyDenied => "POLICY_DENIED",
+            DropReason::NoRoute => "NO_ROUTE",
+            DropReason::UnknownTarget => "UNKNOWN_L3_TARGET_ADDRESS",
+            DropReason::NoAnswer => "NO_ANSWER",
+            DropReason::NoSocket => "NO_SOCKET",
+            DropReason::TtlExceeded => "TTL_EXCEEDED",
+        }
+    }
+}
+
+/// Which NAT was applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NatKind {
+    /// Destination rewritten by a DNAT rule.
+    Dnat,
+    /// Source rewritten by MASQUERADE.
+    Masquerade,
+    /// A reply's source restored (the connection was DNATed).
+    UnDnat,
+    /// A reply's destination restored (the connection was masqueraded).
+    UnSnat,
+    /// A later packet of a connection translated as its first one was.
+    Tracked,
+}
+
+/// One thing that happened to a packet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HopKind {
+    /// A socket in this namespace sent the packet.
+    Sent,
+    /// The packet arrived on `dev`.
+    Received {
+        /// Interface.
+        dev: String,
+    },
+    /// The routing decision: `route` was picked for `dst` (`None`: local delivery).
+    Route {
+        /// Destination looked up.
+        dst: Ipv4Addr,
+        /// The route (`None` when the address is local).
+        route: Option<Route>,
+    },
+    /// A rule matched: `index` (0-based) in `chain` of `table`.
+    Rule {
+        /// Table.
+        table: TableName,
+        /// Chain.
+        chain: String,
+        /// Position in the chain.
+        index: usize,
+    },
+    /// The end of a built-in chain was reached and its policy applied (only traced when DROP).
+    Policy {
+        /// Table.
+        table: TableName,
+        /// Chain.
+        chain: String,
+    },
+    /// NAT changed an address or port.
+    Nat {
+        /// Which.
+        kind: NatKind,
+        /// Before (address, port).
+        from: (Ipv4Addr, u16),
+        /// After.
+        to: (Ipv4Addr, u16),
+    },
+    /// A conntrack entry was created (or, `new` false, found).
+    Conntrack {
+        /// The entry after this packet.
+        entry: CtEntry,
+        /// Created by this packet.
+        new: bool,
+    },
+    /// The bridge forwarded the frame from one port to another.
+    Bridge {
+        /// Bridge.
+        bridge: String,
+        /// Ingress port.
+        from: String,
+        /// Egress port.
+        to: String,
+    },
+    /// The packet left through `dev` toward `next_hop`.
+    Transmit {
+        /// Interface.
+        dev: String,
+        /// Next hop address (the gateway or the destination itself).
+        next_hop: Ipv4Addr,
+    },
+    /// VXLAN: wrapped in UDP from `src` to `dst` port 8472, VNI `vni`.
+    Encapsulate {
+        /// Outer source (this node).
+        src: Ipv4Addr,
+        /// Outer destination (the peer node).
+        dst: Ipv4Addr,
+        /// VNI.
+        vni: u32,
+        /// Outer UDP source port (a hash of the inner flow).
+        sport: u16,
+    },
+    /// VXLAN: unwrapped on arrival.
+    Decapsulate {
+        /// Device.
+        dev: String,
+    },
+    /// Delivered to a socket: `process` in this namespace.
+    Delivered {
+        /// Who got it (`nginx`, `the kernel (ICMP echo)`, `curl`).
+        process: String,
+    },
+    /// Dropped.
+    Dropped {
+        /// Why.
+        reason: DropReason,
+        /// The detail a student needs.
+        detail: String,
+    },
+}
+
+/// One hop of a packet's journey.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hop {
+    /// Virtual nanoseconds since the first packet was sent.
+    pub at_ns: u64,
+    /// Which packet of the exchange (0 = the first).
+    pub packet_no: usize,
+    /// Where.
+    pub ns: NsId,
+    /// The packet as it is at this point (after any NAT so far).
+    pub packet: Packet,
+    /// What happened.
+    pub kind: HopKind,
+}

@@ -1,0 +1,207 @@
+//! `netsim trace`'s hop-by-hop account of a connection, and `conntrack -L`'s lines.
+//!
+//! The hops come from the data plane; rules are shown as `iptables-save` prints them, looked up
+//! by (node, table, chain, index) through `rule_text`, so the trace quotes the very rules the
+//! packet traversed.
+
+use netsim_model::conntrack::{CtEntry, Tuple};
+use netsim_model::netfilter::{Proto, TableName};
+use netsim_model::packet::{Icmp, L4, Packet};
+use netsim_model::trace::{Hop, HopKind, NatKind, NsId};
+use std::fmt::Write;
+
+/// A namespace as a person names it.
+pub fn place(ns: &NsId) -> String {
+    match ns {
+        NsId::Node(n) => format!("node {n}"),
+        NsId::Pod(p) => format!("pod {p}"),
+        NsId::External => "outside client".into(),
+    }
+}
+
+/// A packet's headers in tcpdump's style: `TCP 10.244.1.4.41234 > 10.96.0.10.80 [S]`.
+pub fn headers(p: &Packet) -> String {
+    match &p.l4 {
+        L4::Tcp {
+            sport,
+            dport,
+            flags,
+        } => format!(
+            "TCP {}:{sport} > {}:{dport} [{}]",
+            p.src,
+            p.dst,
+            flags.tcpdump()
+        ),
+        L4::Udp { sport, dport } => format!("UDP {}:{sport} > {}:{dport}", p.src, p.dst),
+        L4::Icmp(Icmp::EchoRequest { id, seq }) => {
+            format!("ICMP {} > {} echo request id {id} seq {seq}", p.src, p.dst)
+        }
+        L4::Icmp(Icmp::EchoReply { id, seq }) => {
+            format!("ICMP {} > {} echo reply id {id} seq {seq}", p.src, p.dst)
+        }
+        L4::Icmp(Icmp::Unreachable { code, original }) => format!(
+            "ICMP {} > {} {} unreachable (about {} {}:{} > {}:{})",
+            p.src,
+            p.dst,
+            if *code == 3 { "port" } else { "host" },
+            original.0.as_str(),
+            original.1.src,
+            original.1.sport,
+            original.1.dst,
+            original.1.dport
+        ),
+    }
+}
+
+fn ms(ns: u64) -> String {
+    format!("{:>9.3} ms", ns as f64 / 1e6)
+}
+
+/// The hops of one exchange. `rule_text(node, table, chain, index)` gives a rule's text as
+/// `iptables-save` prints it (`-A CHAIN ...`).
+pub fn hops(
+    hops: &[Hop],
+    rule_text: &dyn Fn(&str, TableName, &str, usize) -> Option<String>,
+) -> String {
+    let mut out = String::new();
+    let mut packet_no = usize::MAX;
+    let mut last_place = String::new();
+    for hop in hops {
+        if hop.packet_no != packet_no {
+            packet_no = hop.packet_no;
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "packet {}: {}", packet_no + 1, headers(&hop.packet));
+            last_place.clear();
+        }
+        let here = place(&hop.ns);
+        let who = if here == last_place {
+            String::new()
+        } else {
+            here.clone()
+        };
+        last_place = here;
+        let at = ms(hop.at_ns);
+        let line = match &hop.kind {
+            HopKind::Sent => format!("sent by a socket: {}", headers(&hop.packet)),
+            HopKind::Received { dev } => format!("in {dev}: {}", headers(&hop.packet)),
+            HopKind::Route { dst, route: None } => format!("route {dst}: local address"),
+            HopKind::Route {
+                dst,
+                route: Some(r),
+            } => format!(
+                "route {dst}: {}",
+                crate::iproute2::route_line(r).trim_end()
+            ),
+            HopKind::Rule {
+                table,
+                chain,
+                index,
+            } => {
+                let node = match &hop.ns {
+                    NsId::Node(n) => n.as_str(),
+                    _ => "",
+                };
+                let text = rule_text(node, *table, chain, *index)
+                    .unwrap_or_else(|| format!("-A {chain} (rule {})", index + 1));
+                format!("{} {text}", table.as_str())
+            }
+            HopKind::Policy { table, chain } => {
+                format!("{} {chain}: end of chain, policy DROP", table.as_str())
+            }
+            HopKind::Nat { kind, from, to } => {
+                let what = match kind {
+                    NatKind::Dnat => "DNAT",
+                    NatKind::Masquerade => "MASQUERADE (source NAT)",
+                    NatKind::UnDnat => "reply: source restored (un-DNAT)",
+                    NatKind::UnSnat => "reply: destination restored (un-SNAT)",
+                    NatKind::Tracked => "conntrack: translated like the connection's first packet",
+                };
+                format!("{what} {}:{} -> {}:{}", from.0, from.1, to.0, to.1)
+            }
+            HopKind::Conntrack { entry, new } => format!(
+                "conntrack {}: {}",
+                if *new { "new" } else { "updated" },
+                entry_summary(entry)
+            ),
+            HopKind::Bridge { bridge, from, to } => format!("{bridge}: {from} -> {to}"),
+            HopKind::Transmit { dev, next_hop } => format!("out {dev} to next hop {next_hop}"),
+            HopKind::Encapsulate {
+                src,
+                dst,
+                vni,
+                sport,
+            } => format!("VXLAN encapsulation: outer UDP {src}:{sport} > {dst}:8472, VNI {vni}"),
+            HopKind::Decapsulate { dev } => format!("VXLAN decapsulation: inner packet on {dev}"),
+            HopKind::Delivered { process } => {
+                format!("delivered to {process}: {}", headers(&hop.packet))
+            }
+            HopKind::Dropped { reason, detail } => {
+                format!("DROPPED ({}): {detail}", reason.hubble())
+            }
+        };
+        let _ = writeln!(out, "{at}  {who:<34}  {line}");
+    }
+    out
+}
+
+fn tuple_text(proto: Proto, t: &Tuple, reply: bool) -> String {
+    match proto {
+        Proto::Icmp => format!(
+            "src={} dst={} type={} code=0 id={}",
+            t.src,
+            t.dst,
+            if reply { 0 } else { 8 },
+            t.sport
+        ),
+        _ => format!(
+            "src={} dst={} sport={} dport={}",
+            t.src, t.dst, t.sport, t.dport
+        ),
+    }
+}
+
+fn entry_summary(e: &CtEntry) -> String {
+    let mut s = String::new();
+    if let Some(state) = e.tcp_state {
+        s.push_str(state.as_str());
+        s.push(' ');
+    }
+    let _ = write!(
+        s,
+        "{}  reply {}",
+        tuple_text(e.proto, &e.orig, false),
+        tuple_text(e.proto, &e.reply, true)
+    );
+    s
+}
+
+/// One `conntrack -L` line (conntrack-tools 1.4): protocol padded to 8, its number, the
+/// seconds left, the TCP state, both tuples, the flags, `mark=0 use=1`.
+pub fn conntrack_line(e: &CtEntry, now_ms: i64) -> String {
+    let number = match e.proto {
+        Proto::Tcp => 6,
+        Proto::Udp => 17,
+        Proto::Sctp => 132,
+        Proto::Icmp => 1,
+    };
+    let left = ((e.expires_ms - now_ms).max(0) + 999) / 1000;
+    let mut s = format!("{:<8} {number} {left} ", e.proto.as_str());
+    if let Some(state) = e.tcp_state {
+        s.push_str(state.as_str());
+        s.push(' ');
+    }
+    s.push_str(&tuple_text(e.proto, &e.orig, false));
+    s.push(' ');
+    if !e.seen_reply {
+        s.push_str("[UNREPLIED] ");
+    }
+    s.push_str(&tuple_text(e.proto, &e.reply, true));
+    s.push(' ');
+    if e.assured {
+        s.push_str("[ASSURED] ");
+    }
+    s.push_str("mark=0 use=1");
+    s
+}
