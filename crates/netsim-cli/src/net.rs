@@ -66,7 +66,10 @@ pub fn run(out: &mut Output, sim: &mut Sim, place: &Place, argv: &[String]) -> O
     }
     // In a pod, `kubectl exec` runs the image's own binaries; `nsenter` runs the node's.
     let (curl, busybox) = match place {
-        Place::Node(_) | Place::Pod { node_tools: true, .. } => (Some(CurlVersion::V7_81), false),
+        Place::Node(_)
+        | Place::Pod {
+            node_tools: true, ..
+        } => (Some(CurlVersion::V7_81), false),
         Place::Pod { pod, .. } => {
             let image = pod
                 .spec
@@ -90,18 +93,35 @@ pub fn run(out: &mut Output, sim: &mut Sim, place: &Place, argv: &[String]) -> O
     let ns = ns_of(place);
     match cmd {
         "curl" => match curl {
-            Some(v) => curl_cmd(out, sim, ns, v, rest),
+            // Over `ssh NODE CMD` and `kubectl exec`, curl's stdout is not a terminal.
+            Some(v) => curl_cmd(out, sim, ns, v, rest, true),
             None => missing(out),
         },
         "wget" => {
-            if busybox || matches!(place, Place::Node(_) | Place::Pod { node_tools: true, .. }) {
+            if busybox
+                || matches!(
+                    place,
+                    Place::Node(_)
+                        | Place::Pod {
+                            node_tools: true,
+                            ..
+                        }
+                )
+            {
                 wget_cmd(out, sim, ns, rest);
             } else {
                 missing(out);
             }
         }
         "ping" => {
-            let iputils = matches!(place, Place::Node(_) | Place::Pod { node_tools: true, .. });
+            let iputils = matches!(
+                place,
+                Place::Node(_)
+                    | Place::Pod {
+                        node_tools: true,
+                        ..
+                    }
+            );
             if iputils || busybox {
                 ping_cmd(out, sim, ns, iputils, rest);
             } else {
@@ -260,7 +280,11 @@ fn parse_curl(args: &[&str]) -> Result<CurlOpts, String> {
                         })?;
                         o.resolve.push((h.to_string(), port, ip));
                     }
-                    _ => return Err(format!("curl: (49) Couldn't parse CURLOPT_RESOLVE entry '{spec}'")),
+                    _ => {
+                        return Err(format!(
+                            "curl: (49) Couldn't parse CURLOPT_RESOLVE entry '{spec}'"
+                        ));
+                    }
                 }
             }
             "--count" => {
@@ -282,7 +306,8 @@ fn parse_curl(args: &[&str]) -> Result<CurlOpts, String> {
     Ok(o)
 }
 
-/// curl's message for a failed connect.
+/// curl's message for a failed connect: 7.81 prints the errno text, 7.86 and later
+/// `curl_easy_strerror()` (curl PR #9554).
 fn connect_error(v: CurlVersion, host: &str, port: u16, ms: u64, why: &str) -> String {
     let why = match v {
         CurlVersion::V7_81 => why,
@@ -291,7 +316,71 @@ fn connect_error(v: CurlVersion, host: &str, port: u16, ms: u64, why: &str) -> S
     format!("Failed to connect to {host} port {port} after {ms} ms: {why}")
 }
 
-fn curl_cmd(out: &mut Output, sim: &mut Sim, from: NsId, v: CurlVersion, args: &[&str]) {
+/// curl's `max5data`: a byte count in at most five characters.
+fn max5(bytes: u64) -> String {
+    const K: u64 = 1024;
+    if bytes < 100_000 {
+        format!("{bytes:>5}")
+    } else if bytes < 10_000 * K {
+        format!("{:>4}k", bytes / K)
+    } else if bytes < 100 * K * K {
+        format!(
+            "{:>2}.{}M",
+            bytes / (K * K),
+            (bytes % (K * K)) / (K * K / 10)
+        )
+    } else {
+        format!("{:>4}M", bytes / (K * K))
+    }
+}
+
+/// curl's `time2str`: `--:--:--` under a second, else `H:MM:SS` in eight columns.
+fn time2str(ms: u64) -> String {
+    if ms < 1000 {
+        return "--:--:--".into();
+    }
+    let s = ms / 1000;
+    format!("{:>2}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+}
+
+/// The progress meter curl writes to stderr when its output is not a terminal (as under
+/// `kubectl exec` without `-t` or `ssh NODE CMD`): the header, the first update and the last.
+/// A real curl also writes an update every second in between, each after a carriage return.
+fn progress_meter(received: u64, elapsed_ms: u64) -> String {
+    let zero = "  0     0    0     0    0     0      0      0 --:--:-- --:--:-- --:--:--     0";
+    let speed = if elapsed_ms == 0 {
+        received * 1000
+    } else {
+        received * 1000 / elapsed_ms.max(1)
+    };
+    let last = if received == 0 {
+        format!(
+            "  0     0    0     0    0     0      0      0 --:--:-- {} --:--:--     0",
+            time2str(elapsed_ms)
+        )
+    } else {
+        format!(
+            "100 {}  100 {}    0     0  {}      0 --:--:-- {} --:--:-- {}",
+            max5(received),
+            max5(received),
+            max5(speed),
+            time2str(elapsed_ms),
+            max5(speed)
+        )
+    };
+    format!(
+        "  % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current\n                                 Dload  Upload   Total   Spent    Left  Speed\n\r{zero}\r{last}"
+    )
+}
+
+fn curl_cmd(
+    out: &mut Output,
+    sim: &mut Sim,
+    from: NsId,
+    v: CurlVersion,
+    args: &[&str],
+    not_a_tty: bool,
+) {
     let o = match parse_curl(args) {
         Ok(o) => o,
         Err(e) => {
@@ -367,7 +456,9 @@ fn curl_cmd(out: &mut Output, sim: &mut Sim, from: NsId, v: CurlVersion, args: &
         }
         let elapsed = dp.elapsed_ns();
         drop(dp);
-        sim.advance(netsim_model::jiff::SignedDuration::from_nanos(elapsed as i64));
+        sim.advance(netsim_model::jiff::SignedDuration::from_nanos(
+            elapsed as i64,
+        ));
         out.outln(format!("{} requests to {url_text}:", o.count));
         for (server, (n, addr)) in &spread {
             out.outln(format!(
@@ -388,6 +479,35 @@ fn curl_cmd(out: &mut Output, sim: &mut Sim, from: NsId, v: CurlVersion, args: &
     sim.advance(netsim_model::jiff::SignedDuration::from_nanos(
         r.elapsed_ns as i64,
     ));
+    if not_a_tty && !o.silent && !o.verbose && o.write_out.is_none() {
+        let received = match &r.outcome {
+            HttpOutcome::Response { response, .. } if !o.head => response.body.len() as u64,
+            _ => 0,
+        };
+        let meter = progress_meter(received, r.elapsed_ns / 1_000_000);
+        // The meter's last update ends with a newline once the transfer is over; the body
+        // (on stdout) comes before it.
+        print_curl(
+            out,
+            &o,
+            v,
+            &url,
+            &url_text,
+            dst,
+            &req,
+            &r,
+            &|out, code, msg| {
+                out.chunks
+                    .push((crate::output::Stream::Err, format!("{meter}\n")));
+                fail(out, code, msg)
+            },
+        );
+        if out.code == 0 {
+            out.chunks
+                .push((crate::output::Stream::Err, format!("{meter}\n")));
+        }
+        return;
+    }
     print_curl(out, &o, v, &url, &url_text, dst, &req, &r, &fail);
 }
 
@@ -411,10 +531,9 @@ fn print_curl(
         HttpOutcome::Response { response, .. } => {
             if o.verbose {
                 let connected = match v {
-                    CurlVersion::V7_81 => format!(
-                        "* Connected to {} ({dst}) port {} (#0)",
-                        url.host, url.port
-                    ),
+                    CurlVersion::V8 => {
+                        format!("* Connected to {} ({dst}) port {}", url.host, url.port)
+                    }
                     _ => format!("* Connected to {} ({dst}) port {} (#0)", url.host, url.port),
                 };
                 out.errln(connected);
@@ -426,7 +545,10 @@ fn print_curl(
                 if v == CurlVersion::V7_81 {
                     out.errln("* Mark bundle as not supporting multiuse");
                 }
-                out.errln(format!("< HTTP/1.1 {} {}", response.status, response.reason));
+                out.errln(format!(
+                    "< HTTP/1.1 {} {}",
+                    response.status, response.reason
+                ));
                 for (k, val) in &response.headers {
                     out.errln(format!("< {k}: {val}"));
                 }
@@ -461,29 +583,52 @@ fn print_curl(
                 );
             }
         }
-        HttpOutcome::EmptyReply => fail(out, 52, "Empty reply from server".into()),
-        HttpOutcome::Refused => fail(
-            out,
-            7,
-            connect_error(v, &url.host, url.port, ms, "Connection refused"),
-        ),
+        HttpOutcome::EmptyReply => {
+            if o.verbose {
+                out.errln("* Empty reply from server");
+                out.errln("* Closing connection 0");
+            }
+            fail(out, 52, "Empty reply from server".into())
+        }
+        HttpOutcome::Refused => {
+            let msg = connect_error(v, &url.host, url.port, ms, "Connection refused");
+            if o.verbose {
+                out.errln(format!(
+                    "* connect to {dst} port {} failed: Connection refused",
+                    url.port
+                ));
+                out.errln(format!("* {msg}"));
+                out.errln("* Closing connection 0");
+            }
+            fail(out, 7, msg)
+        }
         HttpOutcome::HostUnreachable => fail(
             out,
             7,
             connect_error(v, &url.host, url.port, ms, "No route to host"),
         ),
-        HttpOutcome::NetworkUnreachable => fail(
-            out,
-            7,
-            connect_error(v, &url.host, url.port, ms, "Network is unreachable"),
-        ),
+        HttpOutcome::NetworkUnreachable => {
+            let msg = match v {
+                // 7.81 reports the immediate ENETUNREACH without the "Failed to connect" prefix.
+                CurlVersion::V7_81 => "Couldn't connect to server".to_string(),
+                _ => connect_error(v, &url.host, url.port, ms, ""),
+            };
+            fail(out, 7, msg)
+        }
         HttpOutcome::TimedOut => {
-            let limited = o.connect_timeout_ms.or(o.max_time_ms).is_some();
-            let msg = if limited {
-                format!(
-                    "Failed to connect to {} port {} after {ms} ms: Timeout was reached",
-                    url.host, url.port
-                )
+            let msg = if o
+                .max_time_ms
+                .is_some_and(|m| o.connect_timeout_ms.is_none_or(|c| m <= c))
+            {
+                format!("Connection timed out after {ms} milliseconds")
+            } else if o.connect_timeout_ms.is_some() {
+                match v {
+                    CurlVersion::V7_81 => format!("Connection timeout after {ms} ms"),
+                    _ => format!(
+                        "Failed to connect to {} port {} after {ms} ms: Timeout was reached",
+                        url.host, url.port
+                    ),
+                }
             } else {
                 connect_error(v, &url.host, url.port, ms, "Connection timed out")
             };
@@ -512,7 +657,10 @@ fn wget_cmd(out: &mut Output, sim: &mut Sim, from: NsId, args: &[&str]) {
             }
             "-T" => {
                 i += 1;
-                timeout_ms = args.get(i).and_then(|t| t.parse::<u64>().ok()).map(|s| s * 1000);
+                timeout_ms = args
+                    .get(i)
+                    .and_then(|t| t.parse::<u64>().ok())
+                    .map(|s| s * 1000);
             }
             "--spider" | "-S" => {}
             a if a.starts_with('-') => {
@@ -555,7 +703,13 @@ fn wget_cmd(out: &mut Output, sim: &mut Sim, from: NsId, args: &[&str]) {
         user_agent: "Wget".into(),
     };
     let mut dp = sim.dataplane();
-    let r = dp.http(from, dst, parsed.port, &req, timeout_ms.map(|ms| ms * 1_000_000));
+    let r = dp.http(
+        from,
+        dst,
+        parsed.port,
+        &req,
+        timeout_ms.map(|ms| ms * 1_000_000),
+    );
     drop(dp);
     sim.advance(netsim_model::jiff::SignedDuration::from_nanos(
         r.elapsed_ns as i64,
@@ -566,7 +720,13 @@ fn wget_cmd(out: &mut Output, sim: &mut Sim, from: NsId, args: &[&str]) {
                 out.errln(format!("Connecting to {host} ({dst}:{})", parsed.port));
             }
             if to_stdout {
-                out.out(response.body);
+                out.out(response.body.clone());
+                if !quiet {
+                    out.errln(format!(
+                        "-                    100% |*******************************| {:>5}   0:00:00 ETA",
+                        response.body.len()
+                    ));
+                }
             } else {
                 let file = parsed
                     .path
@@ -577,7 +737,7 @@ fn wget_cmd(out: &mut Output, sim: &mut Sim, from: NsId, args: &[&str]) {
                     .to_string();
                 if !quiet {
                     out.errln(format!(
-                        "{file:<20} 100% |*******************************| {:>5}  0:00:00 ETA",
+                        "{file:<20} 100% |*******************************| {:>5}   0:00:00 ETA",
                         response.body.len()
                     ));
                 }
@@ -634,7 +794,7 @@ fn ping_cmd(out: &mut Output, sim: &mut Sim, from: NsId, iputils: bool, args: &[
                 count = args.get(i).and_then(|c| c.parse().ok()).filter(|c| *c > 0);
                 if count.is_none() {
                     out.errln("ping: invalid argument");
-                    out.code = if iputils { 1 } else { 1 };
+                    out.code = 1;
                     return;
                 }
             }
@@ -656,7 +816,9 @@ fn ping_cmd(out: &mut Output, sim: &mut Sim, from: NsId, iputils: bool, args: &[
     };
     let Some(dst) = resolve(sim, &from, &target) else {
         if iputils {
-            out.errln(format!("ping: {target}: Temporary failure in name resolution"));
+            out.errln(format!(
+                "ping: {target}: Temporary failure in name resolution"
+            ));
             out.code = 2;
         } else {
             out.errln(format!("ping: bad address '{target}'"));
@@ -670,23 +832,19 @@ fn ping_cmd(out: &mut Output, sim: &mut Sim, from: NsId, iputils: bool, args: &[
     let replies = dp.ping(from, dst, n);
     let elapsed = dp.elapsed_ns();
     drop(dp);
-    sim.advance(netsim_model::jiff::SignedDuration::from_nanos(elapsed as i64));
+    sim.advance(netsim_model::jiff::SignedDuration::from_nanos(
+        elapsed as i64,
+    ));
     if interrupted {
         out.hint("ping runs until Ctrl-C; netsim stops it after 4 echoes (give `-c N` to choose)");
     }
-    out.out(render_ping(&target, dst, iputils, &replies, interrupted));
+    out.out(render_ping(&target, dst, iputils, &replies));
     if replies.iter().all(|r| r.rtt_ns.is_none()) {
         out.code = 1;
     }
 }
 
-fn render_ping(
-    target: &str,
-    dst: Ipv4Addr,
-    iputils: bool,
-    replies: &[PingReply],
-    interrupted: bool,
-) -> String {
+fn render_ping(target: &str, dst: Ipv4Addr, iputils: bool, replies: &[PingReply]) -> String {
     let mut s = String::new();
     let received = replies.iter().filter(|r| r.rtt_ns.is_some()).count();
     let errors = replies.iter().filter(|r| r.unreachable).count();
@@ -719,12 +877,11 @@ fn render_ping(
                 ));
             }
         }
-        if interrupted {
-            s.push_str("^C\n");
-        }
         s.push_str(&format!("\n--- {target} ping statistics ---\n"));
         let time = (replies.len().saturating_sub(1)) as u64 * 1000
-            + rtts.last().map_or(if received == 0 { 25 } else { 0 }, |r| *r as u64);
+            + rtts
+                .last()
+                .map_or(if received == 0 { 25 } else { 0 }, |r| *r as u64);
         let errs = if errors > 0 {
             format!(", +{errors} errors")
         } else {
@@ -760,9 +917,6 @@ fn render_ping(
                     ns as f64 / 1e6
                 ));
             }
-        }
-        if interrupted {
-            s.push_str("^C\n");
         }
         s.push_str(&format!("\n--- {target} ping statistics ---\n"));
         s.push_str(&format!(
@@ -810,7 +964,7 @@ fn conntrack_cmd(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
 /// network.
 pub fn outside_curl(out: &mut Output, sim: &mut Sim, args: &[String]) {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    curl_cmd(out, sim, NsId::External, CurlVersion::V7_81, &args);
+    curl_cmd(out, sim, NsId::External, CurlVersion::V7_81, &args, false);
 }
 
 /// `netsim trace [--from pod/NAME|node/NAME] [-n NS] URL` (one HTTP connection) or `--icmp
@@ -852,13 +1006,17 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
                     .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(&namespace, name)
                     .is_none()
                 {
-                    return out.fail(format!("Error from server (NotFound): pods \"{name}\" not found"));
+                    return out.fail(format!(
+                        "Error from server (NotFound): pods \"{name}\" not found"
+                    ));
                 }
                 NsId::Pod(format!("{namespace}/{name}"))
             }
             Some(("node" | "nodes" | "no", name)) => {
                 if sim.node_net(name).is_none() {
-                    return out.fail(format!("Error from server (NotFound): nodes \"{name}\" not found"));
+                    return out.fail(format!(
+                        "Error from server (NotFound): nodes \"{name}\" not found"
+                    ));
                 }
                 NsId::Node(name.to_string())
             }
@@ -899,7 +1057,10 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
         };
         let Some(dst) = resolve(dp.sim(), &from, &url.host) else {
             drop(dp);
-            return out.fail(format!("error: cannot resolve {:?} (use an address)", url.host));
+            return out.fail(format!(
+                "error: cannot resolve {:?} (use an address)",
+                url.host
+            ));
         };
         let req = HttpRequest {
             method: "GET".into(),
@@ -938,7 +1099,9 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
     }
     let elapsed = dp.elapsed_ns();
     drop(dp);
-    sim.advance(netsim_model::jiff::SignedDuration::from_nanos(elapsed as i64));
+    sim.advance(netsim_model::jiff::SignedDuration::from_nanos(
+        elapsed as i64,
+    ));
     let lookup = |node: &str, table: TableName, chain: &str, index: usize| -> Option<String> {
         let rule = rules
             .get(node)?

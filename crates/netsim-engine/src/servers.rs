@@ -100,7 +100,11 @@ pub fn listeners(pod: &Pod) -> Vec<Listener> {
                     let Ok(port) = u16::try_from(p.container_port) else {
                         continue;
                     };
-                    let proto = p.protocol.as_deref().and_then(Proto::parse).unwrap_or(Proto::Tcp);
+                    let proto = p
+                        .protocol
+                        .as_deref()
+                        .and_then(Proto::parse)
+                        .unwrap_or(Proto::Tcp);
                     out.push(Listener {
                         proto,
                         port,

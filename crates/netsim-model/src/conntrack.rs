@@ -8,7 +8,7 @@
 
 use crate::netfilter::Proto;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 /// One direction of a connection: addresses and ports (ICMP: the echo id as `sport`, 0 as
@@ -120,7 +120,7 @@ pub struct Conntrack {
     pub recent: BTreeMap<String, BTreeMap<Ipv4Addr, i64>>,
     /// Both tuples of every entry → its position: the kernel's hash table. Rebuilt on load.
     #[serde(skip)]
-    index: Option<HashMap<(Proto, Tuple), (usize, Direction)>>,
+    index: Option<BTreeMap<(Proto, Tuple), (usize, Direction)>>,
     /// The earliest expiry among the entries (nothing to expire before it).
     #[serde(skip)]
     next_expiry: Option<i64>,
@@ -140,10 +140,16 @@ impl Conntrack {
         &self.entries
     }
 
-    /// Entry `i`, to update it in place (its tuples must not change).
+    /// Entry `i`, to update it in place (its tuples must not change; after changing its
+    /// expiry, call [`Conntrack::note_expiry`]).
     pub fn entry_mut(&mut self, i: usize) -> &mut CtEntry {
-        self.next_expiry = None;
         &mut self.entries[i]
+    }
+
+    /// Records that some entry now expires at `expires_ms`, so [`Conntrack::expire`] looks again
+    /// by then.
+    pub fn note_expiry(&mut self, expires_ms: i64) {
+        self.next_expiry = self.next_expiry.map(|n| n.min(expires_ms));
     }
 
     /// Adds an entry.
@@ -151,7 +157,9 @@ impl Conntrack {
         let i = self.entries.len();
         if let Some(index) = &mut self.index {
             index.insert((entry.proto, entry.orig), (i, Direction::Original));
-            index.entry((entry.proto, entry.reply)).or_insert((i, Direction::Reply));
+            index
+                .entry((entry.proto, entry.reply))
+                .or_insert((i, Direction::Reply));
         }
         self.next_expiry = Some(
             self.next_expiry
@@ -170,15 +178,23 @@ impl Conntrack {
         if self.entries.len() != before {
             self.index = None;
         }
-        self.next_expiry = Some(self.entries.iter().map(|e| e.expires_ms).min().unwrap_or(i64::MAX));
+        self.next_expiry = Some(
+            self.entries
+                .iter()
+                .map(|e| e.expires_ms)
+                .min()
+                .unwrap_or(i64::MAX),
+        );
     }
 
-    fn index(&mut self) -> &HashMap<(Proto, Tuple), (usize, Direction)> {
+    fn index(&mut self) -> &BTreeMap<(Proto, Tuple), (usize, Direction)> {
         self.index.get_or_insert_with(|| {
-            let mut index = HashMap::with_capacity(self.entries.len() * 2);
+            let mut index = BTreeMap::new();
             for (i, e) in self.entries.iter().enumerate() {
                 index.insert((e.proto, e.orig), (i, Direction::Original));
-                index.entry((e.proto, e.reply)).or_insert((i, Direction::Reply));
+                index
+                    .entry((e.proto, e.reply))
+                    .or_insert((i, Direction::Reply));
             }
             index
         })

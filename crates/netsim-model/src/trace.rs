@@ -18,20 +18,26 @@ pub enum NsId {
     External,
 }
 
-/// Why a packet went no further, in Hubble's drop-reason vocabulary.
+/// Why a packet went no further, named as Hubble (Cilium's flow observer) names drops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DropReason {
-    /// A netfilter rule dropped or rejected it (`POLICY_DENIED`).
+    /// A netfilter rule dropped it (`POLICY_DENIED`).
     PolicyDenied,
-    /// No route to the destination (`UNROUTABLE`... Hubble: `NO_ROUTE`... kernel: ENETUNREACH).
+    /// kube-proxy's REJECT or DROP for a Service without (local) endpoints
+    /// (`SERVICE_BACKEND_NOT_FOUND`).
+    ServiceBackendNotFound,
+    /// kube-proxy's firewall for `loadBalancerSourceRanges` (`DENIED_BY_LB_SRC_RANGE_CHECK`).
+    SourceRangeDenied,
+    /// No route to the destination (`FIB_LOOKUP_FAILED`).
     NoRoute,
-    /// Nobody on the link has the address (ARP got no answer: `UNKNOWN_L3_TARGET_ADDRESS`).
+    /// Nobody on the link has the address: ARP got no answer (`UNKNOWN_L3_TARGET_ADDRESS`).
     UnknownTarget,
-    /// The packet left the cluster for a network that does not answer.
+    /// A ClusterIP reached where only kube-proxy's rules could have translated it, and they
+    /// did not (`IS_A_CLUSTERIP`).
+    IsAClusterIp,
+    /// The packet left the cluster's networks for one that does not answer.
     NoAnswer,
-    /// Nothing listens on the port (`NO_SOCKET` / port unreachable).
-    NoSocket,
-    /// The TTL ran out.
+    /// The TTL ran out (`TTL_EXCEEDED`).
     TtlExceeded,
 }
 
@@ -40,10 +46,12 @@ impl DropReason {
     pub fn hubble(self) -> &'static str {
         match self {
             DropReason::PolicyDenied => "POLICY_DENIED",
-            DropReason::NoRoute => "NO_ROUTE",
+            DropReason::ServiceBackendNotFound => "SERVICE_BACKEND_NOT_FOUND",
+            DropReason::SourceRangeDenied => "DENIED_BY_LB_SRC_RANGE_CHECK",
+            DropReason::NoRoute => "FIB_LOOKUP_FAILED",
             DropReason::UnknownTarget => "UNKNOWN_L3_TARGET_ADDRESS",
-            DropReason::NoAnswer => "NO_ANSWER",
-            DropReason::NoSocket => "NO_SOCKET",
+            DropReason::IsAClusterIp => "IS_A_CLUSTERIP",
+            DropReason::NoAnswer => "UNKNOWN_L3_TARGET_ADDRESS",
             DropReason::TtlExceeded => "TTL_EXCEEDED",
         }
     }

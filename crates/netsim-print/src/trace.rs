@@ -90,10 +90,7 @@ pub fn hops(
             HopKind::Route {
                 dst,
                 route: Some(r),
-            } => format!(
-                "route {dst}: {}",
-                crate::iproute2::route_line(r).trim_end()
-            ),
+            } => format!("route {dst}: {}", crate::iproute2::route_line(r).trim_end()),
             HopKind::Rule {
                 table,
                 chain,

@@ -2,11 +2,11 @@
 //! with the kernel's SYN retransmissions, an HTTP request and its response; ICMP echoes once a
 //! second.
 
-use netsim_model::packet::{Icmp, L4, Packet, Payload, TcpFlags};
-use netsim_model::trace::{DropReason, NsId};
 use super::{Dataplane, Fate, HttpOutcome, HttpResult, PingReply};
 use crate::servers::{self, App, HttpRequest};
 use netsim_model::conntrack::TcpState;
+use netsim_model::packet::{Icmp, L4, Packet, Payload, TcpFlags};
+use netsim_model::trace::{DropReason, NsId};
 use std::net::Ipv4Addr;
 
 /// Linux's SYN retransmission intervals (`tcp_syn_retries` = 6, initial RTO 1 s): the connect
@@ -246,6 +246,8 @@ impl Dataplane<'_> {
                     };
                     e.tcp_state = Some(next);
                     e.expires_ms = now + next.timeout_secs() * 1000;
+                    let at = e.expires_ms;
+                    ct.note_expiry(at);
                 }
             }
         }
@@ -286,7 +288,10 @@ impl Dataplane<'_> {
                         dst: packet.src,
                         ttl: 64,
                         mark: 0,
-                        l4: L4::Icmp(Icmp::EchoReply { id: packet.ports().0, seq }),
+                        l4: L4::Icmp(Icmp::EchoReply {
+                            id: packet.ports().0,
+                            seq,
+                        }),
                         payload: Payload::None,
                     };
                     if let Fate::Delivered { ns: back, packet } = self.send(ns, answer)

@@ -2,11 +2,11 @@
 //! connection's first packet, and the translation of its later packets and replies.
 
 use super::netfilter::{MatchCtx, Verdict, run_hook};
-use netsim_model::packet::{Icmp, L4, Packet};
-use netsim_model::trace::{DropReason, HopKind, NatKind, NsId};
 use super::{Dataplane, NodeCtx, Step};
 use netsim_model::conntrack::{Conntrack, CtEntry, Direction, TcpState, Tuple};
 use netsim_model::netfilter::{CtState, Proto, TableName};
+use netsim_model::packet::{Icmp, L4, Packet};
+use netsim_model::trace::{DropReason, HopKind, NatKind, NsId};
 use std::net::Ipv4Addr;
 
 /// What conntrack knows about the packet being processed in one namespace.
@@ -106,6 +106,24 @@ impl Dataplane<'_> {
         in_dev: Option<&str>,
         out_dev: Option<&str>,
     ) -> Verdict {
+        let (verdict, comment) =
+            self.table_with_comment(ns, node, table, hook, pkt, track, in_dev, out_dev);
+        self.last_comment = comment;
+        verdict
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn table_with_comment(
+        &mut self,
+        ns: &NsId,
+        node: &NodeCtx,
+        table: TableName,
+        hook: &str,
+        pkt: &mut Packet,
+        track: &Track,
+        in_dev: Option<&str>,
+        out_dev: Option<&str>,
+    ) -> (Verdict, Option<String>) {
         let states = self.states(&node.name, track);
         let now_ms = self.now_ms();
         let ctx = MatchCtx {
@@ -139,9 +157,27 @@ impl Dataplane<'_> {
         verdict
     }
 
+    /// Why the last deciding rule (by its comment) dropped a packet.
+    fn reason(&self) -> DropReason {
+        match self.last_comment.as_deref() {
+            Some(c) if c.ends_with("has no endpoints") || c.ends_with("has no local endpoints") => {
+                DropReason::ServiceBackendNotFound
+            }
+            Some(c) if c.ends_with("traffic not accepted by FW") => DropReason::SourceRangeDenied,
+            _ => DropReason::PolicyDenied,
+        }
+    }
+
     fn dropped(&mut self, ns: &NsId, pkt: &Packet, table: TableName, hook: &str) -> Step {
-        let detail = format!("dropped by the {} table's {hook} rules", table.as_str());
-        self.drop_with(ns, pkt, DropReason::PolicyDenied, detail)
+        let detail = match &self.last_comment {
+            Some(c) => format!(
+                "dropped by the {} table's {hook} rules: \"{c}\"",
+                table.as_str()
+            ),
+            None => format!("dropped by the {} table's {hook} rules", table.as_str()),
+        };
+        let reason = self.reason();
+        self.drop_with(ns, pkt, reason, detail)
     }
 
     fn filter(
@@ -158,18 +194,17 @@ impl Dataplane<'_> {
                 Verdict::Accept | Verdict::Dnat(..) | Verdict::Masquerade { .. } => {}
                 Verdict::Drop => return Err(self.dropped(ns, pkt, table, hook)),
                 Verdict::Reject => {
+                    let why = self
+                        .last_comment
+                        .as_deref()
+                        .map(|c| format!(": \"{c}\""))
+                        .unwrap_or_default();
                     let detail = format!(
-                        "rejected by the {} table's {hook} rules (ICMP port unreachable goes back)",
+                        "rejected by the {} table's {hook} rules{why}; an ICMP port unreachable goes back",
                         table.as_str()
                     );
-                    self.hop(
-                        ns,
-                        pkt,
-                        HopKind::Dropped {
-                            reason: DropReason::PolicyDenied,
-                            detail,
-                        },
-                    );
+                    let reason = self.reason();
+                    self.hop(ns, pkt, HopKind::Dropped { reason, detail });
                     return Err(Step::Reject { ns: ns.clone() });
                 }
             }
@@ -188,7 +223,16 @@ impl Dataplane<'_> {
         track: &mut Track,
         devs: (Option<&str>, Option<&str>),
     ) -> Result<(), Step> {
-        match self.table(ns, node, TableName::Mangle, hook, pkt, track, devs.0, devs.1) {
+        match self.table(
+            ns,
+            node,
+            TableName::Mangle,
+            hook,
+            pkt,
+            track,
+            devs.0,
+            devs.1,
+        ) {
             Verdict::Drop | Verdict::Reject => {
                 return Err(self.dropped(ns, pkt, TableName::Mangle, hook));
             }
@@ -246,7 +290,9 @@ impl Dataplane<'_> {
         };
         let (sport, dport) = pkt.ports();
         let (to, kind) = match dir {
-            Direction::Original if entry.dnat => ((entry.reply.src, entry.reply.sport), NatKind::Tracked),
+            Direction::Original if entry.dnat => {
+                ((entry.reply.src, entry.reply.sport), NatKind::Tracked)
+            }
             Direction::Reply if entry.snat => ((entry.orig.src, entry.orig.sport), NatKind::UnSnat),
             _ => return Ok(()),
         };
@@ -284,7 +330,11 @@ impl Dataplane<'_> {
                         dport: port,
                     };
                     let proto = pkt.proto();
-                    if random_fully || self.conntrack_of(&node.name).reply_in_use(proto, reply_for(sport, pkt)) {
+                    if random_fully
+                        || self
+                            .conntrack_of(&node.name)
+                            .reply_in_use(proto, reply_for(sport, pkt))
+                    {
                         for _ in 0..64 {
                             let candidate = self.sim.rng.range(1024, 65536) as u16;
                             if !self
@@ -326,7 +376,9 @@ impl Dataplane<'_> {
         let entry = self.conntrack_of(&node.name).entries()[i].clone();
         let (sport, dport) = pkt.ports();
         let (to, kind) = match dir {
-            Direction::Original if entry.snat => ((entry.reply.dst, entry.reply.dport), NatKind::Tracked),
+            Direction::Original if entry.snat => {
+                ((entry.reply.dst, entry.reply.dport), NatKind::Tracked)
+            }
             Direction::Reply if entry.dnat => ((entry.orig.dst, entry.orig.dport), NatKind::UnDnat),
             _ => return Ok(()),
         };
@@ -383,7 +435,14 @@ impl Dataplane<'_> {
         in_dev: &str,
         out_dev: &str,
     ) -> Result<(), Step> {
-        self.filter(ns, node, "FORWARD", pkt, track, (Some(in_dev), Some(out_dev)))
+        self.filter(
+            ns,
+            node,
+            "FORWARD",
+            pkt,
+            track,
+            (Some(in_dev), Some(out_dev)),
+        )
     }
 
     pub(super) fn hook_postrouting(
@@ -395,7 +454,16 @@ impl Dataplane<'_> {
         in_dev: Option<&str>,
         out_dev: &str,
     ) -> Result<(), Step> {
-        match self.table(ns, node, TableName::Mangle, "POSTROUTING", pkt, track, in_dev, Some(out_dev)) {
+        match self.table(
+            ns,
+            node,
+            TableName::Mangle,
+            "POSTROUTING",
+            pkt,
+            track,
+            in_dev,
+            Some(out_dev),
+        ) {
             Verdict::Drop | Verdict::Reject => {
                 return Err(self.dropped(ns, pkt, TableName::Mangle, "POSTROUTING"));
             }
@@ -406,7 +474,15 @@ impl Dataplane<'_> {
             .link(out_dev)
             .and_then(|l| l.addrs.first())
             .map(|a| a.net.addr());
-        self.src_nat(ns, node, "POSTROUTING", pkt, track, (in_dev, Some(out_dev)), out_addr)
+        self.src_nat(
+            ns,
+            node,
+            "POSTROUTING",
+            pkt,
+            track,
+            (in_dev, Some(out_dev)),
+            out_addr,
+        )
     }
 
     /// The packet leaves (or is delivered in) the namespace: a new connection's entry is
@@ -420,7 +496,13 @@ impl Dataplane<'_> {
         let record = self.record;
         let ct = self.conntrack_of(&node.name);
         let (entry, new) = if let Some(orig) = track.new_orig {
-            let tcp_state = flags.map(|f| if f.rst { TcpState::Close } else { TcpState::SynSent });
+            let tcp_state = flags.map(|f| {
+                if f.rst {
+                    TcpState::Close
+                } else {
+                    TcpState::SynSent
+                }
+            });
             let timeout = tcp_state.map_or(30, TcpState::timeout_secs);
             let entry = CtEntry {
                 proto: pkt.proto(),
@@ -457,7 +539,9 @@ impl Dataplane<'_> {
                 None => 30,
             };
             e.expires_ms = now + timeout * 1000;
-            (e.clone(), false)
+            let updated = e.clone();
+            ct.note_expiry(updated.expires_ms);
+            (updated, false)
         } else {
             return;
         };
@@ -466,7 +550,11 @@ impl Dataplane<'_> {
             self.hop(&ns, pkt, HopKind::Conntrack { entry, new });
         }
         if new {
-            self.created.push((node.name.clone(), pkt.proto(), track.new_orig.unwrap_or(pkt.tuple())));
+            self.created.push((
+                node.name.clone(),
+                pkt.proto(),
+                track.new_orig.unwrap_or(pkt.tuple()),
+            ));
         }
     }
 }

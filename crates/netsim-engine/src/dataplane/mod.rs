@@ -29,10 +29,10 @@ use netsim_model::k8s_openapi::api::core::v1::{Node, Pod, Service};
 use netsim_model::netfilter::{Proto, Ruleset};
 use netsim_model::netns::{LinkKind, Netns, Route};
 use netsim_model::packet::{Icmp, L4, Packet, Payload};
+use netsim_model::trace::{DropReason, Hop, HopKind, NsId};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::rc::Rc;
-use netsim_model::trace::{DropReason, Hop, HopKind, NsId};
 
 /// The VXLAN UDP port flannel uses.
 const VXLAN_PORT: u16 = 8472;
@@ -40,7 +40,7 @@ const VXLAN_PORT: u16 = 8472;
 /// A node's namespace, rules and addresses, built once per command.
 struct NodeCtx {
     name: String,
-    netns: Netns,
+    netns: Rc<Netns>,
     rules: Ruleset,
     local: Vec<Ipv4Net>,
     /// Pods on this node's bridge, by address: (pod key, host veth name).
@@ -50,7 +50,7 @@ struct NodeCtx {
 /// A pod's namespace.
 struct PodCtx {
     node: String,
-    netns: Netns,
+    netns: Rc<Netns>,
     host_veth: String,
     listeners: Vec<Listener>,
 }
@@ -153,6 +153,12 @@ pub struct Dataplane<'s> {
     created: Vec<(String, Proto, Tuple)>,
     /// The current exchange's client socket: namespace, address, port.
     client: Option<(NsId, Ipv4Addr, u16)>,
+    /// The comment of the rule that decided the last table's verdict.
+    last_comment: Option<String>,
+    /// The outside client's namespace.
+    external: Option<Rc<Netns>>,
+    /// What listens on each node.
+    node_listeners: BTreeMap<String, Rc<Vec<Listener>>>,
 }
 
 impl Sim {
@@ -187,6 +193,9 @@ impl Sim {
             packet_no: 0,
             created: Vec::new(),
             client: None,
+            last_comment: None,
+            external: None,
+            node_listeners: BTreeMap::new(),
         }
     }
 }
@@ -262,7 +271,7 @@ impl<'s> Dataplane<'s> {
         }
         let ctx = Rc::new(NodeCtx {
             name: name.to_string(),
-            netns,
+            netns: Rc::new(netns),
             rules,
             local,
             bridge_ports,
@@ -291,7 +300,7 @@ impl<'s> Dataplane<'s> {
         let listeners = crate::servers::listeners(&pod);
         let ctx = Rc::new(PodCtx {
             node,
-            netns,
+            netns: Rc::new(netns),
             host_veth,
             listeners,
         });
@@ -311,11 +320,16 @@ impl<'s> Dataplane<'s> {
         }
     }
 
-    fn netns_of(&mut self, ns: &NsId) -> Option<Netns> {
+    fn netns_of(&mut self, ns: &NsId) -> Option<Rc<Netns>> {
         match ns {
             NsId::Node(n) => self.node(n).map(|c| c.netns.clone()),
             NsId::Pod(p) => self.pod(p).map(|c| c.netns.clone()),
-            NsId::External => Some(self.external_netns()),
+            NsId::External => {
+                if self.external.is_none() {
+                    self.external = Some(Rc::new(self.external_netns()));
+                }
+                self.external.clone()
+            }
         }
     }
 
@@ -421,14 +435,12 @@ impl<'s> Dataplane<'s> {
                     };
                     self.packet_no += 1;
                     return match self.send(ns, icmp) {
-                        Fate::Delivered { ns: back, packet } if back == origin => {
-                            match packet.l4 {
-                                L4::Icmp(Icmp::Unreachable { original: o, .. }) if o == original => {
-                                    Fate::Rejected
-                                }
-                                _ => Fate::Dropped(DropReason::PolicyDenied),
+                        Fate::Delivered { ns: back, packet } if back == origin => match packet.l4 {
+                            L4::Icmp(Icmp::Unreachable { original: o, .. }) if o == original => {
+                                Fate::Rejected
                             }
-                        }
+                            _ => Fate::Dropped(DropReason::PolicyDenied),
+                        },
                         _ => Fate::Dropped(DropReason::PolicyDenied),
                     };
                 }
@@ -462,7 +474,14 @@ impl<'s> Dataplane<'s> {
         };
         // Local destination: over `lo`.
         if pkt.dst.is_loopback() || owns(&netns, pkt.dst) {
-            self.hop(&ns, pkt, HopKind::Route { dst: pkt.dst, route: None });
+            self.hop(
+                &ns,
+                pkt,
+                HopKind::Route {
+                    dst: pkt.dst,
+                    route: None,
+                },
+            );
             if let Some(node) = &node {
                 let mut track = self.track(node, pkt);
                 if let Err(step) = self.hook_output(&ns, node, pkt, &mut track, None) {
@@ -519,8 +538,7 @@ impl<'s> Dataplane<'s> {
                     },
                 );
             }
-            if let Err(step) = self.hook_postrouting(&ns, node, pkt, &mut track, None, &route.dev)
-            {
+            if let Err(step) = self.hook_postrouting(&ns, node, pkt, &mut track, None, &route.dev) {
                 return step;
             }
             self.confirm(node, pkt, track);
@@ -533,7 +551,13 @@ impl<'s> Dataplane<'s> {
         self.t_ns += self.latency().stack_micros * 1000;
         // The skb mark does not survive a change of namespace.
         pkt.mark = 0;
-        self.hop(&ns, pkt, HopKind::Received { dev: dev.to_string() });
+        self.hop(
+            &ns,
+            pkt,
+            HopKind::Received {
+                dev: dev.to_string(),
+            },
+        );
         let Some(netns) = self.netns_of(&ns) else {
             return self.drop_with(&ns, pkt, DropReason::NoRoute, "no such namespace".into());
         };
@@ -553,7 +577,14 @@ impl<'s> Dataplane<'s> {
             return step;
         }
         if owns(&netns, pkt.dst) {
-            self.hop(&ns, pkt, HopKind::Route { dst: pkt.dst, route: None });
+            self.hop(
+                &ns,
+                pkt,
+                HopKind::Route {
+                    dst: pkt.dst,
+                    route: None,
+                },
+            );
             if let Err(step) = self.hook_input(&ns, &node, pkt, &mut track, Some(dev)) {
                 return step;
             }
@@ -645,7 +676,9 @@ impl Dataplane<'_> {
                         .node(&pod.node)
                         .and_then(|n| n.bridge_ports.get(&next_hop).map(|p| p.1.clone()));
                     match port {
-                        Some(veth) => format!("{veth} (switched; br_netfilter runs the host's hooks)"),
+                        Some(veth) => {
+                            format!("{veth} (switched; br_netfilter runs the host's hooks)")
+                        }
                         None => "no port has that address".to_string(),
                     }
                 } else {
@@ -693,7 +726,9 @@ impl Dataplane<'_> {
                             .iter()
                             .find(|n| n.ip == next_hop && n.dev == route.dev)
                             .map(|n| n.mac);
-                        let peer = mac.and_then(|m| netns.fdb.iter().find(|f| f.mac == m)).map(|f| f.dst);
+                        let peer = mac
+                            .and_then(|m| netns.fdb.iter().find(|f| f.mac == m))
+                            .map(|f| f.dst);
                         let Some(peer) = peer else {
                             let detail = format!("flannel.1 has no neighbour entry for {next_hop}");
                             return self.drop_with(&ns, pkt, DropReason::UnknownTarget, detail);
@@ -701,7 +736,8 @@ impl Dataplane<'_> {
                         // The outer source port is a hash of the inner flow (Linux picks it
                         // from the ephemeral range).
                         let t = pkt.tuple();
-                        let hash = u32::from(t.src) ^ u32::from(t.dst).rotate_left(7)
+                        let hash = u32::from(t.src)
+                            ^ u32::from(t.dst).rotate_left(7)
                             ^ (u32::from(t.sport) << 16 | u32::from(t.dport));
                         let sport = 32768 + (hash % 28232) as u16;
                         self.hop(
@@ -774,14 +810,17 @@ impl Dataplane<'_> {
             return Step::Next(At::Ingress(NsId::External, "eth0".into(), false));
         }
         let service_range = self.sim.config.service_cidr.contains(&pkt.dst);
-        let detail = if service_range {
-            format!(
+        if service_range {
+            let detail = format!(
                 "{} is a ClusterIP: it exists only in kube-proxy's rules, which match only the Service's ports and protocol; nothing else routes it, so the gateway sends it to the internet and no answer comes",
                 pkt.dst
-            )
-        } else {
-            format!("the gateway sends {} to the internet; nothing answers", pkt.dst)
-        };
+            );
+            return self.drop_with(&ns, pkt, DropReason::IsAClusterIp, detail);
+        }
+        let detail = format!(
+            "the gateway sends {} to the internet; nothing answers",
+            pkt.dst
+        );
         self.drop_with(&ns, pkt, DropReason::NoAnswer, detail)
     }
 
@@ -801,7 +840,10 @@ impl Dataplane<'_> {
                         .any(|i| i.ip.as_deref() == Some(&pkt.dst.to_string()))
                 })
         })?;
-        let local_only = svc.spec.as_ref().and_then(|s| s.external_traffic_policy.as_deref())
+        let local_only = svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.external_traffic_policy.as_deref())
             == Some("Local");
         let svc_name = svc.metadata.name.clone().unwrap_or_default();
         let svc_ns = svc.metadata.namespace.clone().unwrap_or_default();
@@ -875,9 +917,17 @@ impl Dataplane<'_> {
                     .find(|l| l.proto == proto && l.port == port)
                     .cloned()
             }
-            NsId::Node(name) => crate::servers::node_listeners(self.sim, name)
-                .into_iter()
-                .find(|l| l.proto == proto && l.port == port),
+            NsId::Node(name) => {
+                if !self.node_listeners.contains_key(name) {
+                    let list = crate::servers::node_listeners(self.sim, name);
+                    self.node_listeners.insert(name.clone(), Rc::new(list));
+                }
+                self.node_listeners
+                    .get(name)?
+                    .iter()
+                    .find(|l| l.proto == proto && l.port == port)
+                    .cloned()
+            }
             NsId::External => None,
         }
     }

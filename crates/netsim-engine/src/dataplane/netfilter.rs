@@ -2,14 +2,14 @@
 //! chains: rules in order, jumps and returns on a stack, the built-in chain's policy at the end.
 //! The rules are exactly those `iptables-save` prints.
 
-use netsim_model::packet::Packet;
-use netsim_model::trace::HopKind;
 use crate::rng::SimRng;
 use ipnet::Ipv4Net;
 use netsim_model::conntrack::Conntrack;
 use netsim_model::netfilter::{
     AddrMatch, CtState, IfaceMatch, Match, RecentMode, Rule, Ruleset, TableName, Target,
 };
+use netsim_model::packet::Packet;
+use netsim_model::trace::HopKind;
 use std::net::Ipv4Addr;
 
 /// A table's decision for a packet at a hook.
@@ -134,7 +134,8 @@ fn matches(
 }
 
 /// Walks `table`'s built-in chain `hook` for `pkt`. Each rule that matches is reported to
-/// `trace` (as `HopKind::Rule`); MARK targets change the packet's mark on the way.
+/// `trace` (as `HopKind::Rule`); MARK targets change the packet's mark on the way. Returns the
+/// verdict and the comment of the rule that decided it, if any.
 #[allow(clippy::too_many_arguments)]
 pub fn run_hook(
     rules: &Ruleset,
@@ -145,14 +146,14 @@ pub fn run_hook(
     rng: &mut SimRng,
     ct: &mut Conntrack,
     trace: &mut dyn FnMut(HopKind, &Packet),
-) -> Verdict {
+) -> (Verdict, Option<String>) {
     let Some(t) = rules.table(table) else {
-        return Verdict::Accept;
+        return (Verdict::Accept, None);
     };
     // (chain, next rule index) frames: iptables' jump stack.
     let mut stack: Vec<(usize, usize)> = Vec::new();
     let Some(start) = t.chains.iter().position(|c| c.name == hook) else {
-        return Verdict::Accept;
+        return (Verdict::Accept, None);
     };
     let mut frame = (start, 0usize);
     loop {
@@ -174,9 +175,9 @@ pub fn run_hook(
                                 },
                                 pkt,
                             );
-                            Verdict::Drop
+                            (Verdict::Drop, None)
                         }
-                        _ => Verdict::Accept,
+                        _ => (Verdict::Accept, None),
                     };
                 }
             }
@@ -207,21 +208,24 @@ pub fn run_hook(
                 Some(up) => frame = up,
                 None => {
                     return match &chain.policy {
-                        Some(Target::Drop) => Verdict::Drop,
-                        _ => Verdict::Accept,
+                        Some(Target::Drop) => (Verdict::Drop, None),
+                        _ => (Verdict::Accept, None),
                     };
                 }
             },
-            Target::Accept => return Verdict::Accept,
-            Target::Drop => return Verdict::Drop,
-            Target::Reject => return Verdict::Reject,
             Target::SetXMark { value, mask } => pkt.mark = (pkt.mark & !mask) ^ value,
-            Target::Masquerade { random_fully } => {
-                return Verdict::Masquerade {
-                    random_fully: *random_fully,
+            terminal => {
+                let verdict = match terminal {
+                    Target::Drop => Verdict::Drop,
+                    Target::Reject => Verdict::Reject,
+                    Target::Masquerade { random_fully } => Verdict::Masquerade {
+                        random_fully: *random_fully,
+                    },
+                    Target::Dnat { ip, port } => Verdict::Dnat(*ip, *port),
+                    _ => Verdict::Accept,
                 };
+                return (verdict, rule.comment().map(str::to_string));
             }
-            Target::Dnat { ip, port } => return Verdict::Dnat(*ip, *port),
         }
     }
 }
