@@ -4,8 +4,10 @@
 //!
 //! Listening sockets come from the image (nginx listens on 80 whatever the pod's
 //! `containerPort` says), so a Service aimed at the wrong port meets a closed port. Images
-//! netsim does not know are taken to be an echo server on each declared `containerPort`. This
-//! module owns application behaviour; it must never decide how curl prints it.
+//! netsim does not know (and `netsim/echo`, the name the scenarios use for one) are taken to
+//! be an echo server on each declared `containerPort`. kubeserve2's answer is assumed to be
+//! kubia's (`You've hit <hostname>`), the app it is derived from; its source is not public.
+//! This module owns application behaviour; it must never decide how curl prints it.
 
 use crate::sim::Sim;
 use netsim_model::jiff::Timestamp;

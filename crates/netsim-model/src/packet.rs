@@ -133,11 +133,14 @@ impl Packet {
         }
     }
 
-    /// Source and destination ports (ICMP echo: the id as the source "port").
+    /// Source and destination ports. ICMP echoes have none; the echo id stands in for the
+    /// requester's "port" (the request's source, the reply's destination), as conntrack keys
+    /// them.
     pub fn ports(&self) -> (u16, u16) {
         match &self.l4 {
             L4::Tcp { sport, dport, .. } | L4::Udp { sport, dport } => (*sport, *dport),
-            L4::Icmp(Icmp::EchoRequest { id, .. } | Icmp::EchoReply { id, .. }) => (*id, 0),
+            L4::Icmp(Icmp::EchoRequest { id, .. }) => (*id, 0),
+            L4::Icmp(Icmp::EchoReply { id, .. }) => (0, *id),
             L4::Icmp(Icmp::Unreachable { .. }) => (0, 0),
         }
     }
@@ -152,7 +155,8 @@ impl Packet {
                 *s = sport;
                 *d = dport;
             }
-            L4::Icmp(Icmp::EchoRequest { id, .. } | Icmp::EchoReply { id, .. }) => *id = sport,
+            L4::Icmp(Icmp::EchoRequest { id, .. }) => *id = sport,
+            L4::Icmp(Icmp::EchoReply { id, .. }) => *id = dport,
             L4::Icmp(Icmp::Unreachable { .. }) => {}
         }
     }

@@ -150,7 +150,7 @@ fn tuple_text(proto: Proto, t: &Tuple, reply: bool) -> String {
             t.src,
             t.dst,
             if reply { 0 } else { 8 },
-            t.sport
+            t.sport.max(t.dport)
         ),
         _ => format!(
             "src={} dst={} sport={} dport={}",
