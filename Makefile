@@ -1,11 +1,18 @@
 # A thin index of cargo commands (Linux). Checks with real logic live in Rust tests.
-.PHONY: build test lint fmt fmt-check doc bench ci demo
+.PHONY: build test test-deps lint fmt fmt-check doc bench ci demo
 
 build:
 	cargo build --workspace
 
-test:
+test: test-deps
 	cargo test --workspace
+
+# What the tests run besides cargo: a real iptables-restore (with unshare, from util-linux) to
+# check that netsim's iptables-save output loads. Installed from Debian when missing.
+test-deps:
+	@command -v iptables-restore >/dev/null 2>&1 || [ -x /usr/sbin/iptables-restore ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq iptables util-linux; }
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings

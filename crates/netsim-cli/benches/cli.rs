@@ -271,6 +271,49 @@ fn main() {
         }
     }
 
+    // (e) packets through the data plane: connections from a node to the lesson's ClusterIP,
+    // whose endpoints sit on the two workers (so half the connections cross nodes through
+    // VXLAN). Each connection is four packets (SYN, SYN-ACK, request, response).
+    let state = bench.fresh_state("packets");
+    let _ = bench.measure(&state, &["apply", "-f", "scenarios/nodeport.yaml"]);
+    let _ = bench.measure(&state, &["wait", "30s"]);
+    let cip = cluster_ip(&state, "nginx-nodeport");
+    let url = format!("http://{cip}/");
+    let one = bench.measure(
+        &state,
+        &["ssh", "k8s-control", "--", "curl", "--count", "1", &url],
+    );
+    let many = bench.measure(
+        &state,
+        &["ssh", "k8s-control", "--", "curl", "--count", "10000", &url],
+    );
+    let packets_line = match (&one, &many) {
+        (Sample::Done { wall_ms: a, .. }, Sample::Done { wall_ms: b, .. }) => {
+            let secs = ((b - a) / 1000.0).max(1e-9);
+            format!(
+                "Data plane: 10,000 connections node → ClusterIP (half of them cross-node over VXLAN) in {:.0} ms beyond a single one: {:.0} connections/s, {:.0} packets/s (4 packets per connection).",
+                b - a,
+                10_000.0 / secs,
+                40_000.0 / secs
+            )
+        }
+        _ => "Data plane: the packet run did not finish.".to_string(),
+    };
+    record(
+        &mut rows,
+        "ssh k8s-control -- curl --count 1 CLUSTER-IP (lesson)",
+        Some(one),
+    );
+    record(
+        &mut rows,
+        "ssh k8s-control -- curl --count 10000 CLUSTER-IP (lesson)",
+        Some(many),
+    );
+
+    // (f) one node's kube-proxy rules for 10,000 Services × 10 endpoints, built and printed
+    // in process.
+    let rules_line = kube_proxy_rules_at_scale();
+
     let mut report = String::new();
     report.push_str("| command | runs | wall ms (median) | peak RSS MB (max) |\n");
     report.push_str("| --- | ---: | ---: | ---: |\n");
@@ -294,10 +337,101 @@ fn main() {
     for line in converged {
         let _ = writeln!(report, "{line}.");
     }
+    let _ = writeln!(report, "{packets_line}");
+    let _ = writeln!(report, "{rules_line}");
     print!("{report}");
     let path = target_dir().join("bench-report.md");
     std::fs::write(&path, &report).expect("write the bench report");
     println!("written to {}", path.display());
+}
+
+/// The ClusterIP of Service `name` in the default namespace.
+fn cluster_ip(state: &Path, name: &str) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_netsim"))
+        .arg("--state")
+        .arg(state)
+        .args(["get", "svc", name, "-o", "jsonpath={.spec.clusterIP}"])
+        .current_dir(repo_root())
+        .output()
+        .expect("run netsim");
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// Builds one node's kube-proxy ruleset for 10,000 Services with 10 endpoints each and prints
+/// it as `iptables-save` does; reports the time of each step.
+fn kube_proxy_rules_at_scale() -> String {
+    use netsim_engine::kube_proxy::{ProxierConfig, sync_rules};
+    use netsim_model::k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
+    use netsim_model::k8s_openapi::api::discovery::v1::{Endpoint, EndpointPort, EndpointSlice};
+    use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use netsim_model::netfilter::Ruleset;
+    const SERVICES: u32 = 10_000;
+    const ENDPOINTS: u32 = 10;
+    let mut services = Vec::new();
+    let mut slices = Vec::new();
+    for i in 0..SERVICES {
+        let name = format!("svc-{i}");
+        let meta = |n: &str| ObjectMeta {
+            name: Some(n.to_string()),
+            namespace: Some("bench".into()),
+            labels: Some([("kubernetes.io/service-name".to_string(), name.clone())].into()),
+            ..Default::default()
+        };
+        let ip = 0x0a60_0000u32 + 10 + i;
+        services.push(Service {
+            metadata: meta(&name),
+            spec: Some(ServiceSpec {
+                cluster_ip: Some(std::net::Ipv4Addr::from(ip).to_string()),
+                type_: Some(if i % 10 == 0 { "NodePort" } else { "ClusterIP" }.into()),
+                ports: Some(vec![ServicePort {
+                    name: Some("http".into()),
+                    port: 80,
+                    protocol: Some("TCP".into()),
+                    node_port: (i % 10 == 0).then_some(30000 + (i / 10) as i32 % 2768),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        slices.push(EndpointSlice {
+            metadata: meta(&format!("{name}-abcde")),
+            address_type: "IPv4".into(),
+            endpoints: (0..ENDPOINTS)
+                .map(|e| Endpoint {
+                    addresses: vec![
+                        std::net::Ipv4Addr::from(0x0af4_0000u32 + i * ENDPOINTS + e).to_string(),
+                    ],
+                    node_name: Some(format!("node-{}", e % 50)),
+                    ..Default::default()
+                })
+                .collect(),
+            ports: Some(vec![EndpointPort {
+                name: Some("http".into()),
+                port: Some(8080),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            }]),
+        });
+    }
+    let cfg = ProxierConfig::new(
+        "node-0",
+        vec!["10.0.0.10".parse().expect("an address")],
+        "10.244.0.0/16".parse().ok(),
+    );
+    let start = Instant::now();
+    let mut rules = Ruleset::default();
+    sync_rules(&cfg, services.iter(), slices.iter(), &mut rules);
+    let built = start.elapsed();
+    let text = netsim_print::iptables::iptables_save(&rules, None, "Tue Jan  2 00:00:00 2024");
+    let printed = start.elapsed() - built;
+    format!(
+        "kube-proxy rules for one node, {SERVICES} Services × {ENDPOINTS} endpoints: built in {} ms, printed as iptables-save ({} lines, {:.1} MB) in {} ms.",
+        built.as_millis(),
+        text.lines().count(),
+        text.len() as f64 / 1e6,
+        printed.as_millis()
+    )
 }
 
 /// How many pods of the default namespace `get pods` shows as Running.
