@@ -6,6 +6,7 @@
 //! on the virtual clock, and saves. Errors are rendered once, here at the edge.
 
 mod commands;
+mod dns;
 mod flags;
 mod generate;
 mod iptables;

@@ -61,8 +61,35 @@ pub fn run(out: &mut Output, sim: &mut Sim, place: &Place, argv: &[String]) -> O
         args.remove(0);
     }
     let (&cmd, rest) = args.split_first()?;
-    if !matches!(cmd, "curl" | "wget" | "ping" | "conntrack") {
+    if !matches!(cmd, "curl" | "wget" | "ping" | "conntrack" | "nslookup") {
         return None;
+    }
+    if cmd == "nslookup" {
+        match place {
+            Place::Pod {
+                pod,
+                node_tools: false,
+            } => {
+                let image = pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.containers.first())
+                    .and_then(|c| c.image.clone())
+                    .unwrap_or_default();
+                if image_repo(&image) == "busybox" && crate::dns::busybox_small_nslookup(&image) {
+                    crate::dns::nslookup(out, sim, pod, crate::dns::busybox_libc(&image), rest);
+                } else if image_repo(&image) == "busybox" {
+                    out.fail(format!("netsim: busybox {}'s nslookup (1.29 and later build their own DNS packets and print BIND's layout) is not simulated yet; busybox:1.28.4's is", image.rsplit(':').next().unwrap_or("latest")));
+                } else {
+                    out.errln("OCI runtime exec failed: exec failed: unable to start container process: exec: \"nslookup\": executable file not found in $PATH: unknown");
+                    out.errln("command terminated with exit code 126");
+                    out.code = 126;
+                    out.hint("this image has no `nslookup`; the lesson's busybox:1.28.4 pod has");
+                }
+            }
+            _ => out.fail("netsim: the node's nslookup (bind9-dnsutils) is not simulated yet; run it in a busybox:1.28.4 pod"),
+        }
+        return Some(());
     }
     // In a pod, `kubectl exec` runs the image's own binaries; `nsenter` runs the node's.
     let (curl, busybox) = match place {
@@ -185,7 +212,7 @@ fn resolve(sim: &Sim, ns: &NsId, host: &str) -> Option<Ipv4Addr> {
                 .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(namespace, name)?;
             sim.pod_etc_hosts(pod)
         }
-        NsId::External => String::new(),
+        NsId::External | NsId::Internet => String::new(),
     };
     hosts.lines().find_map(|line| {
         let mut words = line.split_whitespace();

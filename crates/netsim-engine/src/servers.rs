@@ -28,7 +28,9 @@ pub enum App {
     Echo,
     /// A TLS-only server (the API server, the kubelet): plain HTTP gets a 400.
     Tls,
-    /// A socket that accepts but speaks no HTTP (DNS over TCP, etcd, sshd).
+    /// CoreDNS's DNS port (answers DNS; over HTTP it closes without a word).
+    CoreDns,
+    /// A socket that accepts but speaks no HTTP (etcd, sshd).
     Other,
 }
 
@@ -80,9 +82,9 @@ pub fn listeners(pod: &Pod) -> Vec<Listener> {
                     proto: Proto::Udp,
                     port: 53,
                     process: "coredns".into(),
-                    app: App::Other,
+                    app: App::CoreDns,
                 });
-                out.push(tcp(53, "coredns", App::Other));
+                out.push(tcp(53, "coredns", App::CoreDns));
                 out.push(tcp(8080, "coredns", App::Other));
                 out.push(tcp(8181, "coredns", App::Other));
                 out.push(tcp(9153, "coredns", App::Other));
@@ -335,7 +337,7 @@ pub fn answer(
             )
         }
         // Accepts, reads, and closes without an HTTP answer: curl says "Empty reply".
-        App::Other => return None,
+        App::Other | App::CoreDns => return None,
     })
 }
 

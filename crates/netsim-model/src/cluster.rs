@@ -122,6 +122,10 @@ pub struct ClusterConfig {
     pub kubernetes_version: String,
     /// How long packets take on each kind of hop.
     pub latency: Latency,
+    /// Names the resolvers outside the cluster know (the node network's DNS and the public
+    /// resolvers), lower case without the trailing dot; any other name is NXDOMAIN.
+    #[serde(rename = "upstreamDNS")]
+    pub upstream_dns: std::collections::BTreeMap<String, Ipv4Addr>,
 }
 
 /// One-way latencies of the data plane, in microseconds of virtual time. The defaults are
@@ -191,6 +195,7 @@ impl Default for ClusterConfig {
             cluster_domain: "cluster.local".into(),
             kubernetes_version: "v1.28.15".into(),
             latency: Latency::default(),
+            upstream_dns: std::collections::BTreeMap::new(),
         }
     }
 }

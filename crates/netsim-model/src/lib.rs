@@ -9,6 +9,7 @@
 
 pub mod cluster;
 pub mod conntrack;
+pub mod dns;
 pub mod kind;
 pub mod labels;
 pub mod netfilter;

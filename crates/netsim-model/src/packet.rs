@@ -104,6 +104,8 @@ pub enum Payload {
     HttpResponse(usize),
     /// A VXLAN-encapsulated frame: the VXLAN header, the inner Ethernet header and this packet.
     Vxlan(Box<Packet>),
+    /// A DNS message.
+    Dns(Box<crate::dns::Message>),
 }
 
 /// One packet.
@@ -186,6 +188,7 @@ impl Packet {
             Payload::None => 0,
             Payload::HttpRequest(n) | Payload::HttpResponse(n) => *n,
             Payload::Vxlan(inner) => 8 + 14 + inner.len(),
+            Payload::Dns(m) => m.wire_len(),
         };
         20 + l4 + payload
     }

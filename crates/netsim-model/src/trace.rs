@@ -16,6 +16,8 @@ pub enum NsId {
     Pod(String),
     /// The client outside the cluster, on the node network.
     External,
+    /// The resolvers beyond the node network's gateway (its DNS and the public ones).
+    Internet,
 }
 
 /// Why a packet went no further, named as Hubble (Cilium's flow observer) names drops.

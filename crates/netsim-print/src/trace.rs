@@ -16,6 +16,7 @@ pub fn place(ns: &NsId) -> String {
         NsId::Node(n) => format!("node {n}"),
         NsId::Pod(p) => format!("pod {p}"),
         NsId::External => "outside client".into(),
+        NsId::Internet => "the internet (upstream DNS)".into(),
     }
 }
 

@@ -190,6 +190,7 @@ impl Dataplane<'_> {
             NsId::Pod(key) => key.rsplit('/').next().unwrap_or(key).to_string(),
             NsId::Node(n) => n.clone(),
             NsId::External => "client".into(),
+            NsId::Internet => "upstream".into(),
         };
         let now = netsim_model::jiff::Timestamp::from_millisecond(self.now_ms())
             .unwrap_or(netsim_model::jiff::Timestamp::UNIX_EPOCH);
@@ -327,5 +328,168 @@ impl HttpOutcome {
             HttpOutcome::Response { app, .. } => Some(*app),
             _ => None,
         }
+    }
+}
+
+/// How a DNS exchange ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DnsOutcome {
+    /// A reply came back.
+    Reply(netsim_model::dns::Message),
+    /// ICMP port unreachable: nothing listens on port 53 there.
+    Refused,
+    /// No reply within the timeout.
+    TimedOut,
+}
+
+impl Dataplane<'_> {
+    /// One DNS query over UDP from a socket in `from` to `server:53`; waits `timeout_ns` for
+    /// the reply. The server is whatever the packet reaches: a CoreDNS pod (through
+    /// kube-proxy's DNAT when `server` is the kube-dns ClusterIP), or the resolvers beyond the
+    /// gateway.
+    pub fn dns(
+        &mut self,
+        from: NsId,
+        server: Ipv4Addr,
+        query: &netsim_model::dns::Message,
+        timeout_ns: u64,
+    ) -> DnsOutcome {
+        let sent_at = self.t_ns;
+        let Some(src) = self.source_address(&from, server) else {
+            return DnsOutcome::Refused;
+        };
+        let sport = self.ephemeral_port();
+        self.client = Some((from.clone(), src, sport));
+        let packet = Packet {
+            src,
+            dst: server,
+            ttl: 64,
+            mark: 0,
+            l4: L4::Udp { sport, dport: 53 },
+            payload: Payload::Dns(Box::new(query.clone())),
+        };
+        let (server_ns, at_server) = match self.send(from.clone(), packet) {
+            Fate::Delivered { ns, packet } => (ns, packet),
+            Fate::Rejected => return DnsOutcome::Refused,
+            Fate::Dropped(_) => {
+                self.t_ns = sent_at + timeout_ns;
+                return DnsOutcome::TimedOut;
+            }
+        };
+        let (peer, peer_port) = (at_server.src, at_server.ports().0);
+        let Payload::Dns(q) = &at_server.payload else {
+            return DnsOutcome::TimedOut;
+        };
+        let q = (**q).clone();
+        let answer = match &server_ns {
+            NsId::Internet => Some(self.sim.upstream_answer(&q)),
+            ns => match self.listener(ns, netsim_model::netfilter::Proto::Udp, 53) {
+                Some(l) if l.app == App::CoreDns => Some(self.coredns(ns.clone(), &q)),
+                Some(_) => None,
+                None => {
+                    // The kernel answers a datagram to a closed port with ICMP port
+                    // unreachable.
+                    self.packet_no += 1;
+                    let icmp = Packet {
+                        src: at_server.dst,
+                        dst: peer,
+                        ttl: 64,
+                        mark: 0,
+                        l4: L4::Icmp(Icmp::Unreachable {
+                            code: 3,
+                            original: (at_server.proto(), at_server.tuple()),
+                        }),
+                        payload: Payload::None,
+                    };
+                    let _ = self.send(server_ns.clone(), icmp);
+                    return DnsOutcome::Refused;
+                }
+            },
+        };
+        let Some(mut reply) = answer else {
+            self.t_ns = sent_at + timeout_ns;
+            return DnsOutcome::TimedOut;
+        };
+        reply.id = q.id;
+        self.packet_no += 1;
+        let back = Packet {
+            src: at_server.dst,
+            dst: peer,
+            ttl: 64,
+            mark: 0,
+            l4: L4::Udp {
+                sport: 53,
+                dport: peer_port,
+            },
+            payload: Payload::Dns(Box::new(reply)),
+        };
+        self.client = Some((from.clone(), src, sport));
+        match self.send(server_ns, back) {
+            Fate::Delivered { ns, packet } if ns == from => match packet.payload {
+                Payload::Dns(m) => DnsOutcome::Reply(*m),
+                _ => DnsOutcome::TimedOut,
+            },
+            _ => {
+                self.t_ns = sent_at + timeout_ns;
+                DnsOutcome::TimedOut
+            }
+        }
+    }
+
+    /// CoreDNS in pod `ns` answers `q`: the kubernetes plugin, else `forward` to the
+    /// nameservers of its own `/etc/resolv.conf` (the node's: CoreDNS runs with `dnsPolicy:
+    /// Default`) or the addresses the Corefile names.
+    fn coredns(&mut self, ns: NsId, q: &netsim_model::dns::Message) -> netsim_model::dns::Message {
+        use netsim_model::dns::{Message, Rcode};
+        let corefile = self.sim.corefile();
+        if let Some(answer) = self.sim.coredns_answer(&corefile, q) {
+            return answer;
+        }
+        let servfail = || Message {
+            response: true,
+            rcode: Rcode::ServFail,
+            ..q.clone()
+        };
+        let Some(targets) = corefile.forward else {
+            return Message {
+                response: true,
+                rcode: Rcode::Refused,
+                ..q.clone()
+            };
+        };
+        let mut upstreams: Vec<Ipv4Addr> = Vec::new();
+        for t in targets {
+            if t == "/etc/resolv.conf" {
+                if let NsId::Pod(key) = &ns
+                    && let Some((pns, name)) = key.split_once('/')
+                    && let Some(pod) = self
+                        .sim
+                        .store()
+                        .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(pns, name)
+                {
+                    let text = self.sim.pod_resolv_conf(pod);
+                    upstreams.extend(crate::resolver::ResolvConf::parse(&text).nameservers);
+                }
+            } else if let Ok(ip) = t
+                .trim_start_matches("dns://")
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .parse()
+            {
+                upstreams.push(ip);
+            }
+        }
+        // forward's default: 2 s per try, the first healthy upstream.
+        for upstream in upstreams {
+            self.packet_no += 1;
+            let mut fwd = q.clone();
+            fwd.id = self.sim.rng.range(0, 65536) as u16;
+            if let DnsOutcome::Reply(mut r) = self.dns(ns.clone(), upstream, &fwd, 2_000_000_000) {
+                r.id = q.id;
+                return r;
+            }
+        }
+        servfail()
     }
 }

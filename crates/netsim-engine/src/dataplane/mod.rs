@@ -18,6 +18,7 @@
 //! This module decides what happens to packets; it must never format output.
 
 mod client;
+pub use client::DnsOutcome;
 mod hooks;
 mod netfilter;
 
@@ -157,6 +158,8 @@ pub struct Dataplane<'s> {
     last_comment: Option<String>,
     /// The outside client's namespace.
     external: Option<Rc<Netns>>,
+    /// The internet side of the gateway.
+    internet: Option<Rc<Netns>>,
     /// What listens on each node.
     node_listeners: BTreeMap<String, Rc<Vec<Listener>>>,
 }
@@ -195,12 +198,18 @@ impl Sim {
             client: None,
             last_comment: None,
             external: None,
+            internet: None,
             node_listeners: BTreeMap::new(),
         }
     }
 }
 
 impl<'s> Dataplane<'s> {
+    /// A random 16-bit number (DNS transaction ids) from the one RNG.
+    pub fn random_u16(&mut self) -> u16 {
+        self.sim.rng.range(0, 65536) as u16
+    }
+
     /// Record every hop of the following exchanges (for `trace`).
     pub fn record_hops(&mut self, on: bool) {
         self.record = on;
@@ -326,17 +335,23 @@ impl<'s> Dataplane<'s> {
             NsId::Pod(p) => self.pod(p).map(|c| c.netns.clone()),
             NsId::External => {
                 if self.external.is_none() {
-                    self.external = Some(Rc::new(self.external_netns()));
+                    self.external = Some(Rc::new(self.external_netns(self.external_ip())));
                 }
                 self.external.clone()
+            }
+            NsId::Internet => {
+                if self.internet.is_none() {
+                    self.internet = Some(Rc::new(self.external_netns(self.gateway())));
+                }
+                self.internet.clone()
             }
         }
     }
 
-    /// The outside client's namespace: one interface on the node network, default via `.1`.
-    fn external_netns(&self) -> Netns {
+    /// A host on the node network with address `ip`, default via `.1`: the outside client, or
+    /// (with the gateway's own address) the internet side answering DNS.
+    fn external_netns(&self, ip: Ipv4Addr) -> Netns {
         use netsim_model::netns::{Addr, Link};
-        let ip = self.external_ip();
         let net = self.node_net.unwrap_or_default();
         Netns {
             links: vec![Link {
@@ -562,8 +577,9 @@ impl<'s> Dataplane<'s> {
             return self.drop_with(&ns, pkt, DropReason::NoRoute, "no such namespace".into());
         };
         let NsId::Node(node_name) = &ns else {
-            // Pods and the outside client do not forward (ip_forward=0) and have no rules.
-            if owns(&netns, pkt.dst) {
+            // Pods and the outside client do not forward (ip_forward=0) and have no rules; the
+            // internet side answers DNS at any address.
+            if owns(&netns, pkt.dst) || ns == NsId::Internet {
                 return self.deliver(ns, pkt);
             }
             let detail = format!("{} is not an address of this namespace", pkt.dst);
@@ -772,7 +788,7 @@ impl Dataplane<'_> {
                     }
                 }
             }
-            NsId::External => self.on_node_network(ns, next_hop, pkt),
+            NsId::External | NsId::Internet => self.on_node_network(ns, next_hop, pkt),
         }
     }
 
@@ -808,6 +824,15 @@ impl Dataplane<'_> {
         if pkt.dst == self.external_ip() {
             self.t_ns += lat.external_micros * 1000;
             return Step::Next(At::Ingress(NsId::External, "eth0".into(), false));
+        }
+        // DNS beyond the gateway: the gateway's own resolver, or a public one on the internet.
+        let dns = matches!(
+            pkt.l4,
+            L4::Udp { dport: 53, .. } | L4::Tcp { dport: 53, .. }
+        );
+        if dns && ns != NsId::Internet {
+            self.t_ns += lat.external_micros * 1000;
+            return Step::Next(At::Ingress(NsId::Internet, "eth0".into(), false));
         }
         let service_range = self.sim.config.service_cidr.contains(&pkt.dst);
         if service_range {
@@ -928,7 +953,7 @@ impl Dataplane<'_> {
                     .find(|l| l.proto == proto && l.port == port)
                     .cloned()
             }
-            NsId::External => None,
+            NsId::External | NsId::Internet => None,
         }
     }
 }
