@@ -81,6 +81,22 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
         Ok(s) => s,
         Err(e) => return out.fail(e.to_string()),
     };
+    if cmd == "dns" && rest.first().map(String::as_str) == Some("serve") {
+        // A long-running reader: it serves the state as loaded and must not hold the lock,
+        // or every other command would wait for it.
+        drop(dir);
+        let mut ctx = Ctx {
+            sim,
+            out,
+            seed: globals.seed,
+            think: false,
+        };
+        match ctx.parts() {
+            Ok((sim, out)) => crate::dns_serve::serve(out, sim, &rest[1..]),
+            Err(e) => ctx.out.fail(e),
+        }
+        return;
+    }
     let mut ctx = Ctx {
         sim,
         out,

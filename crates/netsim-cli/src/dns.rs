@@ -196,3 +196,182 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     prev[b.len()]
 }
+
+/// dig's version on a kubeadm Ubuntu 22.04 node (bind9-dnsutils).
+pub const DIG_VERSION: &str = "9.18.28-0ubuntu0.22.04.1-Ubuntu";
+
+/// `dig [@SERVER] [-p PORT] [-x ADDR] [NAME] [TYPE] [+short] [+noall] [+answer] ...`, from
+/// `from` whose resolver configuration is `resolv_text`. dig applies no search list unless
+/// `+search`, sends EDNS, and tries a server three times, 5 s each.
+pub fn dig(out: &mut Output, sim: &mut Sim, from: NsId, resolv_text: &str, args: &[&str]) {
+    use netsim_model::dns::{Message, QType, reverse_name};
+    use netsim_print::dig::{DigRun, Sections};
+    let conf = ResolvConf::parse(resolv_text);
+    let mut server: Option<String> = None;
+    let mut port: u16 = 53;
+    let mut name: Option<String> = None;
+    let mut qtype: Option<QType> = None;
+    let mut sections = Sections::default();
+    let mut tcp = false;
+    let mut search = false;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i];
+        match a {
+            s if s.starts_with('@') => server = Some(s[1..].to_string()),
+            "-p" => {
+                i += 1;
+                port = args.get(i).and_then(|p| p.parse().ok()).unwrap_or(53);
+            }
+            "-t" => {
+                i += 1;
+                qtype = args.get(i).and_then(|t| QType::parse(t));
+            }
+            "-x" => {
+                i += 1;
+                if let Some(ip) = args.get(i).and_then(|a| a.parse::<Ipv4Addr>().ok()) {
+                    name = Some(reverse_name(ip));
+                    qtype = Some(QType::Ptr);
+                }
+            }
+            "+short" => sections.short = true,
+            "+noall" => {
+                sections = Sections {
+                    comments: false,
+                    question: false,
+                    answer: false,
+                    authority: false,
+                    additional: false,
+                    stats: false,
+                    short: sections.short,
+                }
+            }
+            "+answer" => sections.answer = true,
+            "+noanswer" => sections.answer = false,
+            "+question" => sections.question = true,
+            "+noquestion" => sections.question = false,
+            "+authority" => sections.authority = true,
+            "+noauthority" => sections.authority = false,
+            "+additional" => sections.additional = true,
+            "+noadditional" => sections.additional = false,
+            "+comments" => sections.comments = true,
+            "+nocomments" => sections.comments = false,
+            "+stats" => sections.stats = true,
+            "+nostats" => sections.stats = false,
+            "+tcp" | "+vc" => tcp = true,
+            "+search" => search = true,
+            flag if flag.starts_with('+') || flag.starts_with('-') => {
+                out.errln(format!("Invalid option: {flag}"));
+                out.errln("Usage:  dig [@global-server] [domain] [q-type] [q-class] {q-opt}\n            {global-d-opt} host [@local-server] {local-d-opt}\n            [ host [@local-server] {local-d-opt} [...]]\n\nUse \"dig -h\" (or \"dig -h | more\") for complete list of options");
+                out.code = 1;
+                return;
+            }
+            word => {
+                if name.is_some() && qtype.is_none() && QType::parse(word).is_some() {
+                    qtype = QType::parse(word);
+                } else if name.is_none() {
+                    name = Some(word.to_string());
+                } else if let Some(t) = QType::parse(word) {
+                    qtype = Some(t);
+                }
+            }
+        }
+        i += 1;
+    }
+    // `dig` with no name asks for the root's NS.
+    let name = name.unwrap_or_else(|| ".".into());
+    let qtype = qtype.unwrap_or(if name == "." { QType::Ns } else { QType::A });
+    let server_ip: Option<Ipv4Addr> = match &server {
+        Some(s) => s.parse().ok(),
+        None => conf.nameservers.first().copied(),
+    };
+    let Some(server_ip) = server_ip else {
+        out.errln(format!(
+            "dig: couldn't get address for '{}': not found",
+            server.unwrap_or_default()
+        ));
+        out.code = 10;
+        return;
+    };
+    if port != 53 {
+        out.hint("the simulated servers answer DNS on port 53 only");
+    }
+    let mut dp = sim.dataplane();
+    let candidates: Vec<String> = if search {
+        netsim_engine::resolver::candidates(Libc::Glibc, &conf, &name)
+    } else {
+        vec![netsim_model::dns::absolute(&name)]
+    };
+    let mut reply: Option<(Message, u64)> = None;
+    let mut errors: Vec<String> = Vec::new();
+    'names: for candidate in candidates {
+        for _ in 0..3 {
+            let id = dp.random_u16();
+            let q = Message::query(id, &candidate, qtype);
+            let start = dp.elapsed_ns();
+            match dp.dns(from.clone(), server_ip, &q, 5_000_000_000) {
+                netsim_engine::dataplane::DnsOutcome::Reply(r) => {
+                    let ms = (dp.elapsed_ns() - start) / 1_000_000;
+                    let done = r.rcode != netsim_model::dns::Rcode::NxDomain || !search;
+                    reply = Some((r, ms));
+                    if done {
+                        break 'names;
+                    }
+                    continue 'names;
+                }
+                netsim_engine::dataplane::DnsOutcome::Refused => {
+                    errors.push(format!(
+                        ";; communications error to {server_ip}#{port}: connection refused"
+                    ));
+                }
+                netsim_engine::dataplane::DnsOutcome::TimedOut => {
+                    errors.push(format!(
+                        ";; communications error to {server_ip}#{port}: timed out"
+                    ));
+                }
+            }
+        }
+    }
+    let elapsed = dp.elapsed_ns();
+    drop(dp);
+    let when = sim.now().strftime("%a %b %d %H:%M:%S UTC %Y").to_string();
+    sim.advance(netsim_model::jiff::SignedDuration::from_nanos(
+        elapsed as i64,
+    ));
+    let mut text = String::new();
+    for e in &errors {
+        text.push_str(e);
+        text.push('\n');
+    }
+    match reply {
+        Some((r, ms)) => {
+            let run = DigRun {
+                args: &args.join(" "),
+                version: DIG_VERSION,
+                server_given: server.is_some(),
+                server: server_ip.to_string(),
+                port,
+                tcp,
+                query_ms: ms,
+                when,
+                size: crate::dns_serve::wire_size(&r),
+            };
+            text.push_str(&netsim_print::dig::dig(&r, &run, sections));
+            out.out(text);
+        }
+        None => {
+            if !sections.short {
+                text.push_str(&format!(
+                    "\n; <<>> DiG {DIG_VERSION} <<>> {}\n",
+                    args.join(" ")
+                ));
+                if server.is_some() {
+                    text.push_str("; (1 server found)\n");
+                }
+                text.push_str(";; global options: +cmd\n;; no servers could be reached\n\n");
+            }
+            out.out(text);
+            out.code = 9;
+        }
+    }
+}

@@ -7,6 +7,7 @@
 
 mod commands;
 mod dns;
+mod dns_serve;
 mod flags;
 mod generate;
 mod iptables;

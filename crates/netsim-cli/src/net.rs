@@ -61,8 +61,44 @@ pub fn run(out: &mut Output, sim: &mut Sim, place: &Place, argv: &[String]) -> O
         args.remove(0);
     }
     let (&cmd, rest) = args.split_first()?;
-    if !matches!(cmd, "curl" | "wget" | "ping" | "conntrack" | "nslookup") {
+    if !matches!(
+        cmd,
+        "curl" | "wget" | "ping" | "conntrack" | "nslookup" | "dig"
+    ) {
         return None;
+    }
+    if cmd == "dig" {
+        let image = match place {
+            Place::Pod {
+                pod,
+                node_tools: false,
+            } => pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.containers.first())
+                .and_then(|c| c.image.clone()),
+            _ => None,
+        };
+        let has_dig = image.as_deref().is_none_or(|i| {
+            matches!(
+                image_repo(i),
+                "netshoot" | "dnsutils" | "jessie-dnsutils" | "dnstools"
+            )
+        });
+        if !has_dig {
+            out.errln("OCI runtime exec failed: exec failed: unable to start container process: exec: \"dig\": executable file not found in $PATH: unknown");
+            out.errln("command terminated with exit code 126");
+            out.code = 126;
+            out.hint("this image has no `dig`; images such as nicolaka/netshoot or registry.k8s.io/e2e-test-images/jessie-dnsutils have it, and every node has it");
+            return Some(());
+        }
+        let resolv = match place {
+            Place::Node(n) => sim.node_resolv(n),
+            Place::Pod { pod, .. } => sim.pod_resolv(pod).0,
+        };
+        let resolv_text = sim.render_resolv(&resolv);
+        crate::dns::dig(out, sim, ns_of(place), &resolv_text, rest);
+        return Some(());
     }
     if cmd == "nslookup" {
         match place {

@@ -359,6 +359,26 @@ fn sandboxes<'a>(sim: &'a Sim, node: &str) -> Vec<&'a netsim_model::runtime::San
 fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     let now_ms = sim.now().as_millisecond();
     let image_id = |image: &str| netsim_engine::controllers::image_id(image);
+    let image_defaults = netsim_engine::apps::image_defaults;
+    let pod_dns = |pod: &Pod| {
+        let (rc, _) = sim.pod_resolv(pod);
+        runtime::PodDns {
+            servers: rc.nameservers,
+            searches: rc.searches,
+            options: rc.options,
+        }
+    };
+    let inspect_input = |sb, c| {
+        runtime::InspectInput::from_store(
+            sim.store(),
+            node,
+            sb,
+            c,
+            &image_id,
+            &image_defaults,
+            &pod_dns,
+        )
+    };
     match args {
         ["ps"] => out.out(runtime::docker_ps(&sandboxes(sim, node), now_ms, &image_id)),
         ["inspect", rest @ ..] => {
@@ -394,7 +414,7 @@ fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
                 });
                 match found {
                     Some((sb, c)) => {
-                        values.push(runtime::docker_inspect_value(sb, c, node, &image_id))
+                        values.push(runtime::docker_inspect_value(&inspect_input(sb, c)))
                     }
                     None => {
                         if format.is_none() {
@@ -408,21 +428,13 @@ fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
             match format {
                 Some(t) => {
                     for v in &values {
-                        match runtime::go_template(t, v) {
+                        match runtime::docker_format(t, v) {
                             Ok(s) => out.outln(s),
                             Err(e) => return out.fail(e),
                         }
                     }
                 }
-                None => {
-                    let text = serde_json::to_string_pretty(&values).unwrap_or_default();
-                    // docker indents with four spaces.
-                    let text = text.lines().map(|l| {
-                        let n = l.len() - l.trim_start().len();
-                        format!("{}{}\n", " ".repeat(n * 2), l.trim_start())
-                    });
-                    out.out(text.collect::<String>());
-                }
+                None => out.out(runtime::docker_inspect_json(&values)),
             }
         }
         _ => not_simulated(out, &[&["docker"], args].concat()),
@@ -432,6 +444,26 @@ fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
 fn crictl(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     let now_ms = sim.now().as_millisecond();
     let image_id = |image: &str| netsim_engine::controllers::image_id(image);
+    let image_defaults = netsim_engine::apps::image_defaults;
+    let pod_dns = |pod: &Pod| {
+        let (rc, _) = sim.pod_resolv(pod);
+        runtime::PodDns {
+            servers: rc.nameservers,
+            searches: rc.searches,
+            options: rc.options,
+        }
+    };
+    let inspect_input = |sb, c| {
+        runtime::InspectInput::from_store(
+            sim.store(),
+            node,
+            sb,
+            c,
+            &image_id,
+            &image_defaults,
+            &pod_dns,
+        )
+    };
     match args {
         ["ps", opts @ ..] => {
             // `crictl ps [--name REGEXP] [-q]`: the name filter matches a substring here.
@@ -497,18 +529,23 @@ fn crictl(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
             let Some(id) = ids.first().copied() else {
                 return out.fail("crictl: ID cannot be empty");
             };
-            let Some((sb, c)) = sim.node_runtime(node).and_then(|rt| rt.find_container(id)) else {
+            // A sandbox's pause container is no CRI container: containerd does not find it.
+            let Some((sb, c)) = sim
+                .node_runtime(node)
+                .and_then(|rt| rt.find_container(id))
+                .filter(|(_, c)| c.name != "POD")
+            else {
                 return out.fail(format!(
                     "FATA[0000] getting the status of the container \"{id}\": rpc error: code = NotFound desc = an error occurred when try to find container \"{id}\": not found"
                 ));
             };
-            let v = runtime::crictl_inspect_value(sb, c, &image_id);
+            let v = runtime::crictl_inspect_value(&inspect_input(sb, c));
             match template {
-                Some(t) => match runtime::go_template(t, &v) {
+                Some(t) => match runtime::crictl_format(t, &v) {
                     Ok(s) => out.outln(s),
                     Err(e) => out.fail(e),
                 },
-                None => out.outln(serde_json::to_string_pretty(&v).unwrap_or_default()),
+                None => out.out(runtime::crictl_inspect_json(&v)),
             }
         }
         _ => not_simulated(out, &[&["crictl"], args].concat()),

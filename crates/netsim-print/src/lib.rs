@@ -12,6 +12,7 @@
 
 mod common;
 pub mod describe;
+pub mod dig;
 pub mod duration;
 pub mod iproute2;
 pub mod iptables;

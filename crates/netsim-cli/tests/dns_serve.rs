@@ -1,0 +1,148 @@
+//! `netsim dns serve` answers real DNS: the real `dig` (Debian's dnsutils, installed by `make
+//! test`) asks it over UDP and TCP, and its answers must match what netsim's own `dig` prints
+//! from a node for the same names, line for line apart from the id, timing and server lines.
+//! Junk packets get FORMERR or are dropped, and the server keeps answering.
+
+use std::io::{BufRead, BufReader};
+use std::net::UdpSocket;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository root exists")
+}
+
+struct State(PathBuf);
+
+impl Drop for State {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn netsim(state: &Path, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_netsim"))
+        .arg("--state")
+        .arg(state)
+        .arg("--no-hints")
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .expect("run netsim");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// dig's output without the lines that differ between two runs by nature.
+fn comparable(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| {
+            !l.starts_with("; <<>> DiG")
+                && !l.starts_with(";; Query time")
+                && !l.starts_with(";; SERVER")
+                && !l.starts_with(";; WHEN")
+        })
+        .map(|l| match l.find(", id: ") {
+            Some(i) => l[..i].to_string(),
+            None => l.to_string(),
+        })
+        .collect()
+}
+
+fn serve(state: &Path, port: u16) -> Child {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netsim"))
+        .arg("--state")
+        .arg(state)
+        .args(["dns", "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .current_dir(repo_root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start netsim dns serve");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let mut line = String::new();
+    BufReader::new(stderr)
+        .read_line(&mut line)
+        .expect("the server announces itself");
+    assert!(line.contains("serving"), "unexpected: {line}");
+    child
+}
+
+fn real_dig(port: u16, args: &[&str]) -> String {
+    let output = Command::new("dig")
+        .arg("@127.0.0.1")
+        .args(["-p", &port.to_string(), "+tries=1", "+time=2"])
+        .args(args)
+        .output()
+        .expect("the real dig is installed (`make test` installs dnsutils)");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn real_dig_matches_netsims_dig() {
+    let state =
+        State(std::env::temp_dir().join(format!("netsim-dns-serve-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&state.0);
+    netsim(&state.0, &["apply", "-f", "scenarios/nodeport.yaml"]);
+    netsim(&state.0, &["apply", "-f", "scenarios/headless.yaml"]);
+    netsim(&state.0, &["apply", "-f", "scenarios/kubeserve2.yaml"]);
+    netsim(&state.0, &["wait", "30s"]);
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free port")
+        .port();
+    let mut server = serve(&state.0, port);
+    let queries: &[&[&str]] = &[
+        &["kubernetes.default.svc.cluster.local"],
+        &["kube-dns.kube-system.svc.cluster.local", "SRV"],
+        &["nginx-nodeport.default.svc.cluster.local", "AAAA"],
+        &["nope.default.svc.cluster.local"],
+        &["kube-headless.default.svc.cluster.local"],
+        &["_dns._udp.kube-dns.kube-system.svc.cluster.local", "SRV"],
+        &["10-244-1-7.default.pod.cluster.local"],
+        &["-x", "10.96.0.10"],
+        &["cluster.local", "SOA"],
+        &["example.com"],
+    ];
+    for q in queries {
+        let real = real_dig(port, q);
+        let mut ours_args = vec!["ssh", "k8s-control", "--", "dig", "@10.96.0.10"];
+        ours_args.extend_from_slice(q);
+        let ours = netsim(&state.0, &ours_args);
+        assert_eq!(
+            comparable(&ours),
+            comparable(&real),
+            "dig {q:?}\n--- netsim ---\n{ours}\n--- real dig against netsim dns serve ---\n{real}"
+        );
+        // The same over TCP.
+        let mut tcp = vec!["+tcp"];
+        tcp.extend_from_slice(q);
+        let real_tcp = real_dig(port, &tcp);
+        assert!(
+            real_tcp.contains("status: "),
+            "TCP answer for {q:?}: {real_tcp}"
+        );
+    }
+    // Junk: too short to have a header (dropped), and a header with garbage (FORMERR).
+    let sock = UdpSocket::bind("127.0.0.1:0").expect("a client socket");
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(2)))
+        .expect("a timeout");
+    sock.send_to(&[1, 2, 3], ("127.0.0.1", port)).expect("send");
+    let mut junk = vec![0xab, 0xcd, 0x01, 0x00, 0x00, 0x05, 0xff, 0xff];
+    junk.extend_from_slice(&[0xff; 40]);
+    sock.send_to(&junk, ("127.0.0.1", port)).expect("send");
+    let mut buf = [0u8; 512];
+    let (n, _) = sock
+        .recv_from(&mut buf)
+        .expect("an answer to the junk with a header");
+    assert!(n >= 12);
+    assert_eq!(&buf[..2], &[0xab, 0xcd], "the id is kept");
+    assert_eq!(buf[3] & 0x0f, 1, "rcode FORMERR");
+    // Still serving.
+    let after = real_dig(port, &["kubernetes.default.svc.cluster.local", "+short"]);
+    assert_eq!(after.trim(), "10.96.0.1");
+    let _ = server.kill();
+    let _ = server.wait();
+}
