@@ -375,3 +375,65 @@ pub fn dig(out: &mut Output, sim: &mut Sim, from: NsId, resolv_text: &str, args:
         }
     }
 }
+
+/// glibc's `getent hosts NAME...`: `/etc/hosts`, then DNS with the search list, AAAA
+/// (`gethostbyname2(AF_INET6)`) before A; one line per name, `%-15s %s`; exit 2 when a name
+/// is not found.
+pub fn getent_hosts(
+    out: &mut Output,
+    sim: &mut Sim,
+    from: NsId,
+    resolv_text: &str,
+    hosts: String,
+    args: &[&str],
+) {
+    use netsim_model::dns::QType;
+    let Some((&"hosts", names)) = args.split_first() else {
+        out.fail("netsim: only `getent hosts NAME` is simulated");
+        return;
+    };
+    let mut dp = sim.dataplane();
+    let mut r = Resolver {
+        dp: &mut dp,
+        from,
+        conf: ResolvConf::parse(resolv_text),
+        hosts,
+        libc: Libc::Glibc,
+        log: Vec::new(),
+    };
+    let mut text = String::new();
+    let mut missing = false;
+    for name in names {
+        let mut found = None;
+        for qtype in [QType::Aaaa, QType::A] {
+            let before = r.log.len();
+            if let Resolved::Found(addrs) = r.lookup_family(name, qtype) {
+                // The canonical name: the candidate that answered, or the name itself when
+                // /etc/hosts did.
+                let canonical = if r.log.len() > before {
+                    r.log
+                        .last()
+                        .map(|(q, _, _)| q.trim_end_matches('.').to_string())
+                        .unwrap_or_else(|| name.to_string())
+                } else {
+                    name.to_string()
+                };
+                found = addrs.first().map(|a| (a.clone(), canonical));
+                break;
+            }
+        }
+        match found {
+            Some((addr, canonical)) => text.push_str(&format!("{addr:<15} {canonical}\n")),
+            None => missing = true,
+        }
+    }
+    let elapsed = dp.elapsed_ns();
+    drop(dp);
+    sim.advance(netsim_model::jiff::SignedDuration::from_nanos(
+        elapsed as i64,
+    ));
+    out.out(text);
+    if missing {
+        out.code = 2;
+    }
+}

@@ -63,9 +63,36 @@ pub fn run(out: &mut Output, sim: &mut Sim, place: &Place, argv: &[String]) -> O
     let (&cmd, rest) = args.split_first()?;
     if !matches!(
         cmd,
-        "curl" | "wget" | "ping" | "conntrack" | "nslookup" | "dig"
+        "curl" | "wget" | "ping" | "conntrack" | "nslookup" | "dig" | "getent"
     ) {
         return None;
+    }
+    if cmd == "getent" {
+        let (resolv_text, hosts, glibc) = match place {
+            Place::Node(n) => {
+                let rc = sim.node_resolv(n);
+                (sim.render_resolv(&rc), sim.node_etc_hosts(n), true)
+            }
+            Place::Pod { pod, node_tools } => {
+                let image = pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.containers.first())
+                    .and_then(|c| c.image.clone())
+                    .unwrap_or_default();
+                let glibc = *node_tools
+                    || matches!(image_repo(&image), "nginx" | "httpd" | "debian" | "ubuntu");
+                (sim.pod_resolv_conf(pod), sim.pod_etc_hosts(pod), glibc)
+            }
+        };
+        if !glibc {
+            out.errln("OCI runtime exec failed: exec failed: unable to start container process: exec: \"getent\": executable file not found in $PATH: unknown");
+            out.errln("command terminated with exit code 126");
+            out.code = 126;
+            return Some(());
+        }
+        crate::dns::getent_hosts(out, sim, ns_of(place), &resolv_text, hosts, rest);
+        return Some(());
     }
     if cmd == "dig" {
         let image = match place {
@@ -1037,6 +1064,7 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
     let mut namespace = "default".to_string();
     let mut from_text: Option<String> = None;
     let mut icmp: Option<String> = None;
+    let mut dns_name: Option<String> = None;
     let mut target: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
@@ -1053,9 +1081,13 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
                 i += 1;
                 icmp = args.get(i).cloned();
             }
+            "--dns" => {
+                i += 1;
+                dns_name = args.get(i).cloned();
+            }
             a if a.starts_with("--from=") => from_text = Some(a["--from=".len()..].to_string()),
             a if a.starts_with('-') => {
-                return out.fail(format!("error: unknown flag: {a}\nusage: netsim trace [--from pod/NAME|node/NAME] [-n NAMESPACE] (URL | --icmp ADDRESS)"));
+                return out.fail(format!("error: unknown flag: {a}\nusage: netsim trace [--from pod/NAME|node/NAME] [-n NAMESPACE] (URL | --icmp ADDRESS | --dns NAME)"));
             }
             a => target = Some(a.to_string()),
         }
@@ -1093,7 +1125,58 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
     }
     let mut dp = sim.dataplane();
     dp.record_hops(true);
-    let (title, hops, verdict) = if let Some(addr) = icmp {
+    let (title, hops, verdict) = if let Some(name) = dns_name {
+        // The lookup a glibc program in the pod (or on the node) makes: its resolv.conf's
+        // search list and nameserver, A then AAAA, every query a packet.
+        let (resolv_text, hosts) = match &from {
+            NsId::Pod(key) => {
+                let (ns, pod_name) = key.split_once('/').unwrap_or(("", key));
+                let Some(pod) = dp
+                    .sim()
+                    .store()
+                    .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(ns, pod_name)
+                    .cloned()
+                else {
+                    drop(dp);
+                    return out.fail("error: no such pod");
+                };
+                (dp.sim().pod_resolv_conf(&pod), dp.sim().pod_etc_hosts(&pod))
+            }
+            NsId::Node(n) => {
+                let rc = dp.sim().node_resolv(n);
+                (dp.sim().render_resolv(&rc), dp.sim().node_etc_hosts(n))
+            }
+            _ => {
+                drop(dp);
+                return out.fail("error: --dns needs --from pod/NAME or node/NAME");
+            }
+        };
+        let mut r = netsim_engine::resolver::Resolver {
+            dp: &mut dp,
+            from: from.clone(),
+            conf: netsim_engine::resolver::ResolvConf::parse(&resolv_text),
+            hosts,
+            libc: netsim_engine::resolver::Libc::Glibc,
+            log: Vec::new(),
+        };
+        let found = r.lookup_family(&name, netsim_model::dns::QType::A);
+        let queries: Vec<String> = r
+            .log
+            .iter()
+            .map(|(q, t, rc)| format!("{q} {}: {}", t.name(), rc.map_or("no answer", |c| c.name())))
+            .collect();
+        let hops = dp.take_hops();
+        let verdict = match found {
+            netsim_engine::resolver::Resolved::Found(a) => {
+                format!("{} (queries: {})", a.join(", "), queries.join("; "))
+            }
+            netsim_engine::resolver::Resolved::NotFound => {
+                format!("not found (queries: {})", queries.join("; "))
+            }
+            netsim_engine::resolver::Resolved::Unreachable => "no nameserver answered".to_string(),
+        };
+        (format!("lookup {name}"), hops, verdict)
+    } else if let Some(addr) = icmp {
         let Ok(dst) = addr.parse::<Ipv4Addr>() else {
             drop(dp);
             return out.fail(format!("error: --icmp wants an IPv4 address, not {addr:?}"));

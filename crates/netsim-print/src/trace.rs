@@ -33,7 +33,14 @@ pub fn headers(p: &Packet) -> String {
             p.dst,
             flags.tcpdump()
         ),
-        L4::Udp { sport, dport } => format!("UDP {}:{sport} > {}:{dport}", p.src, p.dst),
+        L4::Udp { sport, dport } => {
+            let mut text = format!("UDP {}:{sport} > {}:{dport}", p.src, p.dst);
+            if let netsim_model::packet::Payload::Dns(m) = &p.payload {
+                text.push(' ');
+                text.push_str(&dns_summary(m));
+            }
+            text
+        }
         L4::Icmp(Icmp::EchoRequest { id, seq }) => {
             format!("ICMP {} > {} echo request id {id} seq {seq}", p.src, p.dst)
         }
@@ -52,6 +59,48 @@ pub fn headers(p: &Packet) -> String {
             original.1.dport
         ),
     }
+}
+
+/// A DNS message as tcpdump summarises it: `4660+ A? kubernetes.default.svc.cluster.local.`
+/// for a query, `4660* 1/0/0 A 10.96.0.1` for an answer (`*` authoritative, the rcode when not
+/// NOERROR, then the answer/authority/additional counts and the first answer).
+pub fn dns_summary(m: &netsim_model::dns::Message) -> String {
+    use netsim_model::dns::{RData, Rcode};
+    if !m.response {
+        return format!(
+            "{}{} {}? {}",
+            m.id,
+            if m.recursion_desired { "+" } else { "" },
+            m.question.1.name(),
+            m.question.0
+        );
+    }
+    let mut s = format!("{}{}", m.id, if m.authoritative { "*" } else { "" });
+    if m.rcode != Rcode::NoError {
+        s.push(' ');
+        s.push_str(m.rcode.name());
+    }
+    s.push_str(&format!(
+        " {}/{}/{}",
+        m.answers.len(),
+        m.authority.len(),
+        m.additional.len()
+    ));
+    if let Some(first) = m.answers.first() {
+        let data = match &first.data {
+            RData::A(ip) => format!("A {ip}"),
+            RData::Aaaa(ip) => format!("AAAA {ip}"),
+            RData::Cname(n) => format!("CNAME {n}"),
+            RData::Ptr(n) => format!("PTR {n}"),
+            RData::Ns(n) => format!("NS {n}"),
+            RData::Srv { port, target, .. } => format!("SRV {target}:{port}"),
+            RData::Soa { .. } => "SOA".into(),
+            RData::Txt(t) => format!("TXT \"{t}\""),
+        };
+        s.push(' ');
+        s.push_str(&data);
+    }
+    s
 }
 
 fn ms(ns: u64) -> String {

@@ -355,6 +355,9 @@ impl Dataplane<'_> {
         timeout_ns: u64,
     ) -> DnsOutcome {
         let sent_at = self.t_ns;
+        if !self.hops.is_empty() {
+            self.packet_no += 1;
+        }
         let Some(src) = self.source_address(&from, server) else {
             return DnsOutcome::Refused;
         };

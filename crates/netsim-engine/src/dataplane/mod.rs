@@ -915,6 +915,7 @@ impl Dataplane<'_> {
     /// The packet reached its destination namespace.
     fn deliver(&mut self, ns: NsId, pkt: &Packet) -> Step {
         let process = match &pkt.l4 {
+            _ if ns == NsId::Internet => format!("the resolver at {}", pkt.dst),
             L4::Icmp(_) => "the kernel (ICMP)".to_string(),
             L4::Udp { dport, .. } if *dport == VXLAN_PORT => "the vxlan driver".to_string(),
             _ => {
