@@ -1,5 +1,5 @@
 # A thin index of cargo commands (Linux). Checks with real logic live in Rust tests.
-.PHONY: build test test-deps lint fmt fmt-check doc bench ci demo
+.PHONY: build test test-deps bench-deps lint fmt fmt-check doc bench ci demo
 
 build:
 	cargo build --workspace
@@ -29,8 +29,14 @@ doc:
 	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
 # Times the release binary on the lesson and on generated clusters; writes target/bench-report.md.
-bench:
+bench: bench-deps
 	cargo bench -p netsim-cli --bench cli
+
+# GNU time for the peak-RSS column and dnsperf for `netsim dns serve`'s rate.
+bench-deps: test-deps
+	@[ -x /usr/bin/time ] && [ -x /usr/bin/dnsperf ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq time dnsperf; }
 
 ci: fmt-check lint test
 

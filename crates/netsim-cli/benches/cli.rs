@@ -314,6 +314,9 @@ fn main() {
     // in process.
     let rules_line = kube_proxy_rules_at_scale();
 
+    // (g) DNS: the CoreDNS model in process, and `netsim dns serve` under Debian's dnsperf.
+    let dns_lines = dns_rates(&bench, &state);
+
     let mut report = String::new();
     report.push_str("| command | runs | wall ms (median) | peak RSS MB (max) |\n");
     report.push_str("| --- | ---: | ---: | ---: |\n");
@@ -339,6 +342,9 @@ fn main() {
     }
     let _ = writeln!(report, "{packets_line}");
     let _ = writeln!(report, "{rules_line}");
+    for line in dns_lines {
+        let _ = writeln!(report, "{line}");
+    }
     print!("{report}");
     let path = target_dir().join("bench-report.md");
     std::fs::write(&path, &report).expect("write the bench report");
@@ -432,6 +438,81 @@ fn kube_proxy_rules_at_scale() -> String {
         text.len() as f64 / 1e6,
         printed.as_millis()
     )
+}
+
+/// DNS queries answered per second: by the CoreDNS model in process (the lesson's cluster, a mix
+/// of names that exist and names that do not), and by `netsim dns serve` as Debian's `dnsperf`
+/// measures it over UDP on loopback (skipped, and said so, when dnsperf is not installed).
+fn dns_rates(bench: &Bench, state: &Path) -> Vec<String> {
+    use netsim_engine::Sim;
+    use netsim_model::ClusterConfig;
+    use netsim_model::dns::{Message, QType};
+    let names = [
+        ("kubernetes.default.svc.cluster.local", QType::A),
+        ("kube-dns.kube-system.svc.cluster.local", QType::Srv),
+        ("nope.default.svc.cluster.local", QType::A),
+        ("10-244-1-3.default.pod.cluster.local", QType::A),
+        ("1.0.96.10.in-addr.arpa", QType::Ptr),
+    ];
+    let mut lines = Vec::new();
+    let sim = Sim::new(ClusterConfig::default()).expect("the default cluster");
+    let corefile = sim.corefile();
+    let n = 200_000u32;
+    let start = Instant::now();
+    let mut answered = 0u32;
+    for i in 0..n {
+        let (name, qtype) = names[i as usize % names.len()];
+        let q = Message::query(i as u16, name, qtype);
+        if sim.coredns_answer(&corefile, &q).is_some() {
+            answered += 1;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64().max(1e-9);
+    lines.push(format!(
+        "DNS, in process: the CoreDNS model answered {answered} queries in {:.0} ms: {:.0} queries/s.",
+        secs * 1000.0,
+        f64::from(answered) / secs
+    ));
+    if !Path::new("/usr/bin/dnsperf").exists() {
+        lines.push("DNS, netsim dns serve: dnsperf is not installed (apt-get install dnsperf); not measured.".into());
+        return lines;
+    }
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(55353);
+    let queries = bench.work.join("dnsperf-queries.txt");
+    let text: String = names
+        .iter()
+        .map(|(n, t)| format!("{n} {}\n", t.name()))
+        .collect();
+    std::fs::write(&queries, text).expect("write the query file");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_netsim"))
+        .arg("--state")
+        .arg(state)
+        .args(["dns", "serve", "--listen", &format!("127.0.0.1:{port}"), "--rate", "10000000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start netsim dns serve");
+    std::thread::sleep(Duration::from_millis(500));
+    let output = Command::new("/usr/bin/dnsperf")
+        .args(["-s", "127.0.0.1", "-p", &port.to_string(), "-l", "5", "-d"])
+        .arg(&queries)
+        .output();
+    let _ = server.kill();
+    let _ = server.wait();
+    let rate = output.ok().and_then(|o| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .find(|l| l.trim_start().starts_with("Queries per second:"))
+            .map(|l| l.trim().to_string())
+    });
+    lines.push(match rate {
+        Some(r) => format!("DNS, netsim dns serve under `dnsperf -l 5` over UDP on loopback: {r}."),
+        None => "DNS, netsim dns serve: dnsperf gave no rate.".into(),
+    });
+    lines
 }
 
 /// How many pods of the default namespace `get pods` shows as Running.
