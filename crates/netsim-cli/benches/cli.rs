@@ -490,7 +490,14 @@ fn dns_rates(bench: &Bench, state: &Path) -> Vec<String> {
     let mut server = Command::new(env!("CARGO_BIN_EXE_netsim"))
         .arg("--state")
         .arg(state)
-        .args(["dns", "serve", "--listen", &format!("127.0.0.1:{port}"), "--rate", "10000000"])
+        .args([
+            "dns",
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--rate",
+            "10000000",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

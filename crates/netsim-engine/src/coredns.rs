@@ -245,6 +245,7 @@ impl Sim {
             Lookup::Found(answers, additional) => {
                 reply.answers = answers;
                 reply.additional = additional;
+                self.chase_cname(corefile, &mut reply, qtype);
             }
             Lookup::NoData => reply.authority.push(self.soa(k, &zone_in_question)),
             Lookup::NxDomain => {
@@ -260,6 +261,33 @@ impl Sim {
             }
         }
         Some(reply)
+    }
+
+    /// An ExternalName's CNAME, followed for A/AAAA/TXT queries: a target inside the plugin's
+    /// zones is answered here, one outside through the upstream resolvers; the target's records
+    /// follow the CNAME (at most 10 links, no loops).
+    fn chase_cname(&self, corefile: &Corefile, reply: &mut Message, qtype: QType) {
+        if !matches!(qtype, QType::A | QType::Aaaa | QType::Txt) {
+            return;
+        }
+        let mut seen: Vec<String> = Vec::new();
+        for _ in 0..10 {
+            let Some(RData::Cname(target)) = reply.answers.last().map(|r| r.data.clone()) else {
+                return;
+            };
+            if seen.contains(&target) {
+                return;
+            }
+            seen.push(target.clone());
+            let q = Message::query(reply.id, &target, qtype);
+            let next = self
+                .coredns_answer(corefile, &q)
+                .unwrap_or_else(|| self.upstream_answer(&q));
+            if next.answers.is_empty() {
+                return;
+            }
+            reply.answers.extend(next.answers);
+        }
     }
 
     /// The zone's SOA, as negative answers carry it.
