@@ -934,6 +934,18 @@ fn ping_cmd(out: &mut Output, sim: &mut Sim, from: NsId, iputils: bool, args: &[
     }
 }
 
+/// Minimum, average, maximum and mean deviation of round-trip times (ms).
+fn rtt_stats(rtts: &[f64]) -> Option<(f64, f64, f64, f64)> {
+    if rtts.is_empty() {
+        return None;
+    }
+    let min = rtts.iter().cloned().fold(f64::MAX, f64::min);
+    let max = rtts.iter().cloned().fold(0.0, f64::max);
+    let avg = rtts.iter().sum::<f64>() / rtts.len() as f64;
+    let mdev = (rtts.iter().map(|r| (r - avg) * (r - avg)).sum::<f64>() / rtts.len() as f64).sqrt();
+    Some((min, avg, max, mdev))
+}
+
 fn render_ping(target: &str, dst: Ipv4Addr, iputils: bool, replies: &[PingReply]) -> String {
     let mut s = String::new();
     let received = replies.iter().filter(|r| r.rtt_ns.is_some()).count();
@@ -981,13 +993,7 @@ fn render_ping(target: &str, dst: Ipv4Addr, iputils: bool, replies: &[PingReply]
             "{} packets transmitted, {received} received{errs}, {loss}% packet loss, time {time}ms\n",
             replies.len()
         ));
-        if !rtts.is_empty() {
-            let min = rtts.iter().cloned().fold(f64::MAX, f64::min);
-            let max = rtts.iter().cloned().fold(0.0, f64::max);
-            let avg = rtts.iter().sum::<f64>() / rtts.len() as f64;
-            let mdev = (rtts.iter().map(|r| (r - avg) * (r - avg)).sum::<f64>()
-                / rtts.len() as f64)
-                .sqrt();
+        if let Some((min, avg, max, mdev)) = rtt_stats(&rtts) {
             s.push_str(&format!(
                 "rtt min/avg/max/mdev = {min:.3}/{avg:.3}/{max:.3}/{mdev:.3} ms\n"
             ));
@@ -1013,10 +1019,7 @@ fn render_ping(target: &str, dst: Ipv4Addr, iputils: bool, replies: &[PingReply]
             "{} packets transmitted, {received} packets received, {loss}% packet loss\n",
             replies.len()
         ));
-        if !rtts.is_empty() {
-            let min = rtts.iter().cloned().fold(f64::MAX, f64::min);
-            let max = rtts.iter().cloned().fold(0.0, f64::max);
-            let avg = rtts.iter().sum::<f64>() / rtts.len() as f64;
+        if let Some((min, avg, max, _)) = rtt_stats(&rtts) {
             s.push_str(&format!(
                 "round-trip min/avg/max = {min:.3}/{avg:.3}/{max:.3} ms\n"
             ));

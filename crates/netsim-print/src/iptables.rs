@@ -236,11 +236,7 @@ fn match_listing(m: &Match, numeric: bool) -> String {
         Match::Conntrack { negate, states } => format!(
             "{}ctstate {}",
             if *negate { "! " } else { "" },
-            states
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(",")
+            ctstates(states)
         ),
         Match::Mark {
             negate,
@@ -348,6 +344,15 @@ pub fn rule_text(rule: &Rule) -> String {
     parts.join(" ")
 }
 
+/// `RELATED,ESTABLISHED`.
+fn ctstates(states: &[netsim_model::netfilter::CtState]) -> String {
+    states
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 fn match_text(m: &Match) -> String {
     match m {
         Match::Comment(c) => format!("-m comment --comment {}", quoted(c)),
@@ -363,11 +368,7 @@ fn match_text(m: &Match) -> String {
         Match::Conntrack { negate, states } => format!(
             "-m conntrack {}--ctstate {}",
             if *negate { "! " } else { "" },
-            states
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(",")
+            ctstates(states)
         ),
         Match::Mark {
             negate,
