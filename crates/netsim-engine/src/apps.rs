@@ -32,6 +32,15 @@ pub fn image_defaults(image: &str) -> (&'static [&'static str], &'static [&'stat
 impl Sim {
     /// The log lines of `container` in `pod`, as the container runtime keeps them.
     pub fn container_logs(&self, pod: &Pod, container: &str) -> Vec<String> {
+        let mut lines = self.startup_logs(pod, container);
+        if let Some(served) = pod.metadata.uid.as_ref().and_then(|u| self.app_logs.get(u)) {
+            lines.extend(served.iter().cloned());
+        }
+        lines
+    }
+
+    /// What the container wrote when it started.
+    fn startup_logs(&self, pod: &Pod, container: &str) -> Vec<String> {
         let Some(c) = pod
             .spec
             .as_ref()

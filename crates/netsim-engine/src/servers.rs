@@ -133,6 +133,35 @@ pub fn node_listeners(sim: &Sim, node: &str) -> Vec<Listener> {
     out
 }
 
+/// How many lines of what an application logs while serving netsim keeps per pod.
+pub const LOG_LINES: usize = 1000;
+
+/// The line `app` writes to its log for `req` from `client`, answered with `resp`: nginx's
+/// `main` format, httpd's common format, kubia's "Received request from". `None` for
+/// applications that log nothing per request.
+pub fn access_log(
+    app: App,
+    client: (Ipv4Addr, u16),
+    req: &HttpRequest,
+    resp: &HttpResponse,
+    now: Timestamp,
+) -> Option<String> {
+    let time_local = now.strftime("%d/%b/%Y:%H:%M:%S +0000");
+    let bytes = resp.body.len();
+    Some(match app {
+        App::Nginx => format!(
+            "{} - - [{time_local}] \"{} {} HTTP/1.1\" {} {bytes} \"-\" \"{}\" \"-\"",
+            client.0, req.method, req.path, resp.status, req.user_agent
+        ),
+        App::Httpd => format!(
+            "{} - - [{time_local}] \"{} {} HTTP/1.1\" {} {bytes}",
+            client.0, req.method, req.path, resp.status
+        ),
+        App::Kubeserve => format!("Received request from ::ffff:{}", client.0),
+        _ => return None,
+    })
+}
+
 /// An HTTP request as curl or wget sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpRequest {

@@ -49,6 +49,10 @@ pub struct Sim {
     /// Images each node's runtime holds (pulled once, reused by `IfNotPresent`).
     #[serde(default)]
     pub(crate) node_images: BTreeMap<String, BTreeSet<String>>,
+    /// What the applications wrote to their logs while serving (access lines, CoreDNS's `log`
+    /// plugin), by pod uid; the last [`crate::servers::LOG_LINES`] of each.
+    #[serde(default)]
+    pub(crate) app_logs: BTreeMap<String, Vec<String>>,
     /// Each node's connection-tracking table and `recent` lists.
     #[serde(default)]
     pub(crate) conntrack: BTreeMap<String, netsim_model::conntrack::Conntrack>,
@@ -85,6 +89,7 @@ impl Sim {
             kube_proxy_config: None,
             node_images: BTreeMap::new(),
             conntrack: BTreeMap::new(),
+            app_logs: BTreeMap::new(),
             node_net: BTreeMap::new(),
             node_runtime: BTreeMap::new(),
             changes: Vec::new(),

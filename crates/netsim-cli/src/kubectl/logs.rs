@@ -22,6 +22,11 @@ const FLAGS: &[Flag] = &[
 pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     let a = parse("logs", args, FLAGS)?;
     let ns = super::namespace(&a);
+    if a.positional.is_empty()
+        && let Some(selector) = a.value("selector")
+    {
+        return by_selector(ctx, &ns, selector, &a);
+    }
     let Some(target) = a.positional.first().cloned() else {
         return Err("error: expected 'logs [-f] [-p] (POD | TYPE/NAME) [-c CONTAINER]'.\nPOD or TYPE/NAME is a required argument for the logs command\nSee 'kubectl logs -h' for help and examples".into());
     };
@@ -109,6 +114,57 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
         out.outln(l);
     }
     let _ = Pod::KIND;
+    Ok(())
+}
+
+/// `kubectl logs -l SELECTOR`: every matching pod's first container, ten lines each unless
+/// `--tail` says otherwise, `[pod/NAME/CONTAINER] ` before each line with `--prefix`.
+fn by_selector(
+    ctx: &mut Ctx,
+    ns: &str,
+    selector: &str,
+    a: &crate::flags::Args,
+) -> Result<(), String> {
+    let sel = netsim_model::labels::Selector::parse(selector).map_err(|e| format!("error: {e}"))?;
+    let (sim, out) = ctx.parts()?;
+    let tail = a
+        .value("tail")
+        .and_then(|t| t.parse::<i64>().ok())
+        .unwrap_or(10);
+    let pods: Vec<Pod> = sim
+        .store()
+        .list_typed::<Pod>(Some(ns))
+        .filter(|p| sel.matches(p.metadata.labels.as_ref()))
+        .cloned()
+        .collect();
+    if pods.is_empty() {
+        out.errln(format!("No resources found in {ns} namespace."));
+        return Ok(());
+    }
+    for pod in pods {
+        let container = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.containers.first())
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        let mut lines = sim.container_logs(&pod, &container);
+        if tail >= 0 {
+            let skip = lines.len().saturating_sub(tail as usize);
+            lines.drain(..skip);
+        }
+        let prefix = if a.flag("prefix") {
+            format!(
+                "[pod/{}/{container}] ",
+                pod.metadata.name.as_deref().unwrap_or("")
+            )
+        } else {
+            String::new()
+        };
+        for l in lines {
+            out.outln(format!("{prefix}{l}"));
+        }
+    }
     Ok(())
 }
 

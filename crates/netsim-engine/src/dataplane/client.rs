@@ -205,6 +205,15 @@ impl Dataplane<'_> {
             // Accepted and closed without an answer.
             return HttpOutcome::EmptyReply;
         };
+        if let Some(line) = servers::access_log(
+            listener.app,
+            (at_server.src, at_server.ports().0),
+            req,
+            &response,
+            now,
+        ) {
+            self.app_log(&server_ns, line);
+        }
         self.packet_no += 1;
         let mut reply = tcp(
             at_server.dst,
@@ -387,7 +396,36 @@ impl Dataplane<'_> {
         let answer = match &server_ns {
             NsId::Internet => Some(self.sim.upstream_answer(&q)),
             ns => match self.listener(ns, netsim_model::netfilter::Proto::Udp, 53) {
-                Some(l) if l.app == App::CoreDns => Some(self.coredns(ns.clone(), &q)),
+                Some(l) if l.app == App::CoreDns => {
+                    let answer = self.coredns(ns.clone(), &q);
+                    if self.sim.corefile().log {
+                        // CoreDNS's `log` plugin, common format.
+                        let line = format!(
+                            "[INFO] {peer}:{peer_port} - {} \"{} IN {} udp {} false 512\" {} {} {} 0.0002s",
+                            q.id,
+                            q.question.1.name(),
+                            q.question.0,
+                            q.wire_len(),
+                            answer.rcode.name(),
+                            {
+                                let mut f = vec!["qr"];
+                                if answer.authoritative {
+                                    f.push("aa");
+                                }
+                                if answer.recursion_desired {
+                                    f.push("rd");
+                                }
+                                if answer.recursion_available {
+                                    f.push("ra");
+                                }
+                                f.join(",")
+                            },
+                            answer.wire_len()
+                        );
+                        self.app_log(ns, line);
+                    }
+                    Some(answer)
+                }
                 Some(_) => None,
                 None => {
                     // The kernel answers a datagram to a closed port with ICMP port
@@ -436,6 +474,28 @@ impl Dataplane<'_> {
                 self.t_ns = sent_at + timeout_ns;
                 DnsOutcome::TimedOut
             }
+        }
+    }
+
+    /// Appends `line` to the log of the pod `ns` names.
+    fn app_log(&mut self, ns: &NsId, line: String) {
+        let NsId::Pod(key) = ns else { return };
+        let Some((pns, name)) = key.split_once('/') else {
+            return;
+        };
+        let Some(uid) = self
+            .sim
+            .store()
+            .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(pns, name)
+            .and_then(|p| p.metadata.uid.clone())
+        else {
+            return;
+        };
+        let log = self.sim.app_logs.entry(uid).or_default();
+        log.push(line);
+        if log.len() > servers::LOG_LINES {
+            let extra = log.len() - servers::LOG_LINES;
+            log.drain(..extra);
         }
     }
 
