@@ -522,18 +522,22 @@ fn dns_rates(bench: &Bench, state: &Path) -> Vec<String> {
     lines
 }
 
-/// How many pods of the default namespace `get pods` shows as Running.
+/// How many generated pods (every namespace but kube-system) `get pods -A` shows as Running.
 fn count_running(state: &Path) -> usize {
     let output = Command::new(env!("CARGO_BIN_EXE_netsim"))
         .arg("--state")
         .arg(state)
-        .args(["get", "pods", "--no-headers"])
+        .args(["get", "pods", "-A", "--no-headers"])
         .current_dir(repo_root())
         .output()
         .expect("run netsim");
     let text = String::from_utf8_lossy(&output.stdout);
+    // The generated pods live in the generated namespaces, not in kube-system.
     text.lines()
-        .filter(|l| l.split_whitespace().nth(2) == Some("Running"))
+        .filter(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            cols.first() != Some(&"kube-system") && cols.get(3) == Some(&"Running")
+        })
         .count()
 }
 

@@ -641,10 +641,7 @@ pub fn sync_rules<'a>(
 }
 
 fn empty(name: TableName) -> netsim_model::netfilter::Table {
-    netsim_model::netfilter::Table {
-        name,
-        chains: Vec::new(),
-    }
+    netsim_model::netfilter::Table::empty(name)
 }
 
 /// Prepends each of `jumps` to its chain unless the chain already has it, walking the list

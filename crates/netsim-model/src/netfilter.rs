@@ -10,6 +10,7 @@
 //! business; this module must never format output or evaluate packets.
 
 use ipnet::Ipv4Net;
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 /// A netfilter table.
@@ -357,40 +358,55 @@ pub struct Chain {
     pub rules: Vec<Rule>,
 }
 
-/// One table: its built-in chains in hook order, then the user chains in creation order.
+/// One table: its built-in chains in hook order, then the user chains in creation order,
+/// with an index by name (a node with 10,000 Services has 100,000 chains).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Table {
     /// Which table.
     pub name: TableName,
     /// Chains.
-    pub chains: Vec<Chain>,
+    chains: Vec<Chain>,
+    /// Chain name → position in `chains`.
+    index: BTreeMap<String, usize>,
 }
 
 impl Table {
     /// An empty table with its built-in chains, all policy ACCEPT.
     pub fn new(name: TableName) -> Table {
+        let mut t = Table::empty(name);
+        for c in name.builtin_chains() {
+            t.chain_mut(c).policy = Some(Target::Accept);
+        }
+        t
+    }
+
+    /// A table with no chains at all, not even the built-in ones.
+    pub fn empty(name: TableName) -> Table {
         Table {
             name,
-            chains: name
-                .builtin_chains()
-                .iter()
-                .map(|c| Chain {
-                    name: (*c).to_string(),
-                    policy: Some(Target::Accept),
-                    rules: Vec::new(),
-                })
-                .collect(),
+            chains: Vec::new(),
+            index: BTreeMap::new(),
         }
+    }
+
+    /// The chains, built-in ones first, then in creation order.
+    pub fn chains(&self) -> &[Chain] {
+        &self.chains
+    }
+
+    /// The position of chain `name` in [`Table::chains`].
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
     }
 
     /// The chain named `name`.
     pub fn chain(&self, name: &str) -> Option<&Chain> {
-        self.chains.iter().find(|c| c.name == name)
+        self.position(name).map(|i| &self.chains[i])
     }
 
     /// The chain named `name`, created empty (as `iptables -N`) if missing.
     pub fn chain_mut(&mut self, name: &str) -> &mut Chain {
-        let index = match self.chains.iter().position(|c| c.name == name) {
+        let index = match self.position(name) {
             Some(i) => i,
             None => {
                 self.chains.push(Chain {
@@ -398,7 +414,9 @@ impl Table {
                     policy: None,
                     rules: Vec::new(),
                 });
-                self.chains.len() - 1
+                let i = self.chains.len() - 1;
+                self.index.insert(name.to_string(), i);
+                i
             }
         };
         &mut self.chains[index]

@@ -25,7 +25,7 @@ fn tables(rules: &Ruleset, only: Option<TableName>) -> impl Iterator<Item = &Tab
 /// byte-wise.
 fn listing_order(table: &Table) -> Vec<&Chain> {
     let (builtin, mut user): (Vec<&Chain>, Vec<&Chain>) =
-        table.chains.iter().partition(|c| c.policy.is_some());
+        table.chains().iter().partition(|c| c.policy.is_some());
     user.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     builtin.into_iter().chain(user).collect()
 }
@@ -104,6 +104,13 @@ pub fn iptables_l(
         Some(name) => vec![*all.iter().find(|c| c.name == name)?],
         None => all,
     };
+    // How many rules jump to each chain, counted once for the whole listing.
+    let mut references: std::collections::BTreeMap<&str, usize> = Default::default();
+    for rule in table.chains().iter().flat_map(|ch| &ch.rules) {
+        if let Target::Jump(t) = &rule.target {
+            *references.entry(t.as_str()).or_default() += 1;
+        }
+    }
     let mut out = String::new();
     for (i, c) in selected.iter().enumerate() {
         if i > 0 {
@@ -119,12 +126,7 @@ pub fn iptables_l(
                 }
             }
             None => {
-                let refs = table
-                    .chains
-                    .iter()
-                    .flat_map(|ch| &ch.rules)
-                    .filter(|r| matches!(&r.target, Target::Jump(t) if *t == c.name))
-                    .count();
+                let refs = references.get(c.name.as_str()).copied().unwrap_or(0);
                 let _ = writeln!(out, "Chain {} ({refs} references)", c.name);
             }
         }

@@ -152,12 +152,12 @@ pub fn run_hook(
     };
     // (chain, next rule index) frames: iptables' jump stack.
     let mut stack: Vec<(usize, usize)> = Vec::new();
-    let Some(start) = t.chains.iter().position(|c| c.name == hook) else {
+    let Some(start) = t.position(hook) else {
         return (Verdict::Accept, None);
     };
     let mut frame = (start, 0usize);
     loop {
-        let chain = &t.chains[frame.0];
+        let chain = &t.chains()[frame.0];
         let Some(rule) = chain.rules.get(frame.1) else {
             // Fell off the end: return to the caller, or apply the built-in chain's policy.
             match stack.pop() {
@@ -197,7 +197,7 @@ pub fn run_hook(
         match &rule.target {
             Target::None => {}
             Target::Jump(name) => {
-                if let Some(next) = t.chains.iter().position(|c| &c.name == name)
+                if let Some(next) = t.position(name)
                     && stack.len() < 64
                 {
                     stack.push(frame);
