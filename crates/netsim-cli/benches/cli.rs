@@ -522,7 +522,7 @@ fn dns_rates(bench: &Bench, state: &Path) -> Vec<String> {
     lines
 }
 
-/// How many generated pods (every namespace but kube-system) `get pods -A` shows as Running.
+/// How many generated pods (every namespace but the kube-* ones) `get pods -A` shows as Running.
 fn count_running(state: &Path) -> usize {
     let output = Command::new(env!("CARGO_BIN_EXE_netsim"))
         .arg("--state")
@@ -532,11 +532,12 @@ fn count_running(state: &Path) -> usize {
         .output()
         .expect("run netsim");
     let text = String::from_utf8_lossy(&output.stdout);
-    // The generated pods live in the generated namespaces, not in kube-system.
+    // The generated pods live in the generated namespaces, not in kube-system or kube-flannel.
     text.lines()
         .filter(|l| {
             let cols: Vec<&str> = l.split_whitespace().collect();
-            cols.first() != Some(&"kube-system") && cols.get(3) == Some(&"Running")
+            cols.first().is_some_and(|ns| !ns.starts_with("kube-"))
+                && cols.get(3) == Some(&"Running")
         })
         .count()
 }
