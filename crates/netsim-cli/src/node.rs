@@ -356,10 +356,15 @@ fn sandboxes<'a>(sim: &'a Sim, node: &str) -> Vec<&'a netsim_model::runtime::San
         .unwrap_or_default()
 }
 
-fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
-    let now_ms = sim.now().as_millisecond();
-    let image_id = |image: &str| netsim_engine::controllers::image_id(image);
-    let image_defaults = netsim_engine::apps::image_defaults;
+/// What `docker inspect` and `crictl inspect` read about container `c` of sandbox `sb` on
+/// `node`: its pod and node from the store, the pod's DNS settings, the images' ids and
+/// defaults.
+fn inspect_input<'a>(
+    sim: &'a Sim,
+    node: &str,
+    sb: &'a netsim_model::runtime::Sandbox,
+    c: &'a netsim_model::runtime::ContainerRec,
+) -> runtime::InspectInput<'a> {
     let pod_dns = |pod: &Pod| {
         let (rc, _) = sim.pod_resolv(pod);
         runtime::PodDns {
@@ -368,17 +373,21 @@ fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
             options: rc.options,
         }
     };
-    let inspect_input = |sb, c| {
-        runtime::InspectInput::from_store(
-            sim.store(),
-            node,
-            sb,
-            c,
-            &image_id,
-            &image_defaults,
-            &pod_dns,
-        )
-    };
+    runtime::InspectInput::from_store(
+        sim.store(),
+        node,
+        sb,
+        c,
+        &netsim_engine::controllers::image_id,
+        &netsim_engine::apps::image_defaults,
+        &pod_dns,
+    )
+}
+
+fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
+    let now_ms = sim.now().as_millisecond();
+    let image_id = |image: &str| netsim_engine::controllers::image_id(image);
+    let inspect_input = |sb, c| inspect_input(sim, node, sb, c);
     match args {
         ["ps"] => out.out(runtime::docker_ps(&sandboxes(sim, node), now_ms, &image_id)),
         ["inspect", rest @ ..] => {
@@ -444,26 +453,7 @@ fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
 fn crictl(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     let now_ms = sim.now().as_millisecond();
     let image_id = |image: &str| netsim_engine::controllers::image_id(image);
-    let image_defaults = netsim_engine::apps::image_defaults;
-    let pod_dns = |pod: &Pod| {
-        let (rc, _) = sim.pod_resolv(pod);
-        runtime::PodDns {
-            servers: rc.nameservers,
-            searches: rc.searches,
-            options: rc.options,
-        }
-    };
-    let inspect_input = |sb, c| {
-        runtime::InspectInput::from_store(
-            sim.store(),
-            node,
-            sb,
-            c,
-            &image_id,
-            &image_defaults,
-            &pod_dns,
-        )
-    };
+    let inspect_input = |sb, c| inspect_input(sim, node, sb, c);
     match args {
         ["ps", opts @ ..] => {
             // `crictl ps [--name REGEXP] [-q]`: the name filter matches a substring here.
