@@ -170,8 +170,22 @@ impl Sim {
         self.conntrack.get(node).map_or(&[], |c| c.entries())
     }
 
-    /// A data plane over this cluster for one command.
+    /// A data plane over this cluster for one command. Conntrack entries that have expired
+    /// and the served-request logs of pods that are gone are dropped first, so the state does
+    /// not carry them on.
     pub fn dataplane(&mut self) -> Dataplane<'_> {
+        let now = self.now_ms;
+        for ct in self.conntrack.values_mut() {
+            ct.expire(now);
+        }
+        if !self.app_logs.is_empty() {
+            let live: std::collections::BTreeSet<&str> = self
+                .store
+                .list_typed::<Pod>(None)
+                .filter_map(|p| p.metadata.uid.as_deref())
+                .collect();
+            self.app_logs.retain(|uid, _| live.contains(uid.as_str()));
+        }
         let mut node_ips = BTreeMap::new();
         for n in self.store.list_typed::<Node>(None) {
             let name = n.metadata.name.clone().unwrap_or_default();
