@@ -185,6 +185,42 @@ struct Ep {
     ports: Vec<(String, String, u16)>,
 }
 
+/// SRV records for a ClusterIP Service's `ports` (priority 0, weight 100 / (ports × cluster
+/// IPs), target the Service's name), with its A records as additional data.
+fn cluster_ip_srv(
+    qname: &str,
+    ports: &[u16],
+    cluster_ips: &[Ipv4Addr],
+    svc_fqdn: &str,
+    ttl: u32,
+) -> Lookup {
+    let rec = |name: &str, data: RData| Record {
+        name: name.to_string(),
+        ttl,
+        data,
+    };
+    let weight = (100 / (ports.len() * cluster_ips.len().max(1)).max(1)).max(1) as u16;
+    let answers = ports
+        .iter()
+        .map(|port| {
+            rec(
+                qname,
+                RData::Srv {
+                    priority: 0,
+                    weight,
+                    port: *port,
+                    target: svc_fqdn.to_string(),
+                },
+            )
+        })
+        .collect();
+    let extra = cluster_ips
+        .iter()
+        .map(|ip| rec(svc_fqdn, RData::A(*ip)))
+        .collect();
+    Lookup::Found(answers, extra)
+}
+
 fn ends_with_ci(name: &str, zone: &str) -> bool {
     name.len() >= zone.len()
         && name[name.len() - zone.len()..].eq_ignore_ascii_case(zone)
@@ -596,29 +632,13 @@ impl Sim {
                         Vec::new(),
                     ),
                     QType::Srv => {
-                        let ports = spec.ports.clone().unwrap_or_default();
-                        let total = ports.len() * cluster_ips.len().max(1);
-                        let weight = (100 / total.max(1)).max(1) as u16;
-                        let answers: Vec<Record> = ports
+                        let ports: Vec<u16> = spec
+                            .ports
                             .iter()
+                            .flatten()
                             .filter_map(|p| u16::try_from(p.port).ok())
-                            .map(|port| {
-                                rec(
-                                    qname,
-                                    RData::Srv {
-                                        priority: 0,
-                                        weight,
-                                        port,
-                                        target: svc_fqdn.clone(),
-                                    },
-                                )
-                            })
                             .collect();
-                        let extra = cluster_ips
-                            .iter()
-                            .map(|ip| rec(&svc_fqdn, RData::A(*ip)))
-                            .collect();
-                        Lookup::Found(answers, extra)
+                        cluster_ip_srv(qname, &ports, &cluster_ips, &svc_fqdn, ttl)
                     }
                     _ => Lookup::NoData,
                 }
@@ -705,26 +725,8 @@ impl Sim {
                     }
                     return Lookup::Found(answers, extra);
                 }
-                let weight = (100 / (ports.len() * cluster_ips.len().max(1))).max(1) as u16;
-                let answers = ports
-                    .iter()
-                    .map(|(_, port)| {
-                        rec(
-                            qname,
-                            RData::Srv {
-                                priority: 0,
-                                weight,
-                                port: *port,
-                                target: svc_fqdn.clone(),
-                            },
-                        )
-                    })
-                    .collect();
-                let extra = cluster_ips
-                    .iter()
-                    .map(|ip| rec(&svc_fqdn, RData::A(*ip)))
-                    .collect();
-                Lookup::Found(answers, extra)
+                let ports: Vec<u16> = ports.iter().map(|(_, p)| *p).collect();
+                cluster_ip_srv(qname, &ports, &cluster_ips, &svc_fqdn, ttl)
             }
             _ => Lookup::NxDomain,
         }

@@ -241,20 +241,8 @@ impl Dataplane<'_> {
         if track.is_new() {
             match self.table(ns, node, TableName::Nat, hook, pkt, track, devs.0, devs.1) {
                 Verdict::Dnat(ip, port) => {
-                    let from = (pkt.dst, pkt.ports().1);
-                    pkt.dst = ip;
-                    let sport = pkt.ports().0;
-                    pkt.set_ports(sport, port);
                     track.dnat = true;
-                    self.hop(
-                        ns,
-                        pkt,
-                        HopKind::Nat {
-                            kind: NatKind::Dnat,
-                            from,
-                            to: (ip, port),
-                        },
-                    );
+                    self.rewrite(ns, pkt, true, (ip, port), NatKind::Dnat);
                 }
                 Verdict::Drop | Verdict::Reject => {
                     return Err(self.dropped(ns, pkt, TableName::Nat, hook));
@@ -288,21 +276,53 @@ impl Dataplane<'_> {
             }
             (None, None) => return Ok(()),
         };
-        let (sport, dport) = pkt.ports();
-        let (to, kind) = match dir {
-            Direction::Original if entry.dnat => {
-                ((entry.reply.src, entry.reply.sport), NatKind::Tracked)
-            }
-            Direction::Reply if entry.snat => ((entry.orig.src, entry.orig.sport), NatKind::UnSnat),
-            _ => return Ok(()),
-        };
-        let from = (pkt.dst, dport);
-        if from != to {
-            pkt.dst = to.0;
-            pkt.set_ports(sport, to.1);
-            self.hop(ns, pkt, HopKind::Nat { kind, from, to });
+        match dir {
+            Direction::Original if entry.dnat => self.rewrite(
+                ns,
+                pkt,
+                true,
+                (entry.reply.src, entry.reply.sport),
+                NatKind::Tracked,
+            ),
+            Direction::Reply if entry.snat => self.rewrite(
+                ns,
+                pkt,
+                true,
+                (entry.orig.src, entry.orig.sport),
+                NatKind::UnSnat,
+            ),
+            _ => {}
         }
         Ok(())
+    }
+
+    /// Rewrites the packet's destination (`destination`) or source address and port to `to`,
+    /// and traces it when that changes anything.
+    fn rewrite(
+        &mut self,
+        ns: &NsId,
+        pkt: &mut Packet,
+        destination: bool,
+        to: (Ipv4Addr, u16),
+        kind: NatKind,
+    ) {
+        let (sport, dport) = pkt.ports();
+        let from = if destination {
+            (pkt.dst, dport)
+        } else {
+            (pkt.src, sport)
+        };
+        if from == to {
+            return;
+        }
+        if destination {
+            pkt.dst = to.0;
+            pkt.set_ports(sport, to.1);
+        } else {
+            pkt.src = to.0;
+            pkt.set_ports(to.1, dport);
+        }
+        self.hop(ns, pkt, HopKind::Nat { kind, from, to });
     }
 
     /// Source NAT point (POSTROUTING, INPUT).
@@ -374,19 +394,22 @@ impl Dataplane<'_> {
             return Ok(());
         };
         let entry = self.conntrack_of(&node.name).entries()[i].clone();
-        let (sport, dport) = pkt.ports();
-        let (to, kind) = match dir {
-            Direction::Original if entry.snat => {
-                ((entry.reply.dst, entry.reply.dport), NatKind::Tracked)
-            }
-            Direction::Reply if entry.dnat => ((entry.orig.dst, entry.orig.dport), NatKind::UnDnat),
-            _ => return Ok(()),
-        };
-        let from = (pkt.src, sport);
-        if from != to {
-            pkt.src = to.0;
-            pkt.set_ports(to.1, dport);
-            self.hop(ns, pkt, HopKind::Nat { kind, from, to });
+        match dir {
+            Direction::Original if entry.snat => self.rewrite(
+                ns,
+                pkt,
+                false,
+                (entry.reply.dst, entry.reply.dport),
+                NatKind::Tracked,
+            ),
+            Direction::Reply if entry.dnat => self.rewrite(
+                ns,
+                pkt,
+                false,
+                (entry.orig.dst, entry.orig.dport),
+                NatKind::UnDnat,
+            ),
+            _ => {}
         }
         Ok(())
     }
