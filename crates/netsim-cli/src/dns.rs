@@ -437,3 +437,345 @@ pub fn getent_hosts(
         out.code = 2;
     }
 }
+
+/// The names BIND's tools (`dighost.c`) try for `textname`: an absolute name or one with at
+/// least `ndots` dots as it is and nothing else; otherwise each search domain, then the name
+/// as it is. Reverse names come absolute.
+fn bind_candidates(conf: &ResolvConf, textname: &str) -> Vec<String> {
+    use netsim_model::dns::absolute;
+    let dots = textname.matches('.').count();
+    if textname.ends_with('.') || dots >= conf.ndots.max(1) && !textname.is_empty() {
+        return vec![absolute(textname)];
+    }
+    let mut out: Vec<String> = conf
+        .search
+        .iter()
+        .map(|d| absolute(&format!("{textname}.{}", d.trim_end_matches('.'))))
+        .collect();
+    out.push(absolute(textname));
+    out
+}
+
+/// One BIND lookup: the candidates in order, moving on only after NXDOMAIN (as `dighost.c`'s
+/// `next_origin`); each query tried `tries` times against each server, 5 s apart.
+fn bind_lookup(
+    dp: &mut netsim_engine::dataplane::Dataplane<'_>,
+    from: &NsId,
+    servers: &[Ipv4Addr],
+    candidates: Vec<String>,
+    textname: &str,
+    qtype: netsim_model::dns::QType,
+    check_ra: bool,
+) -> netsim_print::bind::Answered {
+    use netsim_engine::dataplane::DnsOutcome;
+    use netsim_model::dns::{Message, Rcode};
+    let mut last = netsim_print::bind::Answered {
+        qtype,
+        textname: textname.to_string(),
+        name: candidates.first().cloned().unwrap_or_default(),
+        reply: None,
+        notes: Vec::new(),
+    };
+    for name in candidates {
+        last.name = name.clone();
+        last.reply = None;
+        'servers: for (i, &server) in servers.iter().enumerate() {
+            for _ in 0..3 {
+                let q = Message::query(dp.random_u16(), &name, qtype);
+                match dp.dns(from.clone(), server, &q, 5_000_000_000) {
+                    DnsOutcome::Reply(r) => {
+                        if check_ra && !r.recursion_available {
+                            if i + 1 < servers.len() {
+                                last.notes.push(format!(
+                                    ";; Got recursion not available from {server}, trying next server"
+                                ));
+                                continue 'servers;
+                            }
+                            last.notes
+                                .push(format!(";; Got recursion not available from {server}"));
+                        }
+                        last.reply = Some(r);
+                        break 'servers;
+                    }
+                    DnsOutcome::Refused => continue 'servers,
+                    DnsOutcome::TimedOut => {}
+                }
+            }
+        }
+        match &last.reply {
+            Some(r) if r.rcode == Rcode::NxDomain => continue,
+            _ => break,
+        }
+    }
+    last
+}
+
+/// The name a CNAME chain in `reply` ends at, starting from `name` (`chase_cnamechain`).
+fn chase_cnames(reply: &netsim_model::dns::Message, name: &str) -> String {
+    use netsim_model::dns::RData;
+    let mut name = name.to_string();
+    for _ in 0..reply.answers.len() {
+        let next = reply.answers.iter().find_map(|r| match &r.data {
+            RData::Cname(target) if r.name.eq_ignore_ascii_case(&name) => Some(target.clone()),
+            _ => None,
+        });
+        match next {
+            Some(t) => name = t,
+            None => break,
+        }
+    }
+    name
+}
+
+/// What BIND's `nslookup` and `host` were asked.
+struct BindArgs {
+    textname: String,
+    qtype: Option<netsim_model::dns::QType>,
+    server: Option<String>,
+}
+
+/// Runs the lookups of `nslookup` (A, then AAAA of the answer's name) or `host` (A, then AAAA
+/// and MX), or the one lookup of an explicit type or a reverse name.
+fn bind_run(
+    sim: &mut Sim,
+    from: NsId,
+    conf: &ResolvConf,
+    args: &BindArgs,
+    follow_ups: &[netsim_model::dns::QType],
+    check_ra: bool,
+) -> (Vec<netsim_print::bind::Answered>, Vec<Ipv4Addr>) {
+    use netsim_model::dns::{QType, Rcode, reverse_name};
+    let servers: Vec<Ipv4Addr> = match &args.server {
+        Some(s) => s.parse().ok().into_iter().collect(),
+        None => conf.nameservers.clone(),
+    };
+    let mut dp = sim.dataplane();
+    let mut answered = Vec::new();
+    if let Ok(ip) = args.textname.parse::<Ipv4Addr>() {
+        let rev = reverse_name(ip);
+        answered.push(bind_lookup(
+            &mut dp,
+            &from,
+            &servers,
+            vec![rev.clone()],
+            &rev,
+            QType::Ptr,
+            check_ra,
+        ));
+    } else {
+        let qtype = args.qtype.unwrap_or(QType::A);
+        let first = bind_lookup(
+            &mut dp,
+            &from,
+            &servers,
+            bind_candidates(conf, &args.textname),
+            &args.textname,
+            qtype,
+            check_ra,
+        );
+        let follow = args.qtype.is_none()
+            && first
+                .reply
+                .as_ref()
+                .is_some_and(|r| r.rcode == Rcode::NoError);
+        let chased = first
+            .reply
+            .as_ref()
+            .map(|r| chase_cnames(r, &first.name))
+            .unwrap_or_default();
+        answered.push(first);
+        if follow {
+            let textname = chased.trim_end_matches('.').to_string();
+            for &t in follow_ups {
+                answered.push(bind_lookup(
+                    &mut dp,
+                    &from,
+                    &servers,
+                    vec![chased.clone()],
+                    &textname,
+                    t,
+                    check_ra,
+                ));
+            }
+        }
+    }
+    let elapsed = dp.elapsed_ns();
+    drop(dp);
+    sim.advance(netsim_model::jiff::SignedDuration::from_nanos(
+        elapsed as i64,
+    ));
+    (answered, servers)
+}
+
+/// BIND 9.18's `nslookup [-type=T] NAME [SERVER]` (a node's bind9-dnsutils, DNS tool images).
+pub fn bind_nslookup(
+    out: &mut Output,
+    sim: &mut Sim,
+    from: NsId,
+    resolv_text: &str,
+    args: &[&str],
+) {
+    use netsim_model::dns::QType;
+    let mut conf = ResolvConf::parse(resolv_text);
+    let mut parsed = BindArgs {
+        textname: String::new(),
+        qtype: None,
+        server: None,
+    };
+    let mut have_lookup = false;
+    for (i, a) in args.iter().enumerate() {
+        if let Some(opt) = a.strip_prefix('-') {
+            let lower = opt.to_ascii_lowercase();
+            let value = lower.split_once('=').map(|(k, v)| (k.to_string(), v));
+            match value {
+                Some((k, v))
+                    if ["type", "ty", "querytype", "query", "qu", "q"].contains(&k.as_str()) =>
+                {
+                    match QType::parse(v) {
+                        Some(t) => parsed.qtype = Some(t),
+                        None => out.out(format!("unknown query type: {}\n", &opt[k.len() + 1..])),
+                    }
+                }
+                Some((k, v)) if k == "ndots" => {
+                    if let Ok(n) = v.parse() {
+                        conf.ndots = n;
+                    }
+                }
+                Some((k, _)) if k == "port" || k == "po" => {
+                    out.hint("the simulated servers answer DNS on port 53 only");
+                }
+                _ if lower == "nosearch" => conf.search.clear(),
+                _ if lower == "search" => {}
+                _ => out.out(format!("*** Invalid option: {opt}\n")),
+            }
+        } else if !have_lookup {
+            have_lookup = true;
+            parsed.textname = a.to_string();
+        } else if i + 1 < args.len() {
+            out.errln("Usage:\n   nslookup [-opt ...]             # interactive mode using default server\n   nslookup [-opt ...] - server    # interactive mode using 'server'\n   nslookup [-opt ...] host        # just look up 'host' using default server\n   nslookup [-opt ...] host server # just look up 'host' using 'server'");
+            out.code = 1;
+            return;
+        } else {
+            parsed.server = Some(a.to_string());
+        }
+    }
+    if !have_lookup {
+        out.fail("netsim: nslookup's interactive mode is not simulated; give a name to look up");
+        return;
+    }
+    if let Some(s) = &parsed.server
+        && s.parse::<Ipv4Addr>().is_err()
+    {
+        out.errln(format!(";; Got SERVFAIL reply from {s}, trying next server\nnslookup: couldn't get address for '{s}': not found"));
+        out.code = 1;
+        return;
+    }
+    let default_lookups = parsed.qtype.is_none();
+    let (answered, servers) = bind_run(
+        sim,
+        from,
+        &conf,
+        &parsed,
+        &[QType::Aaaa],
+        parsed.server.is_none(),
+    );
+    let server_text = parsed
+        .server
+        .clone()
+        .or_else(|| servers.first().map(ToString::to_string))
+        .unwrap_or_default();
+    let address = format!("{server_text}#53");
+    let (text, code) =
+        netsim_print::bind::nslookup(&server_text, &address, &answered, default_lookups);
+    out.out(text);
+    out.code = code;
+}
+
+/// BIND 9.18's `host [-t TYPE] NAME [SERVER]`.
+pub fn bind_host(out: &mut Output, sim: &mut Sim, from: NsId, resolv_text: &str, args: &[&str]) {
+    use netsim_model::dns::QType;
+    let mut conf = ResolvConf::parse(resolv_text);
+    let mut parsed = BindArgs {
+        textname: String::new(),
+        qtype: None,
+        server: None,
+    };
+    let usage = "Usage: host [-aCdilrTvVw] [-c class] [-N ndots] [-t type] [-W time]\n            [-R number] [-m flag] [-p port] hostname [server]\n       -a is equivalent to -v -t ANY\n       -A is like -a but omits RRSIG, NSEC, NSEC3\n       -c specifies query class for non-IN data\n       -C compares SOA records on authoritative nameservers\n       -d is equivalent to -v\n       -l lists all hosts in a domain, using AXFR\n       -m set memory debugging flag (trace|record|usage)\n       -N changes the number of dots allowed before root lookup is done\n       -p specifies the port on the server to query\n       -r disables recursive processing\n       -R specifies number of retries for UDP packets\n       -s a SERVFAIL response should stop query\n       -t specifies the query type\n       -T enables TCP/IP mode\n       -U enables UDP mode\n       -v enables verbose output\n       -V print version number and exit\n       -w specifies to wait forever for a reply\n       -W specifies how long to wait for a reply\n       -4 use IPv4 query transport only\n       -6 use IPv6 query transport only";
+    let mut positional = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i] {
+            "-t" => {
+                i += 1;
+                let Some(t) = args.get(i) else {
+                    out.errln(format!("host: option requires an argument -- 't'\n{usage}"));
+                    out.code = 1;
+                    return;
+                };
+                match QType::parse(t) {
+                    Some(t) => parsed.qtype = Some(t),
+                    None => {
+                        out.errln(format!("host: invalid type: {t}"));
+                        out.code = 1;
+                        return;
+                    }
+                }
+            }
+            "-N" => {
+                i += 1;
+                if let Some(n) = args.get(i).and_then(|n| n.parse().ok()) {
+                    conf.ndots = n;
+                }
+            }
+            "-p" => {
+                i += 1;
+                out.hint("the simulated servers answer DNS on port 53 only");
+            }
+            "-4" | "-T" | "-U" | "-r" | "-s" => {}
+            "-V" => {
+                out.out(format!("host {}\n", DIG_VERSION));
+                return;
+            }
+            flag if flag.starts_with('-') && flag.len() > 1 => {
+                out.fail(format!(
+                    "netsim: host {flag} is not simulated; -t, -N and -p are"
+                ));
+                return;
+            }
+            word => positional.push(word),
+        }
+        i += 1;
+    }
+    match positional.as_slice() {
+        [name] => parsed.textname = name.to_string(),
+        [name, server] => {
+            parsed.textname = name.to_string();
+            parsed.server = Some(server.to_string());
+        }
+        _ => {
+            out.errln(usage);
+            out.code = 1;
+            return;
+        }
+    }
+    if let Some(s) = &parsed.server
+        && s.parse::<Ipv4Addr>().is_err()
+    {
+        out.errln(format!("host: couldn't get address for '{s}': not found"));
+        out.code = 1;
+        return;
+    }
+    let default_lookups = parsed.qtype.is_none();
+    let (answered, _) = bind_run(sim, from, &conf, &parsed, &[QType::Aaaa, QType::Mx], false);
+    let listed = parsed.server.clone().map(|s| {
+        let addr = format!("{s}#53");
+        (s, addr)
+    });
+    let (text, code) = netsim_print::bind::host(
+        listed.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+        &answered,
+        default_lookups,
+    );
+    out.out(text);
+    out.code = code;
+}

@@ -43,6 +43,30 @@ fn image_tools(image: &str) -> (Option<CurlVersion>, bool) {
     }
 }
 
+/// The first container's image of `pod`.
+fn first_image(pod: &netsim_model::k8s_openapi::api::core::v1::Pod) -> String {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.containers.first())
+        .and_then(|c| c.image.clone())
+        .unwrap_or_default()
+}
+
+/// Whether BIND's `dig`, `host` and `nslookup` are there: on a node (bind9-dnsutils), through
+/// `nsenter` (the node's binaries), and in the DNS tool images.
+fn bind_tools(place: &Place) -> bool {
+    match place {
+        Place::Node(_)
+        | Place::Pod {
+            node_tools: true, ..
+        } => true,
+        Place::Pod { pod, .. } => matches!(
+            image_repo(&first_image(pod)),
+            "netshoot" | "dnsutils" | "jessie-dnsutils" | "dnstools"
+        ),
+    }
+}
+
 fn ns_of(place: &Place) -> NsId {
     match place {
         Place::Node(n) => NsId::Node(n.clone()),
@@ -63,7 +87,7 @@ pub fn run(out: &mut Output, sim: &mut Sim, place: &Place, argv: &[String]) -> O
     let (&cmd, rest) = args.split_first()?;
     if !matches!(
         cmd,
-        "curl" | "wget" | "ping" | "conntrack" | "nslookup" | "dig" | "getent"
+        "curl" | "wget" | "ping" | "conntrack" | "nslookup" | "dig" | "getent" | "host"
     ) {
         return None;
     }
@@ -94,29 +118,12 @@ pub fn run(out: &mut Output, sim: &mut Sim, place: &Place, argv: &[String]) -> O
         crate::dns::getent_hosts(out, sim, ns_of(place), &resolv_text, hosts, rest);
         return Some(());
     }
-    if cmd == "dig" {
-        let image = match place {
-            Place::Pod {
-                pod,
-                node_tools: false,
-            } => pod
-                .spec
-                .as_ref()
-                .and_then(|s| s.containers.first())
-                .and_then(|c| c.image.clone()),
-            _ => None,
-        };
-        let has_dig = image.as_deref().is_none_or(|i| {
-            matches!(
-                image_repo(i),
-                "netshoot" | "dnsutils" | "jessie-dnsutils" | "dnstools"
-            )
-        });
-        if !has_dig {
-            out.errln("OCI runtime exec failed: exec failed: unable to start container process: exec: \"dig\": executable file not found in $PATH: unknown");
+    if matches!(cmd, "dig" | "host") || (cmd == "nslookup" && bind_tools(place)) {
+        if !bind_tools(place) {
+            out.errln(format!("OCI runtime exec failed: exec failed: unable to start container process: exec: \"{cmd}\": executable file not found in $PATH: unknown"));
             out.errln("command terminated with exit code 126");
             out.code = 126;
-            out.hint("this image has no `dig`; images such as nicolaka/netshoot or registry.k8s.io/e2e-test-images/jessie-dnsutils have it, and every node has it");
+            out.hint(format!("this image has no `{cmd}`; images such as nicolaka/netshoot or registry.k8s.io/e2e-test-images/jessie-dnsutils have it, and every node has it"));
             return Some(());
         }
         let resolv = match place {
@@ -124,33 +131,30 @@ pub fn run(out: &mut Output, sim: &mut Sim, place: &Place, argv: &[String]) -> O
             Place::Pod { pod, .. } => sim.pod_resolv(pod).0,
         };
         let resolv_text = sim.render_resolv(&resolv);
-        crate::dns::dig(out, sim, ns_of(place), &resolv_text, rest);
+        match cmd {
+            "dig" => crate::dns::dig(out, sim, ns_of(place), &resolv_text, rest),
+            "host" => crate::dns::bind_host(out, sim, ns_of(place), &resolv_text, rest),
+            _ => crate::dns::bind_nslookup(out, sim, ns_of(place), &resolv_text, rest),
+        }
         return Some(());
     }
     if cmd == "nslookup" {
-        match place {
-            Place::Pod {
-                pod,
-                node_tools: false,
-            } => {
-                let image = pod
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.containers.first())
-                    .and_then(|c| c.image.clone())
-                    .unwrap_or_default();
-                if image_repo(&image) == "busybox" && crate::dns::busybox_small_nslookup(&image) {
-                    crate::dns::nslookup(out, sim, pod, crate::dns::busybox_libc(&image), rest);
-                } else if image_repo(&image) == "busybox" {
-                    out.fail(format!("netsim: busybox {}'s nslookup (1.29 and later build their own DNS packets and print BIND's layout) is not simulated yet; busybox:1.28.4's is", image.rsplit(':').next().unwrap_or("latest")));
-                } else {
-                    out.errln("OCI runtime exec failed: exec failed: unable to start container process: exec: \"nslookup\": executable file not found in $PATH: unknown");
-                    out.errln("command terminated with exit code 126");
-                    out.code = 126;
-                    out.hint("this image has no `nslookup`; the lesson's busybox:1.28.4 pod has");
-                }
-            }
-            _ => out.fail("netsim: the node's nslookup (bind9-dnsutils) is not simulated yet; run it in a busybox:1.28.4 pod"),
+        let image = match place {
+            Place::Pod { pod, .. } => first_image(pod),
+            Place::Node(_) => String::new(),
+        };
+        let Place::Pod { pod, .. } = place else {
+            return Some(());
+        };
+        if image_repo(&image) == "busybox" && crate::dns::busybox_small_nslookup(&image) {
+            crate::dns::nslookup(out, sim, pod, crate::dns::busybox_libc(&image), rest);
+        } else if image_repo(&image) == "busybox" {
+            out.fail(format!("netsim: busybox {}'s nslookup (1.29 and later build their own DNS packets and print their own layout) is not simulated yet; busybox:1.28.4's is", image.rsplit(':').next().unwrap_or("latest")));
+        } else {
+            out.errln("OCI runtime exec failed: exec failed: unable to start container process: exec: \"nslookup\": executable file not found in $PATH: unknown");
+            out.errln("command terminated with exit code 126");
+            out.code = 126;
+            out.hint("this image has no `nslookup`; the lesson's busybox:1.28.4 pod has");
         }
         return Some(());
     }

@@ -117,6 +117,7 @@ pub fn exec(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
         ));
     };
     let _ = node;
+    let before = out.chunks.len();
     run(
         out,
         sim,
@@ -126,7 +127,31 @@ pub fn exec(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
         },
         &command,
     );
+    exit_status_line(out, before);
     Ok(())
+}
+
+/// kubectl's own last word when the command in the container exits non-zero: `command
+/// terminated with exit code N` on stderr (after the command's output, before netsim's hints).
+/// Not added to netsim's own "not simulated" failures.
+fn exit_status_line(out: &mut Output, before: usize) {
+    use crate::output::Stream;
+    if out.code == 0 {
+        return;
+    }
+    let line = format!("command terminated with exit code {}\n", out.code);
+    let new = out.chunks.get(before..).unwrap_or_default();
+    let skip = new
+        .iter()
+        .any(|(s, t)| *s == Stream::Err && (*t == line || t.starts_with("netsim: ")));
+    if skip {
+        return;
+    }
+    let mut at = out.chunks.len();
+    while at > before && out.chunks[at - 1].1.starts_with("hint: ") {
+        at -= 1;
+    }
+    out.chunks.insert(at, (Stream::Err, line));
 }
 
 fn run(out: &mut Output, sim_mut: &mut Sim, place: Place, argv: &[String]) {
@@ -224,8 +249,7 @@ fn run(out: &mut Output, sim_mut: &mut Sim, place: Place, argv: &[String]) {
             out.fail(format!("netsim: `{cmd}` is not simulated yet"));
         }
         "cat" => cat(out, sim, &place, rest),
-        "nslookup" | "ping" | "curl" | "wget" | "dig" | "tcpdump" | "ss" | "netstat" | "ps"
-        | "ls" | "sh" | "bash" => not_simulated(out, &argv),
+        "tcpdump" | "ss" | "netstat" | "ps" | "ls" | "sh" | "bash" => not_simulated(out, &argv),
         other => {
             let shell = if matches!(place, Place::Node(_)) {
                 "bash"

@@ -146,3 +146,108 @@ fn real_dig_matches_netsims_dig() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// Runs a real BIND tool and returns its stdout with the loopback server written as the
+/// kube-dns address netsim's own tools were given, and its exit code.
+fn real_tool(tool: &str, args: &[String], port: u16) -> (String, i32) {
+    let output = Command::new(tool)
+        .args(args)
+        .output()
+        .expect("the real BIND tools are installed (`make test` installs dnsutils)");
+    let text = String::from_utf8_lossy(&output.stdout)
+        .replace(&format!("127.0.0.1#{port}"), "10.96.0.10#53")
+        .replace("127.0.0.1", "10.96.0.10");
+    (text, output.status.code().unwrap_or(-1))
+}
+
+fn netsim_code(state: &Path, args: &[&str]) -> (String, i32) {
+    let output = Command::new(env!("CARGO_BIN_EXE_netsim"))
+        .arg("--state")
+        .arg(state)
+        .arg("--no-hints")
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .expect("run netsim");
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        output.status.code().unwrap_or(-1),
+    )
+}
+
+/// The real `nslookup` and `host` (BIND 9.18) against `netsim dns serve` print what netsim's
+/// own print from a node for the same absolute names, byte for byte, with the same exit code.
+#[test]
+fn real_nslookup_and_host_match_netsims() {
+    let state =
+        State(std::env::temp_dir().join(format!("netsim-bind-tools-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&state.0);
+    netsim(&state.0, &["apply", "-f", "scenarios/nodeport.yaml"]);
+    netsim(&state.0, &["apply", "-f", "scenarios/kubeserve2.yaml"]);
+    netsim(
+        &state.0,
+        &[
+            "kubectl",
+            "create",
+            "service",
+            "externalname",
+            "ext",
+            "--external-name",
+            "kubernetes.default.svc.cluster.local",
+        ],
+    );
+    netsim(&state.0, &["wait", "30s"]);
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free port")
+        .port();
+    let mut server = serve(&state.0, port);
+    let names: &[&[&str]] = &[
+        &["kubernetes.default.svc.cluster.local."],
+        &["nope.default.svc.cluster.local."],
+        &["ext.default.svc.cluster.local."],
+        &["10.96.0.10"],
+        &["10.96.0.5"],
+        &["cluster.local.", "SOA"],
+        &["_dns._udp.kube-dns.kube-system.svc.cluster.local.", "SRV"],
+        &["nginx-nodeport.default.svc.cluster.local.", "AAAA"],
+    ];
+    for q in names {
+        let (name, qtype) = (q[0], q.get(1));
+        // nslookup [-type=T] NAME SERVER
+        let mut real_args: Vec<String> = vec![format!("-port={port}"), "-timeout=2".into()];
+        let mut ours: Vec<String> = ["ssh", "k8s-control", "--", "nslookup"]
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if let Some(t) = qtype {
+            real_args.push(format!("-type={t}"));
+            ours.push(format!("-type={t}"));
+        }
+        real_args.extend([name.to_string(), "127.0.0.1".into()]);
+        ours.extend([name.to_string(), "10.96.0.10".into()]);
+        let real = real_tool("nslookup", &real_args, port);
+        let ours_ref: Vec<&str> = ours.iter().map(String::as_str).collect();
+        let mine = netsim_code(&state.0, &ours_ref);
+        assert_eq!(mine, real, "nslookup {q:?}");
+        // host [-t T] NAME SERVER
+        let mut real_args: Vec<String> =
+            vec!["-p".into(), port.to_string(), "-W".into(), "2".into()];
+        let mut ours: Vec<String> = ["ssh", "k8s-control", "--", "host"]
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        if let Some(t) = qtype {
+            real_args.extend(["-t".into(), t.to_string()]);
+            ours.extend(["-t".into(), t.to_string()]);
+        }
+        real_args.extend([name.to_string(), "127.0.0.1".into()]);
+        ours.extend([name.to_string(), "10.96.0.10".into()]);
+        let real = real_tool("host", &real_args, port);
+        let ours_ref: Vec<&str> = ours.iter().map(String::as_str).collect();
+        let mine = netsim_code(&state.0, &ours_ref);
+        assert_eq!(mine, real, "host {q:?}");
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}

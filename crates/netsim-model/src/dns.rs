@@ -110,6 +110,17 @@ impl Rcode {
             Rcode::Refused => "REFUSED",
         }
     }
+
+    /// The wire code (`3` for NXDOMAIN).
+    pub fn code(self) -> u16 {
+        match self {
+            Rcode::NoError => 0,
+            Rcode::FormErr => 1,
+            Rcode::ServFail => 2,
+            Rcode::NxDomain => 3,
+            Rcode::Refused => 5,
+        }
+    }
 }
 
 /// Record data.

@@ -83,7 +83,8 @@ fn field(line: &mut String, column: usize, text: &str) {
     line.push_str(text);
 }
 
-fn rdata(d: &RData) -> (String, String) {
+/// A record's type mnemonic and its data as BIND's `dns_rdata_totext` writes it.
+pub fn rdata(d: &RData) -> (String, String) {
     match d {
         RData::A(ip) => ("A".into(), ip.to_string()),
         RData::Aaaa(ip) => ("AAAA".into(), ip.to_string()),

@@ -10,6 +10,7 @@
 //! holds, at the instant they are given. They must never mutate the store, read a clock, do IO
 //! or iterate a hash map.
 
+pub mod bind;
 mod common;
 pub mod describe;
 pub mod dig;
