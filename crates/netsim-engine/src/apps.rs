@@ -6,8 +6,7 @@
 //! kubectl prints it.
 
 use crate::sim::Sim;
-use netsim_model::k8s_openapi::api::core::v1::{ConfigMap, Pod};
-use sha2::{Digest, Sha512};
+use netsim_model::k8s_openapi::api::core::v1::Pod;
 
 /// The image's `ENTRYPOINT` and `CMD` for the images the lesson uses (what runs when the pod
 /// spec gives no `command`/`args`); unknown images have none netsim knows of.
@@ -64,16 +63,8 @@ impl Sim {
             .unwrap_or("");
         match repo {
             "coredns" => {
-                let ns = pod.metadata.namespace.clone().unwrap_or_default();
-                let corefile = self
-                    .store()
-                    .typed::<ConfigMap>(&ns, "coredns")
-                    .and_then(|cm| cm.data.as_ref()?.get("Corefile").cloned())
-                    .unwrap_or_default();
-                let digest: String = Sha512::digest(corefile.as_bytes())
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
+                let corefile = self.corefile_text();
+                let digest = crate::coredns::corefile_digest(&corefile);
                 let zones: Vec<String> = corefile
                     .lines()
                     .filter(|l| !l.starts_with(' ') && l.trim_end().ends_with('{'))

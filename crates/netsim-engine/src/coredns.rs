@@ -3,14 +3,18 @@
 //! `forward` plugin's hand-off to the upstream resolvers.
 //!
 //! [`Corefile::parse`] reads the plugins and options that change answers (zones, `pods`,
-//! `ttl`, `fallthrough`, `namespaces`, `endpoint_pod_names`, `forward`); [`Sim::coredns_answer`]
-//! answers one query from the API objects as they are now. Editing the ConfigMap changes the
-//! next answer. This module decides answers; it must never format them.
+//! `ttl`, `fallthrough`, `namespaces`, `endpoint_pod_names`, `forward`, `cache`, `reload`);
+//! [`Sim::coredns_answer`] answers one query from the API objects as they are now. This module
+//! decides answers; it must never format them.
 //!
 //! Choices a real CoreDNS does not make the same way: `loadbalance` would shuffle A records,
 //! netsim keeps them in EndpointSlice order; several PTRs for one endpoint address come in
-//! Service name order; the SOA serial is the cluster's start time; `cache` and `log` are read
-//! but do not change answers.
+//! Service name order; the SOA serial is the cluster's start time.
+//!
+//! The Corefile in effect is the one CoreDNS loaded ([`Sim::corefile_text`]): an edit of the
+//! ConfigMap reaches the pods when the kubelet refreshes the mounted volume and the `reload`
+//! plugin notices the new file (both pods at once here; each on its own timer in a real
+//! cluster). The `cache` plugin keeps each pod's answers (see `dataplane::client`).
 
 use crate::sim::Sim;
 use netsim_model::dns::{Message, QType, RData, Rcode, Record, absolute};
@@ -56,6 +60,54 @@ pub struct Corefile {
     pub forward: Option<Vec<String>>,
     /// `log` is on.
     pub log: bool,
+    /// `cache [TTL]`: the longest time, in seconds, an answer is kept (3600 without a TTL;
+    /// negative answers are capped at 1800 then). `None` without the plugin.
+    pub cache: Option<CacheCaps>,
+    /// `reload` is on: CoreDNS rereads its Corefile when the file changes.
+    pub reload: bool,
+}
+
+/// The `cache` plugin's TTL bounds, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheCaps {
+    /// Longest TTL of a positive answer.
+    pub success: u32,
+    /// Longest TTL of NXDOMAIN and NODATA.
+    pub denial: u32,
+}
+
+impl CacheCaps {
+    /// How long the cache keeps `reply` (its `MinimalTTL`, at least 5 s, at most the cap),
+    /// or `None` for replies it does not keep here (SERVFAIL, REFUSED, FORMERR).
+    pub fn duration(&self, reply: &Message) -> Option<u32> {
+        const MIN_TTL: u32 = 5;
+        let denial = reply.rcode == Rcode::NxDomain
+            || (reply.rcode == Rcode::NoError && reply.answers.is_empty());
+        if !matches!(reply.rcode, Rcode::NoError | Rcode::NxDomain) {
+            return None;
+        }
+        let minimal = if denial {
+            reply
+                .authority
+                .iter()
+                .find_map(|r| match r.data {
+                    RData::Soa { minimum, .. } => Some(minimum.min(r.ttl)),
+                    _ => None,
+                })
+                .unwrap_or(MIN_TTL)
+        } else {
+            reply
+                .answers
+                .iter()
+                .chain(&reply.authority)
+                .chain(&reply.additional)
+                .map(|r| r.ttl)
+                .min()
+                .unwrap_or(MIN_TTL)
+        };
+        let cap = if denial { self.denial } else { self.success };
+        Some(minimal.max(MIN_TTL).min(cap))
+    }
 }
 
 impl Corefile {
@@ -65,6 +117,8 @@ impl Corefile {
             kubernetes: None,
             forward: None,
             log: false,
+            cache: None,
+            reload: false,
         };
         let mut depth = 0usize;
         let mut server_zones: Vec<String> = Vec::new();
@@ -120,6 +174,19 @@ impl Corefile {
                                 Some(args.iter().skip(1).map(|s| s.to_string()).collect());
                         }
                         "log" => out.log = true,
+                        "reload" => out.reload = true,
+                        "cache" => {
+                            out.cache = Some(match args.first().and_then(|t| t.parse().ok()) {
+                                Some(ttl) => CacheCaps {
+                                    success: ttl,
+                                    denial: ttl,
+                                },
+                                None => CacheCaps {
+                                    success: 3600,
+                                    denial: 1800,
+                                },
+                            });
+                        }
                         _ => {}
                     }
                     if opens {
@@ -229,16 +296,171 @@ fn ends_with_ci(name: &str, zone: &str) -> bool {
             || name.as_bytes()[name.len() - zone.len() - 1] == b'.')
 }
 
+/// One answer in a CoreDNS pod's `cache` plugin.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CachedAnswer {
+    /// When it was stored (virtual milliseconds since the epoch).
+    pub stored_ms: i64,
+    /// How long it is kept, in seconds (every record's TTL when stored).
+    pub ttl: u32,
+    /// The reply as first sent.
+    pub reply: Message,
+}
+
+/// A CoreDNS pod's cache: answers by lower-case name and type (`name TYPE`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DnsCache {
+    /// The entries.
+    pub entries: std::collections::BTreeMap<String, CachedAnswer>,
+}
+
+impl DnsCache {
+    fn key(q: &Message) -> String {
+        format!(
+            "{} {}",
+            q.question.0.to_ascii_lowercase(),
+            q.question.1.name()
+        )
+    }
+
+    /// A hit for `q` at `now_ms`: the stored reply with every TTL set to what is left (whole
+    /// seconds, as `item.ttl` truncates) and the AA bit set (CoreDNS sets it on every cached
+    /// reply). Nothing once the time is up.
+    pub fn get(&self, q: &Message, now_ms: i64) -> Option<Message> {
+        let e = self.entries.get(&Self::key(q))?;
+        let left = i64::from(e.ttl) - (now_ms - e.stored_ms).div_euclid(1000);
+        if left <= 0 {
+            return None;
+        }
+        let mut reply = e.reply.clone();
+        reply.id = q.id;
+        reply.authoritative = true;
+        reply.recursion_desired = q.recursion_desired;
+        for r in reply
+            .answers
+            .iter_mut()
+            .chain(reply.authority.iter_mut())
+            .chain(reply.additional.iter_mut())
+        {
+            r.ttl = left as u32;
+        }
+        Some(reply)
+    }
+
+    /// Keeps `reply` to `q` for `ttl` seconds from `now_ms`.
+    pub fn put(&mut self, q: &Message, reply: &Message, ttl: u32, now_ms: i64) {
+        self.entries.insert(
+            Self::key(q),
+            CachedAnswer {
+                stored_ms: now_ms,
+                ttl,
+                reply: reply.clone(),
+            },
+        );
+    }
+
+    /// Drops what has expired by `now_ms`.
+    pub fn expire(&mut self, now_ms: i64) {
+        self.entries
+            .retain(|_, e| i64::from(e.ttl) - (now_ms - e.stored_ms).div_euclid(1000) > 0);
+    }
+}
+
+/// The SHA512 of a Corefile as the `reload` plugin logs it.
+pub(crate) fn corefile_digest(text: &str) -> String {
+    use sha2::{Digest, Sha512};
+    Sha512::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 impl Sim {
+    /// The `coredns` ConfigMap's Corefile changed from `old`: the pods keep running `old`
+    /// until the kubelet has projected the new file into their volume (on its next pod sync,
+    /// within a minute) and the `reload` plugin's next check (every 30 s, up to 15 s of
+    /// jitter) sees it. Without `reload` the pods keep `old` until they restart.
+    pub(crate) fn corefile_edited(&mut self, old: String) {
+        if self.corefile_loaded.is_some() {
+            return; // A reload is already on its way; it will pick up this text.
+        }
+        let reload = Corefile::parse(&old).reload;
+        self.corefile_loaded = Some(old);
+        if reload {
+            let projected = self.rng.below(60_000) as i64;
+            let check = 30_000 + self.rng.below(15_000) as i64;
+            self.schedule(
+                netsim_model::jiff::SignedDuration::from_millis(projected + check),
+                crate::queue::Event::CorefileReload,
+            );
+        }
+    }
+
+    /// The `reload` plugin loads the Corefile now in the volume: each CoreDNS pod logs the
+    /// reload (with `health`'s lameduck line when configured) and starts with an empty cache.
+    pub(crate) fn coredns_reload(&mut self) {
+        let Some(old) = self.corefile_loaded.take() else {
+            return;
+        };
+        let new = self.configmap_corefile();
+        if old == new {
+            return;
+        }
+        let lameduck = old
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("lameduck "))
+            .map(|d| d.trim().to_string());
+        let uids: Vec<String> = self
+            .store
+            .list_typed::<Pod>(Some("kube-system"))
+            .filter(|p| {
+                p.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("k8s-app"))
+                    .is_some_and(|v| v == "kube-dns")
+            })
+            .filter_map(|p| p.metadata.uid.clone())
+            .collect();
+        let digest = corefile_digest(&new);
+        for uid in uids {
+            self.push_app_log(uid.clone(), "[INFO] Reloading".into());
+            if let Some(d) = &lameduck {
+                self.push_app_log(
+                    uid.clone(),
+                    format!("[INFO] plugin/health: Going into lameduck mode for {d}"),
+                );
+            }
+            self.push_app_log(
+                uid.clone(),
+                format!("[INFO] plugin/reload: Running configuration SHA512 = {digest}"),
+            );
+            self.push_app_log(uid.clone(), "[INFO] Reloading complete".into());
+            self.dns_cache.remove(&uid);
+        }
+    }
+
     /// The Corefile CoreDNS runs with: the `Corefile` key of the `coredns` ConfigMap.
     pub fn corefile(&self) -> Corefile {
+        Corefile::parse(&self.corefile_text())
+    }
+
+    /// The Corefile text the CoreDNS pods run: the `coredns` ConfigMap's, unless an edit has not
+    /// been reloaded yet.
+    pub fn corefile_text(&self) -> String {
+        match &self.corefile_loaded {
+            Some(text) => text.clone(),
+            None => self.configmap_corefile(),
+        }
+    }
+
+    /// The `Corefile` key of the `coredns` ConfigMap in kube-system.
+    pub(crate) fn configmap_corefile(&self) -> String {
         use netsim_model::k8s_openapi::api::core::v1::ConfigMap;
-        let text = self
-            .store
+        self.store
             .typed::<ConfigMap>("kube-system", "coredns")
             .and_then(|cm| cm.data.as_ref()?.get("Corefile").cloned())
-            .unwrap_or_default();
-        Corefile::parse(&text)
+            .unwrap_or_default()
     }
 
     /// CoreDNS's answer to `query` from the kubernetes plugin, or `None` when the name is not
@@ -852,5 +1074,97 @@ mod tests {
         );
         assert_eq!(c.forward, Some(vec!["/etc/resolv.conf".to_string()]));
         assert!(!c.log);
+        assert!(c.reload);
+        assert_eq!(
+            c.cache,
+            Some(CacheCaps {
+                success: 30,
+                denial: 30
+            })
+        );
+    }
+
+    fn reply(rcode: Rcode, answers: Vec<Record>, authority: Vec<Record>) -> Message {
+        let mut m = Message::query(7, "x.default.svc.cluster.local.", QType::A);
+        m.response = true;
+        m.rcode = rcode;
+        m.answers = answers;
+        m.authority = authority;
+        m
+    }
+
+    fn a(ttl: u32) -> Record {
+        Record {
+            name: "x.default.svc.cluster.local.".into(),
+            ttl,
+            data: RData::A(Ipv4Addr::new(10, 96, 0, 7)),
+        }
+    }
+
+    fn soa(ttl: u32, minimum: u32) -> Record {
+        Record {
+            name: "cluster.local.".into(),
+            ttl,
+            data: RData::Soa {
+                mname: "ns.dns.cluster.local.".into(),
+                rname: "hostmaster.cluster.local.".into(),
+                serial: 1,
+                refresh: 7200,
+                retry: 1800,
+                expire: 86400,
+                minimum,
+            },
+        }
+    }
+
+    #[test]
+    fn cache_keeps_answers_for_their_minimal_ttl_within_the_caps() {
+        let caps = CacheCaps {
+            success: 30,
+            denial: 20,
+        };
+        // The smallest record TTL, at least 5 s, at most the cap.
+        assert_eq!(
+            caps.duration(&reply(Rcode::NoError, vec![a(300), a(12)], vec![])),
+            Some(12)
+        );
+        assert_eq!(
+            caps.duration(&reply(Rcode::NoError, vec![a(1)], vec![])),
+            Some(5)
+        );
+        assert_eq!(
+            caps.duration(&reply(Rcode::NoError, vec![a(300)], vec![])),
+            Some(30)
+        );
+        // Denials: the SOA's min(TTL, MINIMUM), capped by the denial cap.
+        assert_eq!(
+            caps.duration(&reply(Rcode::NxDomain, vec![], vec![soa(30, 30)])),
+            Some(20)
+        );
+        assert_eq!(
+            caps.duration(&reply(Rcode::NoError, vec![], vec![soa(30, 8)])),
+            Some(8)
+        );
+        assert_eq!(caps.duration(&reply(Rcode::ServFail, vec![], vec![])), None);
+    }
+
+    #[test]
+    fn cached_answers_count_down_in_whole_seconds_and_expire() {
+        let q = Message::query(9, "X.default.svc.cluster.local.", QType::A);
+        let mut cache = DnsCache::default();
+        let r = reply(Rcode::NoError, vec![a(30)], vec![]);
+        cache.put(&q, &r, 30, 1_000_000);
+        let hit = cache
+            .get(&q, 1_000_999)
+            .expect("a hit within the first second");
+        assert_eq!(
+            (hit.id, hit.answers[0].ttl, hit.authoritative),
+            (9, 30, true)
+        );
+        let later = cache.get(&q, 1_012_500).expect("a hit 12.5 s on");
+        assert_eq!(later.answers[0].ttl, 18);
+        assert!(cache.get(&q, 1_030_000).is_none(), "gone after 30 s");
+        cache.expire(1_030_000);
+        assert!(cache.entries.is_empty());
     }
 }

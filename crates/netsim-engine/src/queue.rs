@@ -21,6 +21,8 @@ pub enum Event {
     PodTerminated(ObjectKey),
     /// The load-balancer provider has provisioned an address for a Service.
     LoadBalancerReady(ObjectKey),
+    /// CoreDNS's `reload` plugin finds the Corefile the kubelet refreshed and reloads it.
+    CorefileReload,
 }
 
 /// Pending events by (instant in milliseconds since the epoch, sequence).
@@ -96,6 +98,7 @@ impl EventQueue {
             | Event::ContainersStarted(k)
             | Event::PodTerminated(k)
             | Event::LoadBalancerReady(k) => k != key,
+            Event::CorefileReload => true,
         });
     }
 

@@ -136,6 +136,19 @@ pub fn node_listeners(sim: &Sim, node: &str) -> Vec<Listener> {
 /// How many lines of what an application logs while serving netsim keeps per pod.
 pub const LOG_LINES: usize = 1000;
 
+impl Sim {
+    /// Appends `line` to the application log of the pod with uid `uid`, keeping the last
+    /// [`LOG_LINES`].
+    pub(crate) fn push_app_log(&mut self, uid: String, line: String) {
+        let log = self.app_logs.entry(uid).or_default();
+        log.push(line);
+        if log.len() > LOG_LINES {
+            let extra = log.len() - LOG_LINES;
+            log.drain(..extra);
+        }
+    }
+}
+
 /// The line `app` writes to its log for `req` from `client`, answered with `resp`: nginx's
 /// `main` format, httpd's common format, kubia's "Received request from". `None` for
 /// applications that log nothing per request.

@@ -56,6 +56,13 @@ pub struct Sim {
     /// Each node's connection-tracking table and `recent` lists.
     #[serde(default)]
     pub(crate) conntrack: BTreeMap<String, netsim_model::conntrack::Conntrack>,
+    /// The Corefile the CoreDNS pods still run while an edit of the `coredns` ConfigMap waits
+    /// for the kubelet and the `reload` plugin; `None` when they run the ConfigMap's.
+    #[serde(default)]
+    pub(crate) corefile_loaded: Option<String>,
+    /// Each CoreDNS pod's `cache` plugin, by pod uid.
+    #[serde(default)]
+    pub(crate) dns_cache: BTreeMap<String, crate::coredns::DnsCache>,
     /// Keys changed since the last [`Sim::take_changes`]; not saved.
     #[serde(skip)]
     pub(crate) changes: Vec<ObjectKey>,
@@ -90,6 +97,8 @@ impl Sim {
             node_images: BTreeMap::new(),
             conntrack: BTreeMap::new(),
             app_logs: BTreeMap::new(),
+            corefile_loaded: None,
+            dns_cache: BTreeMap::new(),
             node_net: BTreeMap::new(),
             node_runtime: BTreeMap::new(),
             changes: Vec::new(),
@@ -242,6 +251,7 @@ impl Sim {
             Event::ContainersStarted(key) => self.kubelet_containers_started(&key),
             Event::PodTerminated(key) => self.kubelet_pod_terminated(&key),
             Event::LoadBalancerReady(key) => self.load_balancer_ready(&key),
+            Event::CorefileReload => self.coredns_reload(),
         }
     }
 
@@ -296,6 +306,19 @@ impl Sim {
                         .insert(ObjectKey::new(Kind::Service, &key.namespace, &key.name));
                 }
                 Kind::Node => work.nodes_changed = true,
+                Kind::ConfigMap if key.namespace == "kube-system" && key.name == "coredns" => {
+                    let text = |o: Option<&Object>| match o {
+                        Some(Object::ConfigMap(cm)) => {
+                            cm.data.as_ref().and_then(|d| d.get("Corefile").cloned())
+                        }
+                        _ => None,
+                    };
+                    if let (Some(old), Some(new)) = (text(prev.as_ref()), text(current))
+                        && old != new
+                    {
+                        self.corefile_edited(old);
+                    }
+                }
                 _ => {}
             }
         }

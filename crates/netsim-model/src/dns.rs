@@ -5,10 +5,11 @@
 //! CoreDNS's model fills these, the stub resolvers read them, `dig` prints them. This module
 //! must never format output nor decide answers.
 
+use serde::{Deserialize, Serialize};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// A query type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum QType {
     /// A.
     A,
@@ -85,7 +86,7 @@ impl QType {
 }
 
 /// A response code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Rcode {
     /// NOERROR.
     NoError,
@@ -124,7 +125,7 @@ impl Rcode {
 }
 
 /// Record data.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RData {
     /// An IPv4 address.
     A(Ipv4Addr),
@@ -185,7 +186,7 @@ impl RData {
 }
 
 /// One resource record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     /// Owner name, absolute.
     pub name: String,
@@ -196,7 +197,7 @@ pub struct Record {
 }
 
 /// A DNS query or response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     /// Transaction id.
     pub id: u16,

@@ -83,6 +83,7 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
         };
         let kind = doc.object.kind();
         let name = doc.object.name().to_string();
+        let edited = doc.object.clone();
         let (_, changed) = sim
             .replace(doc.object, netsim_engine::WriteOptions::default())
             .map_err(|e| e.to_string())?;
@@ -93,6 +94,7 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
                 "edited",
                 netsim_print::DryRun::None,
             ));
+            super::corefile_hint(out, &edited);
         }
     }
     Ok(())

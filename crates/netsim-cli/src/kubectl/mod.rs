@@ -146,6 +146,16 @@ fn suggest_command(typed: &str) -> Option<&'static str> {
 }
 
 /// Levenshtein distance (for "did you mean").
+/// After a change to the `coredns` ConfigMap: when CoreDNS will run it.
+pub fn corefile_hint(out: &mut crate::output::Output, object: &netsim_model::Object) {
+    if object.kind() == Kind::ConfigMap
+        && object.namespace() == "kube-system"
+        && object.name() == "coredns"
+    {
+        out.hint("CoreDNS runs the new Corefile once the kubelet has refreshed the mounted ConfigMap and the reload plugin has noticed it: within about 2 minutes (`netsim wait 2m`, then `kubectl logs` shows \"Reloading complete\")");
+    }
+}
+
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();

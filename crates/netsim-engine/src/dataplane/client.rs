@@ -491,18 +491,59 @@ impl Dataplane<'_> {
         else {
             return;
         };
-        let log = self.sim.app_logs.entry(uid).or_default();
-        log.push(line);
-        if log.len() > servers::LOG_LINES {
-            let extra = log.len() - servers::LOG_LINES;
-            log.drain(..extra);
-        }
+        self.sim.push_app_log(uid, line);
     }
 
     /// CoreDNS in pod `ns` answers `q`: the kubernetes plugin, else `forward` to the
     /// nameservers of its own `/etc/resolv.conf` (the node's: CoreDNS runs with `dnsPolicy:
     /// Default`) or the addresses the Corefile names.
+    ///
+    /// With the `cache` plugin, a pod answers from its own cache while the entry lives, and
+    /// what it answers afresh goes out with every TTL set to how long it will be cached.
     fn coredns(&mut self, ns: NsId, q: &netsim_model::dns::Message) -> netsim_model::dns::Message {
+        let caps = self.sim.corefile().cache;
+        let uid = match (&ns, caps) {
+            (NsId::Pod(key), Some(_)) => key.split_once('/').and_then(|(pns, name)| {
+                self.sim
+                    .store()
+                    .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(pns, name)
+                    .and_then(|p| p.metadata.uid.clone())
+            }),
+            _ => None,
+        };
+        let now = self.now_ms();
+        if let Some(uid) = &uid
+            && let Some(hit) = self.sim.dns_cache.get(uid).and_then(|c| c.get(q, now))
+        {
+            return hit;
+        }
+        let mut answer = self.coredns_resolve(ns, q);
+        if let (Some(uid), Some(caps)) = (uid, caps)
+            && let Some(ttl) = caps.duration(&answer)
+        {
+            for r in answer
+                .answers
+                .iter_mut()
+                .chain(answer.authority.iter_mut())
+                .chain(answer.additional.iter_mut())
+            {
+                r.ttl = ttl;
+            }
+            self.sim
+                .dns_cache
+                .entry(uid)
+                .or_default()
+                .put(q, &answer, ttl, now);
+        }
+        answer
+    }
+
+    /// CoreDNS's plugins after `cache`: the kubernetes plugin, then `forward`.
+    fn coredns_resolve(
+        &mut self,
+        ns: NsId,
+        q: &netsim_model::dns::Message,
+    ) -> netsim_model::dns::Message {
         use netsim_model::dns::{Message, Rcode};
         let corefile = self.sim.corefile();
         if let Some(answer) = self.sim.coredns_answer(&corefile, q) {

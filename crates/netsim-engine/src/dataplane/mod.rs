@@ -178,13 +178,18 @@ impl Sim {
         for ct in self.conntrack.values_mut() {
             ct.expire(now);
         }
-        if !self.app_logs.is_empty() {
+        for cache in self.dns_cache.values_mut() {
+            cache.expire(now);
+        }
+        if !self.app_logs.is_empty() || !self.dns_cache.is_empty() {
             let live: std::collections::BTreeSet<&str> = self
                 .store
                 .list_typed::<Pod>(None)
                 .filter_map(|p| p.metadata.uid.as_deref())
                 .collect();
             self.app_logs.retain(|uid, _| live.contains(uid.as_str()));
+            self.dns_cache
+                .retain(|uid, c| live.contains(uid.as_str()) && !c.entries.is_empty());
         }
         let mut node_ips = BTreeMap::new();
         for n in self.store.list_typed::<Node>(None) {
