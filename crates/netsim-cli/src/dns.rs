@@ -35,6 +35,20 @@ pub fn busybox_small_nslookup(image: &str) -> bool {
     major < 1 || (major == 1 && minor <= 28)
 }
 
+/// Whether a busybox image's `nslookup` is 1.33 or later (search domains in its own
+/// resolver): tags without a version (`latest`, `musl`, `stable`) are.
+pub fn busybox_has_search(image: &str) -> bool {
+    let tag = image.rsplit_once(':').map_or("latest", |(_, t)| t);
+    let mut parts = tag.split(['.', '-']);
+    let major: Option<u32> = parts.next().and_then(|p| p.parse().ok());
+    let minor: Option<u32> = parts.next().and_then(|p| p.parse().ok());
+    match (major, minor) {
+        (Some(1), Some(m)) => m >= 33,
+        (Some(m), _) => m > 1,
+        _ => true,
+    }
+}
+
 /// busybox 1.28.4 `nslookup [HOST] [SERVER]` in `pod`.
 pub fn nslookup(out: &mut Output, sim: &mut Sim, pod: &Pod, libc: Libc, args: &[&str]) {
     if args.is_empty() || args.len() > 2 || args[0].starts_with('-') {
@@ -778,4 +792,242 @@ pub fn bind_host(out: &mut Output, sim: &mut Sim, from: NsId, resolv_text: &str,
     );
     out.out(text);
     out.code = code;
+}
+
+/// What busybox's own resolver (`nslookup` since 1.29, `FEATURE_NSLOOKUP_BIG`) prints for one
+/// reply's answer records: names without the trailing dot, one line per record.
+fn busybox_answers(reply: &netsim_model::dns::Message) -> String {
+    use netsim_model::dns::RData;
+    let bare = |n: &str| n.trim_end_matches('.').to_string();
+    let mut out = String::new();
+    if !reply.authoritative {
+        out.push_str("Non-authoritative answer:\n");
+    }
+    for r in &reply.answers {
+        let name = bare(&r.name);
+        match &r.data {
+            RData::A(ip) => out.push_str(&format!("Name:\t{name}\nAddress: {ip}\n")),
+            RData::Aaaa(ip) => out.push_str(&format!("Name:\t{name}\nAddress: {ip}\n")),
+            RData::Ns(t) => out.push_str(&format!("{name}\tnameserver = {}\n", bare(t))),
+            RData::Cname(t) => out.push_str(&format!("{name}\tcanonical name = {}\n", bare(t))),
+            RData::Ptr(t) => out.push_str(&format!("{name}\tname = {}\n", bare(t))),
+            RData::Txt(t) if !t.is_empty() => {
+                out.push_str(&format!("{name}\ttext = \"{t}\"\n"));
+            }
+            RData::Txt(_) => {}
+            RData::Srv {
+                priority,
+                weight,
+                port,
+                target,
+            } => out.push_str(&format!(
+                "{name}\tservice = {priority} {weight} {port} {}\n",
+                bare(target)
+            )),
+            RData::Soa {
+                mname,
+                rname,
+                serial,
+                refresh,
+                retry,
+                expire,
+                minimum,
+            } => out.push_str(&format!(
+                "{name}\n\torigin = {}\n\tmail addr = {}\n\tserial = {serial}\n\trefresh = {refresh}\n\tretry = {retry}\n\texpire = {expire}\n\tminimum = {minimum}\n",
+                bare(mname),
+                bare(rname)
+            )),
+        }
+    }
+    out
+}
+
+/// busybox's `nslookup` since 1.33 (`busybox:latest`, alpine): its own resolver sends every
+/// query at once — A then AAAA, each for every search domain when the name has no dot (never
+/// the bare name), the name alone when it has one — and prints each reply as it comes, exiting
+/// 1 when any reply was an error. Replies come back in the order the queries left here.
+pub fn busybox_nslookup(out: &mut Output, sim: &mut Sim, pod: &Pod, banner: &str, args: &[&str]) {
+    use netsim_engine::dataplane::DnsOutcome;
+    use netsim_model::dns::{Message, QType, Rcode};
+    let usage = format!(
+        "{banner}\n\nUsage: nslookup [-type=QUERY_TYPE] [-debug] HOST [DNS_SERVER]\n\nQuery DNS about HOST\n\nQUERY_TYPE: soa,ns,a,aaaa,cname,mx,txt,ptr,srv,any"
+    );
+    let mut types: Vec<QType> = Vec::new();
+    let mut rest = args;
+    while let Some((first, tail)) = rest.split_first() {
+        let Some(opt) = first.strip_prefix('-') else {
+            break;
+        };
+        rest = tail;
+        let (key, val) = opt.split_once('=').unwrap_or((opt, ""));
+        match key {
+            "type" | "querytype" => {
+                let order = [
+                    "SOA", "NS", "A", "AAAA", "CNAME", "MX", "TXT", "SRV", "PTR", "ANY",
+                ];
+                match order.iter().find(|t| t.eq_ignore_ascii_case(val)) {
+                    Some(t) => types.extend(QType::parse(t)),
+                    None => {
+                        out.errln(format!("nslookup: invalid query type \"{val}\""));
+                        out.code = 1;
+                        return;
+                    }
+                }
+            }
+            "port" => out.hint("the simulated servers answer DNS on port 53 only"),
+            "retry" | "debug" | "t" | "timeout" => {}
+            _ => {
+                out.errln(&usage);
+                out.code = 1;
+                return;
+            }
+        }
+    }
+    let (name, server) = match rest {
+        [name] => (name.to_string(), None),
+        [name, server] => (name.to_string(), Some(server.to_string())),
+        _ => {
+            out.errln(&usage);
+            out.code = 1;
+            return;
+        }
+    };
+    // With a server on the command line busybox reads no resolv.conf: no search domains.
+    let resolv_text = if server.is_some() {
+        String::new()
+    } else {
+        sim.pod_resolv_conf(pod)
+    };
+    let mut search: Option<String> = None;
+    let mut have_search = false;
+    let mut servers: Vec<String> = Vec::new();
+    for line in resolv_text.lines() {
+        let mut words = line.splitn(2, [' ', '\t']);
+        let (Some(key), Some(arg)) = (words.next(), words.next()) else {
+            continue;
+        };
+        match key {
+            "domain" if !have_search => search = Some(arg.trim().to_string()),
+            "search" => {
+                have_search = true;
+                search = Some(arg.trim().to_string());
+            }
+            "nameserver" => servers.push(arg.trim().to_string()),
+            _ => {}
+        }
+    }
+    if search.as_deref() == Some(".") {
+        search = None;
+    }
+    let servers = match server {
+        Some(s) => vec![s],
+        None if servers.is_empty() => vec!["127.0.0.1".to_string()],
+        None => servers,
+    };
+    // The queries, in the order they are sent.
+    let mut queries: Vec<(QType, String)> = Vec::new();
+    let with_search = |t: QType, queries: &mut Vec<(QType, String)>| match &search {
+        Some(domains) if t != QType::Ptr && !name.contains('.') => {
+            for d in domains.split_whitespace() {
+                queries.push((t, format!("{name}.{d}")));
+            }
+        }
+        _ => queries.push((t, name.clone())),
+    };
+    if types.is_empty() {
+        match name.parse::<Ipv4Addr>() {
+            Ok(ip) => {
+                let rev = netsim_model::dns::reverse_name(ip);
+                queries.push((QType::Ptr, rev.trim_end_matches('.').to_string()));
+            }
+            Err(_) => {
+                with_search(QType::A, &mut queries);
+                with_search(QType::Aaaa, &mut queries);
+            }
+        }
+    } else {
+        for t in types {
+            with_search(t, &mut queries);
+        }
+    }
+    let key = format!(
+        "{}/{}",
+        pod.metadata.namespace.as_deref().unwrap_or(""),
+        pod.metadata.name.as_deref().unwrap_or("")
+    );
+    let mut dp = sim.dataplane();
+    let mut text = String::new();
+    let mut answered = vec![false; queries.len()];
+    let mut failed = false;
+    let mut any_reply = false;
+    for server in &servers {
+        let Ok(ip) = server.parse::<Ipv4Addr>() else {
+            continue;
+        };
+        let mut replies = 0;
+        for (i, (t, qname)) in queries.iter().enumerate() {
+            // Two sends 2.5 s apart within the 5 s budget.
+            for _ in 0..2 {
+                let q = Message::query(dp.random_u16(), &netsim_model::dns::absolute(qname), *t);
+                match dp.dns(NsId::Pod(key.clone()), ip, &q, 2_500_000_000) {
+                    DnsOutcome::Reply(r) => {
+                        if replies == 0 {
+                            text.push_str(&format!("Server:\t\t{server}\nAddress:\t{ip}:53\n\n"));
+                        }
+                        replies += 1;
+                        answered[i] = true;
+                        if r.rcode != Rcode::NoError {
+                            text.push_str(&format!(
+                                "** server can't find {qname}: {}\n",
+                                r.rcode.name()
+                            ));
+                            failed = true;
+                        } else {
+                            text.push_str(&busybox_answers(&r));
+                        }
+                        text.push('\n');
+                        break;
+                    }
+                    DnsOutcome::Refused | DnsOutcome::TimedOut => {}
+                }
+            }
+        }
+        if replies > 0 {
+            any_reply = true;
+            break;
+        }
+    }
+    let elapsed = dp.elapsed_ns();
+    drop(dp);
+    sim.advance(netsim_model::jiff::SignedDuration::from_nanos(
+        elapsed as i64,
+    ));
+    if !any_reply {
+        text.push_str(";; connection timed out; no servers could be reached\n\n");
+        out.out(text);
+        out.code = 1;
+        return;
+    }
+    let mut missing = false;
+    for ((_, qname), done) in queries.iter().zip(&answered) {
+        if !done {
+            text.push_str(&format!("*** Can't find {qname}: No answer\n"));
+            missing = true;
+        }
+    }
+    if missing {
+        text.push('\n');
+    }
+    out.out(text);
+    if failed {
+        out.code = 1;
+        let domain = sim.config().cluster_domain.clone();
+        let partial = name.contains('.')
+            && !name.ends_with('.')
+            && !name.ends_with(&domain)
+            && name.parse::<Ipv4Addr>().is_err();
+        if partial && search.is_some() {
+            out.hint(format!("this busybox's nslookup tries the search domains only for names without a dot; ask for {name}.svc.{domain} (or use busybox:1.28, as the lesson does)"));
+        }
+    }
 }

@@ -148,8 +148,15 @@ pub fn run(out: &mut Output, sim: &mut Sim, place: &Place, argv: &[String]) -> O
         };
         if image_repo(&image) == "busybox" && crate::dns::busybox_small_nslookup(&image) {
             crate::dns::nslookup(out, sim, pod, crate::dns::busybox_libc(&image), rest);
-        } else if image_repo(&image) == "busybox" {
-            out.fail(format!("netsim: busybox {}'s nslookup (1.29 and later build their own DNS packets and print their own layout) is not simulated yet; busybox:1.28.4's is", image.rsplit(':').next().unwrap_or("latest")));
+        } else if image_repo(&image) == "busybox" && !crate::dns::busybox_has_search(&image) {
+            out.fail(format!("netsim: busybox {}'s nslookup (1.29 to 1.32: its own resolver, without search domains) is not simulated; 1.28.4's and 1.33 and later's are", image.rsplit(':').next().unwrap_or("latest")));
+        } else if matches!(image_repo(&image), "busybox" | "alpine") {
+            let banner = if image_repo(&image) == "alpine" {
+                "BusyBox v1.36.1 (2023-06-02 00:42:02 UTC) multi-call binary."
+            } else {
+                "BusyBox v1.36.1 (2023-05-18 22:34:17 UTC) multi-call binary."
+            };
+            crate::dns::busybox_nslookup(out, sim, pod, banner, rest);
         } else {
             out.errln("OCI runtime exec failed: exec failed: unable to start container process: exec: \"nslookup\": executable file not found in $PATH: unknown");
             out.errln("command terminated with exit code 126");

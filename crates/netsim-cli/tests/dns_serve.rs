@@ -251,3 +251,72 @@ fn real_nslookup_and_host_match_netsims() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// busybox's own `nslookup` (Debian's busybox 1.35, the same applet as the images' 1.36)
+/// against `netsim dns serve` prints what netsim's prints in a `busybox:latest` pod, byte for
+/// byte, with the same exit code. Skipped where no busybox is installed.
+#[test]
+fn real_busybox_nslookup_matches_netsims() {
+    if Command::new("busybox").arg("true").output().is_err() {
+        eprintln!("busybox is not installed; skipped");
+        return;
+    }
+    let state = State(std::env::temp_dir().join(format!("netsim-busybox-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&state.0);
+    netsim(&state.0, &["apply", "-f", "scenarios/nodeport.yaml"]);
+    netsim(
+        &state.0,
+        &[
+            "kubectl",
+            "run",
+            "bb",
+            "--image=busybox",
+            "--",
+            "sleep",
+            "3600",
+        ],
+    );
+    netsim(&state.0, &["wait", "30s"]);
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free port")
+        .port();
+    let mut server = serve(&state.0, port);
+    let cases: &[&[&str]] = &[
+        &["kubernetes.default.svc.cluster.local"],
+        &["kubernetes.default"],
+        &["nope.default.svc.cluster.local"],
+        &["10.96.0.10"],
+        &[
+            "-type=SRV",
+            "_https._tcp.kubernetes.default.svc.cluster.local",
+        ],
+        &["-type=soa", "cluster.local"],
+        &["-type=AAAA", "nginx-nodeport.default.svc.cluster.local"],
+    ];
+    for case in cases {
+        let mut real_args: Vec<String> = vec!["nslookup".into()];
+        real_args.extend(case.iter().map(ToString::to_string));
+        real_args.push(format!("127.0.0.1:{port}"));
+        let output = Command::new("busybox")
+            .args(&real_args)
+            .output()
+            .expect("run busybox");
+        let real = (
+            String::from_utf8_lossy(&output.stdout)
+                .replace(
+                    &format!("Server:\t\t127.0.0.1:{port}"),
+                    "Server:\t\t10.96.0.10",
+                )
+                .replace(&format!("127.0.0.1:{port}"), "10.96.0.10:53"),
+            output.status.code().unwrap_or(-1),
+        );
+        let mut ours: Vec<&str> = vec!["kubectl", "exec", "bb", "--", "nslookup"];
+        ours.extend_from_slice(case);
+        ours.push("10.96.0.10");
+        let mine = netsim_code(&state.0, &ours);
+        assert_eq!(mine, real, "busybox nslookup {case:?}");
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
