@@ -204,6 +204,16 @@ fn snapshot(ctx: &mut Ctx, rest: &[String]) {
                 text.push_str("---\n");
                 text.push_str(&netsim_print::to_yaml(kp));
             }
+            if !sim.outside_hosts().is_empty() {
+                let doc = serde_json::json!({
+                    "apiVersion": "netsim.dev/v1alpha1",
+                    "kind": "OutsideHosts",
+                    "metadata": {"name": "outside"},
+                    "hosts": serde_json::to_value(sim.outside_hosts()).unwrap_or_default(),
+                });
+                text.push_str("---\n");
+                text.push_str(&netsim_print::to_yaml(&doc));
+            }
             let header = format!(
                 "# netsim snapshot: {} objects at {}\n# netsim-clock: {}\n",
                 saved,
@@ -252,6 +262,7 @@ fn restore(
     let mut config = ClusterConfig::default();
     let mut objects: Vec<Object> = Vec::new();
     let mut kube_proxy = None;
+    let mut outside = Vec::new();
     let mut has_cluster_doc = false;
     for item in items {
         match item {
@@ -261,6 +272,7 @@ fn restore(
                 has_cluster_doc = true;
             }
             netsim_manifest::Item::KubeProxy(k) => kube_proxy = Some(k.raw),
+            netsim_manifest::Item::OutsideHosts(h) => outside.extend(h.hosts),
         }
     }
     // The cluster's shape follows its Node objects when the snapshot has them.
@@ -328,6 +340,7 @@ fn restore(
     if let Some(kp) = kube_proxy {
         sim.set_kube_proxy_config(kp);
     }
+    sim.add_outside_hosts(outside);
     if let Some(t) = clock {
         sim.set_clock(t);
     }

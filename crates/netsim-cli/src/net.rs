@@ -272,27 +272,117 @@ fn parse_url(text: &str) -> Result<Url, String> {
     Ok(Url { host, port, path })
 }
 
-/// A name from `/etc/hosts` of the place, or an address literal.
-fn resolve(sim: &Sim, ns: &NsId, host: &str) -> Option<Ipv4Addr> {
-    if let Ok(ip) = host.parse() {
-        return Some(ip);
-    }
-    let hosts = match ns {
-        NsId::Node(n) => sim.node_etc_hosts(n),
-        NsId::Pod(key) => {
-            let (namespace, name) = key.split_once('/')?;
-            let pod = sim
-                .store()
-                .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(namespace, name)?;
-            sim.pod_etc_hosts(pod)
-        }
-        NsId::External | NsId::Internet => String::new(),
+/// How a client's name lookup ended without an address.
+enum NoAddress {
+    /// The resolver found nothing (or no nameserver answered).
+    NotFound,
+    /// Outside the cluster: a hosts line names a load balancer that has no address yet.
+    Pending(String),
+}
+
+/// The libc resolver a client in `ns` runs: glibc on a node and in Debian-based images, musl
+/// in Alpine-based ones, busybox's own build in busybox.
+fn client_libc(sim: &Sim, ns: &NsId) -> netsim_engine::resolver::Libc {
+    use netsim_engine::resolver::Libc;
+    let NsId::Pod(key) = ns else {
+        return Libc::Glibc;
     };
-    hosts.lines().find_map(|line| {
-        let mut words = line.split_whitespace();
-        let ip: Ipv4Addr = words.next()?.parse().ok()?;
-        words.any(|w| w == host).then_some(ip)
-    })
+    let image = key
+        .split_once('/')
+        .and_then(|(n, p)| {
+            sim.store()
+                .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(n, p)
+        })
+        .map(first_image)
+        .unwrap_or_default();
+    match image_repo(&image) {
+        "busybox" => crate::dns::busybox_libc(&image),
+        "alpine" | "curl" | "netshoot" => Libc::Musl,
+        _ => Libc::Glibc,
+    }
+}
+
+/// The address a client in `ns` connects to for `host`: an address literal as is; a name
+/// through the client's own resolver (its `/etc/hosts`, then DNS queries over the data plane
+/// to the nameservers of its `resolv.conf`), or, outside the cluster, the outside client's
+/// hosts table and the public DNS.
+fn resolve_dp(
+    dp: &mut netsim_engine::dataplane::Dataplane<'_>,
+    ns: &NsId,
+    host: &str,
+) -> Result<Ipv4Addr, NoAddress> {
+    use netsim_engine::resolver::{ResolvConf, Resolved, Resolver};
+    if let Ok(ip) = host.parse() {
+        return Ok(ip);
+    }
+    let (resolv_text, hosts) = match ns {
+        NsId::External | NsId::Internet => {
+            return dp.sim().outside_address(host).map_err(|m| match m {
+                netsim_engine::outside::OutsideMiss::Unknown => NoAddress::NotFound,
+                netsim_engine::outside::OutsideMiss::Pending { service } => {
+                    NoAddress::Pending(service)
+                }
+            });
+        }
+        NsId::Node(n) => {
+            let rc = dp.sim().node_resolv(n);
+            (dp.sim().render_resolv(&rc), dp.sim().node_etc_hosts(n))
+        }
+        NsId::Pod(key) => {
+            let (namespace, name) = key.split_once('/').ok_or(NoAddress::NotFound)?;
+            let pod = dp
+                .sim()
+                .store()
+                .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(namespace, name)
+                .cloned()
+                .ok_or(NoAddress::NotFound)?;
+            (dp.sim().pod_resolv_conf(&pod), dp.sim().pod_etc_hosts(&pod))
+        }
+    };
+    let libc = client_libc(dp.sim(), ns);
+    let mut r = Resolver {
+        dp,
+        from: ns.clone(),
+        conf: ResolvConf::parse(&resolv_text),
+        hosts,
+        libc,
+        log: Vec::new(),
+    };
+    match r.getaddrinfo(host) {
+        Resolved::Found(addrs) => addrs
+            .iter()
+            .find_map(|a| a.parse().ok())
+            .ok_or(NoAddress::NotFound),
+        Resolved::NotFound | Resolved::Unreachable => Err(NoAddress::NotFound),
+    }
+}
+
+/// [`resolve_dp`] on a data plane of its own; the lookup's time passes on the clock.
+fn resolve(sim: &mut Sim, ns: &NsId, host: &str) -> Result<Ipv4Addr, NoAddress> {
+    if let Ok(ip) = host.parse() {
+        return Ok(ip);
+    }
+    let mut dp = sim.dataplane();
+    let found = resolve_dp(&mut dp, ns, host);
+    let elapsed = dp.elapsed_ns();
+    drop(dp);
+    sim.advance(netsim_model::jiff::SignedDuration::from_nanos(
+        elapsed as i64,
+    ));
+    found
+}
+
+/// A hint for a name the outside client could not resolve.
+fn outside_hint(out: &mut Output, host: &str, why: &NoAddress) {
+    match why {
+        NoAddress::Pending(service) => out.hint(format!(
+            "the outside hosts table points {host} at the load balancer of Service {service}, which has no address yet (`kubectl get svc -n {} -w`)",
+            service.split('/').next().unwrap_or("")
+        )),
+        NoAddress::NotFound => out.hint(format!(
+            "outside the cluster a name needs a line in the outside hosts table (an OutsideHosts document), `--resolve {host}:80:ADDRESS`, or the address with `-H 'Host: {host}'`"
+        )),
+    }
 }
 
 struct CurlOpts {
@@ -510,12 +600,19 @@ fn curl_cmd(
         .iter()
         .find(|(h, p, _)| *h == url.host && *p == url.port)
         .map(|r| r.2);
-    let Some(dst) = pinned.or_else(|| resolve(sim, &from, &url.host)) else {
-        fail(out, 6, format!("Could not resolve host: {}", url.host));
-        if url.host.parse::<Ipv4Addr>().is_err() {
-            out.hint("netsim resolves names from /etc/hosts and `--resolve HOST:PORT:ADDR` only; cluster DNS is not simulated yet, so use the Service's ClusterIP");
+    let found = match pinned {
+        Some(ip) => Ok(ip),
+        None => resolve(sim, &from, &url.host),
+    };
+    let dst = match found {
+        Ok(ip) => ip,
+        Err(why) => {
+            fail(out, 6, format!("Could not resolve host: {}", url.host));
+            if from == NsId::External {
+                outside_hint(out, &url.host, &why);
+            }
+            return;
         }
-        return;
     };
     let host = o.host_header.clone().unwrap_or_else(|| {
         if url.port == 80 {
@@ -786,10 +883,9 @@ fn wget_cmd(out: &mut Output, sim: &mut Sim, from: NsId, args: &[&str]) {
             return;
         }
     };
-    let Some(dst) = resolve(sim, &from, &parsed.host) else {
+    let Ok(dst) = resolve(sim, &from, &parsed.host) else {
         out.errln(format!("wget: bad address '{}'", parsed.host));
         out.code = 1;
-        out.hint("netsim resolves names from /etc/hosts only; cluster DNS is not simulated yet, so use the Service's ClusterIP");
         return;
     };
     let host = if parsed.port == 80 {
@@ -915,7 +1011,7 @@ fn ping_cmd(out: &mut Output, sim: &mut Sim, from: NsId, iputils: bool, args: &[
         }
         return;
     };
-    let Some(dst) = resolve(sim, &from, &target) else {
+    let Ok(dst) = resolve(sim, &from, &target) else {
         if iputils {
             out.errln(format!(
                 "ping: {target}: Temporary failure in name resolution"
@@ -1215,7 +1311,7 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
                 return out.fail(format!("error: {e}"));
             }
         };
-        let Some(dst) = resolve(dp.sim(), &from, &url.host) else {
+        let Ok(dst) = resolve_dp(&mut dp, &from, &url.host) else {
             drop(dp);
             return out.fail(format!(
                 "error: cannot resolve {:?} (use an address)",

@@ -137,7 +137,7 @@ fn kube_proxy_situations_load_into_iptables() {
                     _ => {}
                 },
                 Item::KubeProxy(kp) => cfg.configure(&kp.raw, None),
-                Item::Cluster(_) => {}
+                Item::Cluster(_) | Item::OutsideHosts(_) => {}
             }
         }
         let mut rules = Ruleset::default();

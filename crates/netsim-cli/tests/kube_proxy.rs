@@ -34,7 +34,9 @@ fn rules_for(path: &std::path::Path) -> String {
                 other => panic!("unexpected {:?} in a kube-proxy fixture", other.kind()),
             },
             Item::KubeProxy(kp) => cfg.configure(&kp.raw, None),
-            Item::Cluster(_) => panic!("no Cluster documents in kube-proxy fixtures"),
+            Item::Cluster(_) | Item::OutsideHosts(_) => {
+                panic!("no Cluster or OutsideHosts documents in kube-proxy fixtures")
+            }
         }
     }
     let mut rules = Ruleset::default();

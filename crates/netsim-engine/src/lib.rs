@@ -18,6 +18,7 @@ pub mod dataplane;
 pub mod error;
 pub mod kube_proxy;
 pub mod netfilter;
+pub mod outside;
 pub mod pod_files;
 pub mod queue;
 pub mod resolver;

@@ -60,6 +60,9 @@ pub struct Sim {
     /// for the kubelet and the `reload` plugin; `None` when they run the ConfigMap's.
     #[serde(default)]
     pub(crate) corefile_loaded: Option<String>,
+    /// Lines `OutsideHosts` documents added to the outside client's hosts table.
+    #[serde(default)]
+    pub(crate) outside_hosts: Vec<netsim_model::HostEntry>,
     /// Each CoreDNS pod's `cache` plugin, by pod uid.
     #[serde(default)]
     pub(crate) dns_cache: BTreeMap<String, crate::coredns::DnsCache>,
@@ -98,6 +101,7 @@ impl Sim {
             conntrack: BTreeMap::new(),
             app_logs: BTreeMap::new(),
             corefile_loaded: None,
+            outside_hosts: Vec::new(),
             dns_cache: BTreeMap::new(),
             node_net: BTreeMap::new(),
             node_runtime: BTreeMap::new(),

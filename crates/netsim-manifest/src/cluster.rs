@@ -90,6 +90,60 @@ pub(crate) fn classify(
     match (api_version, kind) {
         ("netsim.dev/v1alpha1", "Cluster") => netsim_cluster(source, doc).map(Some),
         ("kind.x-k8s.io/v1alpha4", "Cluster") => kind_cluster(source, doc).map(Some),
+        ("netsim.dev/v1alpha1", "OutsideHosts") => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Doc {
+                #[serde(rename = "apiVersion")]
+                _api_version: String,
+                #[serde(rename = "kind")]
+                _kind: String,
+                #[serde(default)]
+                metadata: Option<serde_json::Map<String, Value>>,
+                hosts: Vec<netsim_model::HostEntry>,
+            }
+            let mut track = serde_path_to_error::Track::new();
+            let de = serde_path_to_error::Deserializer::new(&doc.value, &mut track);
+            let parsed = Doc::deserialize(de).map_err(|e| {
+                config_error(
+                    source,
+                    doc,
+                    "OutsideHosts",
+                    format!("{}: {e}", track.path()),
+                )
+            })?;
+            for (i, h) in parsed.hosts.iter().enumerate() {
+                if h.ip.is_some() == h.load_balancer_of.is_some() {
+                    return Err(config_error(
+                        source,
+                        doc,
+                        "OutsideHosts",
+                        format!("hosts[{i}]: give exactly one of ip and loadBalancerOf"),
+                    ));
+                }
+                if let Some(svc) = &h.load_balancer_of
+                    && svc.split('/').count() != 2
+                {
+                    return Err(config_error(
+                        source,
+                        doc,
+                        "OutsideHosts",
+                        format!("hosts[{i}].loadBalancerOf: {svc:?} is not NAMESPACE/NAME"),
+                    ));
+                }
+            }
+            let name = parsed
+                .metadata
+                .as_ref()
+                .and_then(|m| m.get("name"))
+                .and_then(Value::as_str)
+                .unwrap_or("outside")
+                .to_string();
+            Ok(Some(Item::OutsideHosts(crate::OutsideHostsDoc {
+                name,
+                hosts: parsed.hosts,
+            })))
+        }
         ("kubeproxy.config.k8s.io/v1alpha1", "KubeProxyConfiguration") => {
             let mut track = serde_path_to_error::Track::new();
             let de = serde_path_to_error::Deserializer::new(&doc.value, &mut track);

@@ -88,6 +88,18 @@ pub enum Item {
     Cluster(ClusterDoc),
     /// A kube-proxy configuration.
     KubeProxy(KubeProxyDoc),
+    /// Lines for the outside client's hosts table (`netsim.dev/v1alpha1` `OutsideHosts`).
+    OutsideHosts(OutsideHostsDoc),
+}
+
+/// An `OutsideHosts` document: `hosts:` lines added to (or replacing, name by name) the outside
+/// client's hosts table of a running cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutsideHostsDoc {
+    /// `metadata.name`.
+    pub name: String,
+    /// The lines.
+    pub hosts: Vec<netsim_model::HostEntry>,
 }
 
 /// One document before classification: its JSON, where things are, and where it starts.

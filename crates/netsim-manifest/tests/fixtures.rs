@@ -72,6 +72,9 @@ fn describe(name: &str, text: &str) -> String {
                         Item::KubeProxy(k) => {
                             let _ = writeln!(out, "kube-proxy (line {}): {:?}", k.line, k.config);
                         }
+                        Item::OutsideHosts(h) => {
+                            let _ = writeln!(out, "outside hosts {}: {:?}", h.name, h.hosts);
+                        }
                     }
                 }
             }

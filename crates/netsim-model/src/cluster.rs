@@ -67,10 +67,28 @@ pub struct NodeSpec {
     pub control_plane: bool,
 }
 
+/// What gives LoadBalancer Services their address, and how traffic for it reaches a node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoadBalancerProvider {
+    /// A cloud controller manager's service controller: an external load balancer in front of
+    /// the nodes, which health-checks them (`healthCheckNodePort` with `externalTrafficPolicy:
+    /// Local`) and spreads connections over those that pass.
+    #[default]
+    #[serde(rename = "cloud")]
+    Cloud,
+    /// MetalLB in layer-2 mode: one node, elected per address, answers ARP for it on the node
+    /// network; every packet for the address goes to that node.
+    #[serde(rename = "metallbL2")]
+    MetalLbL2,
+}
+
 /// Where LoadBalancer addresses come from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoadBalancerPool {
+    /// Who hands the addresses out and carries the traffic.
+    #[serde(default)]
+    pub provider: LoadBalancerProvider,
     /// Addresses handed out in order.
     pub cidr: Ipv4Net,
     /// Virtual seconds between a Service becoming type LoadBalancer and its address appearing.
@@ -126,6 +144,24 @@ pub struct ClusterConfig {
     /// resolvers), lower case without the trailing dot; any other name is NXDOMAIN.
     #[serde(rename = "upstreamDNS")]
     pub upstream_dns: std::collections::BTreeMap<String, Ipv4Addr>,
+    /// The outside client's hosts table (more lines come with `OutsideHosts` documents).
+    pub outside_hosts: Vec<HostEntry>,
+}
+
+/// One line of the outside client's hosts table (the laptop's `/etc/hosts`): names and either
+/// an address or the Service whose load-balancer address they stand for (as a student copies
+/// EXTERNAL-IP into `/etc/hosts`, or external-dns would publish it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HostEntry {
+    /// Host names, matched without regard to case.
+    pub names: Vec<String>,
+    /// A fixed address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<Ipv4Addr>,
+    /// `NAMESPACE/NAME` of a LoadBalancer Service: its first ingress address, once it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_of: Option<String>,
 }
 
 /// One-way latencies of the data plane, in microseconds of virtual time. The defaults are
@@ -185,6 +221,7 @@ impl Default for ClusterConfig {
             proxy_mode: ProxyMode::default(),
             flannel_backend: FlannelBackend::default(),
             load_balancer_pool: Some(LoadBalancerPool {
+                provider: LoadBalancerProvider::Cloud,
                 cidr: Ipv4Net::new(Ipv4Addr::new(203, 0, 113, 0), 24).unwrap_or_default(),
                 delay_seconds: default_lb_delay(),
             }),
@@ -196,6 +233,7 @@ impl Default for ClusterConfig {
             kubernetes_version: "v1.28.15".into(),
             latency: Latency::default(),
             upstream_dns: std::collections::BTreeMap::new(),
+            outside_hosts: Vec::new(),
         }
     }
 }

@@ -21,7 +21,8 @@ pub mod store;
 pub mod trace;
 
 pub use cluster::{
-    ClusterConfig, ContainerRuntime, FlannelBackend, Latency, LoadBalancerPool, NodeSpec, ProxyMode,
+    ClusterConfig, ContainerRuntime, FlannelBackend, HostEntry, Latency, LoadBalancerPool,
+    LoadBalancerProvider, NodeSpec, ProxyMode,
 };
 pub use k8s_openapi;
 pub use k8s_openapi::jiff;

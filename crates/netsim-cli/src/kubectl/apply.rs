@@ -125,6 +125,12 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
         };
         match item {
             Item::Cluster(_) => {}
+            Item::OutsideHosts(doc) => {
+                let sim = ctx.sim()?;
+                sim.add_outside_hosts(doc.hosts);
+                ctx.out
+                    .outln(format!("outsidehosts.netsim.dev/{} configured", doc.name));
+            }
             Item::KubeProxy(doc) => {
                 let sim = ctx.sim()?;
                 sim.set_kube_proxy_config(doc.raw);
