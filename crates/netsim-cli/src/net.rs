@@ -775,7 +775,10 @@ fn print_curl(
             if let Some(w) = &o.write_out {
                 out.out(
                     w.replace("%{http_code}", &response.status.to_string())
+                        .replace("%{response_code}", &response.status.to_string())
+                        .replace("%{size_download}", &response.body.len().to_string())
                         .replace("%{remote_ip}", &dst.to_string())
+                        .replace("%{remote_port}", &url.port.to_string())
                         .replace("%{url_effective}", url_text)
                         .replace("\\n", "\n"),
                 );

@@ -16,6 +16,7 @@ pub mod controllers;
 pub mod coredns;
 pub mod dataplane;
 pub mod error;
+pub mod ingress;
 pub mod kube_proxy;
 pub mod netfilter;
 pub mod outside;

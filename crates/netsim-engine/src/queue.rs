@@ -23,6 +23,8 @@ pub enum Event {
     LoadBalancerReady(ObjectKey),
     /// CoreDNS's `reload` plugin finds the Corefile the kubelet refreshed and reloads it.
     CorefileReload,
+    /// ingress-nginx's status sync writes its address into the Ingresses it serves.
+    IngressStatusSync,
 }
 
 /// Pending events by (instant in milliseconds since the epoch, sequence).
@@ -98,7 +100,7 @@ impl EventQueue {
             | Event::ContainersStarted(k)
             | Event::PodTerminated(k)
             | Event::LoadBalancerReady(k) => k != key,
-            Event::CorefileReload => true,
+            Event::CorefileReload | Event::IngressStatusSync => true,
         });
     }
 

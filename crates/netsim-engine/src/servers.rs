@@ -32,6 +32,9 @@ pub enum App {
     CoreDns,
     /// A socket that accepts but speaks no HTTP (etcd, sshd).
     Other,
+    /// ingress-nginx's HTTP port: routes by the Ingress rules and proxies to an endpoint
+    /// (the data plane opens that second connection; see `crate::ingress`).
+    IngressNginx,
 }
 
 /// One listening socket.
@@ -73,6 +76,16 @@ pub fn listeners(pod: &Pod) -> Vec<Listener> {
     let Some(spec) = &pod.spec else { return out };
     for c in &spec.containers {
         let image = c.image.as_deref().unwrap_or("");
+        if crate::ingress::is_controller_image(image) {
+            // controller-v1.9: HTTP 80 and 443, the default server on 8181 (404), the
+            // admission webhook on 8443, healthz and metrics on 10254.
+            out.push(tcp(80, "nginx", App::IngressNginx));
+            out.push(tcp(443, "nginx", App::Other));
+            out.push(tcp(8181, "nginx", App::IngressNginx));
+            out.push(tcp(8443, "nginx-ingress-c", App::Other));
+            out.push(tcp(10254, "nginx-ingress-c", App::Other));
+            continue;
+        }
         match image_repo(image) {
             "nginx" => out.push(tcp(80, "nginx", App::Nginx)),
             "httpd" => out.push(tcp(80, "httpd", App::Httpd)),
@@ -260,6 +273,74 @@ const NGINX_404: &str = "<html>\r
 </html>\r
 ";
 
+/// ingress-nginx's own answer with `status` (404 from its default server, 503 for a backend
+/// without endpoints, 502/504 when the endpoint fails): nginx's built-in page without the
+/// version (`server_tokens off`) and no `Server` header (`more_clear_headers Server`).
+pub fn ingress_nginx_error(status: u16, date: String, head: bool) -> HttpResponse {
+    let reason = match status {
+        404 => "Not Found",
+        502 => "Bad Gateway",
+        503 => "Service Temporarily Unavailable",
+        _ => "Gateway Time-out",
+    };
+    let body = format!(
+        "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    );
+    HttpResponse {
+        status,
+        reason: reason.into(),
+        headers: vec![
+            ("Date".into(), date),
+            ("Content-Type".into(), "text/html".into()),
+            ("Content-Length".into(), body.len().to_string()),
+            ("Connection".into(), "keep-alive".into()),
+        ],
+        body: if head { String::new() } else { body },
+    }
+}
+
+/// What ingress-nginx sends the client for the upstream's `response`: nginx's own `Date`,
+/// `Content-Type`, `Content-Length` and `Connection: keep-alive` first, the upstream's other
+/// headers after, and no `Server`.
+pub fn ingress_nginx_relay(response: &HttpResponse, date: String) -> HttpResponse {
+    let get = |name: &str| {
+        response
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let mut headers = vec![("Date".to_string(), date)];
+    if let Some(ct) = get("Content-Type") {
+        headers.push(("Content-Type".into(), ct));
+    }
+    if let Some(cl) = get("Content-Length") {
+        headers.push(("Content-Length".into(), cl));
+    }
+    headers.push(("Connection".into(), "keep-alive".into()));
+    for (k, v) in &response.headers {
+        let skip = [
+            "Date",
+            "Server",
+            "Content-Type",
+            "Content-Length",
+            "Connection",
+            "Keep-Alive",
+        ]
+        .iter()
+        .any(|h| k.eq_ignore_ascii_case(h));
+        if !skip {
+            headers.push((k.clone(), v.clone()));
+        }
+    }
+    HttpResponse {
+        status: response.status,
+        reason: response.reason.clone(),
+        headers,
+        body: response.body.clone(),
+    }
+}
+
 /// httpd's default `index.html`.
 pub const HTTPD_IT_WORKS: &str = "<html><body><h1>It works!</h1></body></html>\n";
 
@@ -378,6 +459,7 @@ pub fn answer(
                 head,
             )
         }
+        App::IngressNginx => ingress_nginx_error(404, date, head),
         // Accepts, reads, and closes without an HTTP answer: curl says "Empty reply".
         App::Other | App::CoreDns => return None,
     })

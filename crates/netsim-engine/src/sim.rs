@@ -60,6 +60,9 @@ pub struct Sim {
     /// for the kubelet and the `reload` plugin; `None` when they run the ConfigMap's.
     #[serde(default)]
     pub(crate) corefile_loaded: Option<String>,
+    /// An ingress-nginx status sync is scheduled.
+    #[serde(default)]
+    pub(crate) ingress_status_pending: bool,
     /// Lines `OutsideHosts` documents added to the outside client's hosts table.
     #[serde(default)]
     pub(crate) outside_hosts: Vec<netsim_model::HostEntry>,
@@ -102,6 +105,7 @@ impl Sim {
             app_logs: BTreeMap::new(),
             corefile_loaded: None,
             outside_hosts: Vec::new(),
+            ingress_status_pending: false,
             dns_cache: BTreeMap::new(),
             node_net: BTreeMap::new(),
             node_runtime: BTreeMap::new(),
@@ -256,6 +260,7 @@ impl Sim {
             Event::PodTerminated(key) => self.kubelet_pod_terminated(&key),
             Event::LoadBalancerReady(key) => self.load_balancer_ready(&key),
             Event::CorefileReload => self.coredns_reload(),
+            Event::IngressStatusSync => self.ingress_status_sync(),
         }
     }
 
@@ -282,6 +287,17 @@ impl Sim {
                 Kind::Pod => {
                     work.pods.insert(key.clone());
                     for o in versions {
+                        if let Object::Pod(p) = o
+                            && p.spec.as_ref().is_some_and(|s| {
+                                s.containers.iter().any(|c| {
+                                    c.image
+                                        .as_deref()
+                                        .is_some_and(crate::ingress::is_controller_image)
+                                })
+                            })
+                        {
+                            work.ingress_nginx = true;
+                        }
                         work.replicasets.extend(controller_key(o, Kind::ReplicaSet));
                         work.daemonsets.extend(controller_key(o, Kind::DaemonSet));
                         let labels = o.metadata().labels.as_ref();
@@ -299,6 +315,7 @@ impl Sim {
                 }
                 Kind::Service => {
                     work.services.insert(key.clone());
+                    work.ingress_nginx = true;
                     if let (Some(Object::Service(cur)), Some(Object::Service(old))) =
                         (current, prev)
                     {
@@ -310,6 +327,11 @@ impl Sim {
                         .insert(ObjectKey::new(Kind::Service, &key.namespace, &key.name));
                 }
                 Kind::Node => work.nodes_changed = true,
+                Kind::Ingress if current.is_some() => {
+                    // A change of status alone is the controller's own write: it still gets
+                    // a Sync event (the object changed), as a real controller's informer sees.
+                    work.ingresses.push(key.clone());
+                }
                 Kind::ConfigMap if key.namespace == "kube-system" && key.name == "coredns" => {
                     let text = |o: Option<&Object>| match o {
                         Some(Object::ConfigMap(cm)) => {
@@ -348,6 +370,9 @@ impl Sim {
                 self.reconcile_service_endpoints(key);
                 self.reconcile_load_balancer(key);
             }
+        }
+        if !work.ingresses.is_empty() || work.ingress_nginx {
+            self.ingress_nginx_changed(&work.ingresses);
         }
         self.kubelet_admit_pods(&work.pods);
     }
@@ -429,6 +454,10 @@ struct Work {
     services: BTreeSet<ObjectKey>,
     /// Services changed in place: (before, after), for the service controller's events.
     service_updates: Vec<(Service, Service)>,
+    /// Ingresses created or changed.
+    ingresses: Vec<ObjectKey>,
+    /// Something ingress-nginx's status sync reads changed (its pods, a LoadBalancer Service).
+    ingress_nginx: bool,
     nodes_changed: bool,
 }
 

@@ -155,6 +155,14 @@ pub enum HopKind {
         /// Device.
         dev: String,
     },
+    /// A proxy in this namespace decided where the request goes (ingress-nginx's server and
+    /// location) and opens its own connection there.
+    Proxy {
+        /// The proxy (`nginx (ingress-nginx controller)`).
+        process: String,
+        /// What it decided.
+        decision: String,
+    },
     /// Delivered to a socket: `process` in this namespace.
     Delivered {
         /// Who got it (`nginx`, `the kernel (ICMP echo)`, `curl`).

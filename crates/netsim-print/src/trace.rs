@@ -181,6 +181,7 @@ pub fn hops(
                 sport,
             } => format!("VXLAN encapsulation: outer UDP {src}:{sport} > {dst}:8472, VNI {vni}"),
             HopKind::Decapsulate { dev } => format!("VXLAN decapsulation: inner packet on {dev}"),
+            HopKind::Proxy { process, decision } => format!("{process}: {decision}"),
             HopKind::Delivered { process } => {
                 format!("delivered to {process}: {}", headers(&hop.packet))
             }

@@ -177,13 +177,20 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
                 }
                 match apply_one(ctx, object, &file, mode, dry) {
                     Ok((stored, verb)) => {
-                        if verb == "configured" && dry == DryRun::None {
-                            super::corefile_hint(ctx.out, &stored);
-                        }
                         if fmt == Format::Table {
                             ctx.out
                                 .outln(netsim_print::message(kind, stored.name(), verb, dry));
-                        } else {
+                        }
+                        if verb == "configured" && dry == DryRun::None {
+                            super::corefile_hint(ctx.out, &stored);
+                        }
+                        if verb != "unchanged"
+                            && dry == DryRun::None
+                            && let Some(sim) = ctx.sim.as_ref()
+                        {
+                            super::ingress_hint(ctx.out, sim, &stored);
+                        }
+                        if fmt != Format::Table {
                             printed.push(stored);
                         }
                     }

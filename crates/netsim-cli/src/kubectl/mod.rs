@@ -156,6 +156,25 @@ pub fn corefile_hint(out: &mut crate::output::Output, object: &netsim_model::Obj
     }
 }
 
+/// After an Ingress is written: say so when nothing will route it.
+pub fn ingress_hint(out: &mut crate::output::Output, sim: &Sim, object: &netsim_model::Object) {
+    let netsim_model::Object::Ingress(ing) = object else {
+        return;
+    };
+    if sim.ingress_nginx_serves(ing) {
+        if sim.ingress_nginx_pods().is_empty() {
+            out.hint("no ingress-nginx controller runs yet, so nothing routes this Ingress: `netsim apply -f scenarios/ingress-nginx.yaml`");
+        }
+        return;
+    }
+    match ing.spec.as_ref().and_then(|s| s.ingress_class_name.as_deref()) {
+        Some(class) => out.hint(format!(
+            "no ingress controller serves IngressClass \"{class}\": this Ingress routes nothing (netsim has ingress-nginx: `netsim apply -f scenarios/ingress-nginx.yaml`, class nginx)"
+        )),
+        None => out.hint("this Ingress names no ingressClassName and no IngressClass is the default: no controller picks it up; add `ingressClassName: nginx`"),
+    }
+}
+
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();

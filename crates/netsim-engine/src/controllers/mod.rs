@@ -9,6 +9,7 @@ mod daemonset;
 mod deployment;
 mod endpoints;
 pub mod events;
+mod ingress_nginx;
 mod kubelet;
 mod loadbalancer;
 mod scheduler;

@@ -3,10 +3,10 @@
 //! second.
 
 use super::{Dataplane, Fate, HttpOutcome, HttpResult, PingReply};
-use crate::servers::{self, App, HttpRequest};
+use crate::servers::{self, App, HttpRequest, HttpResponse};
 use netsim_model::conntrack::TcpState;
 use netsim_model::packet::{Icmp, L4, Packet, Payload, TcpFlags};
-use netsim_model::trace::{DropReason, NsId};
+use netsim_model::trace::{DropReason, HopKind, NsId};
 use std::net::Ipv4Addr;
 
 /// Linux's SYN retransmission intervals (`tcp_syn_retries` = 6, initial RTO 1 s): the connect
@@ -51,13 +51,38 @@ impl Dataplane<'_> {
         self.hops.clear();
         self.created.clear();
         self.packet_no = 0;
-        let Some(src) = self.source_address(&from, dst) else {
+        let (outcome, client) = self.exchange(from, dst, port, req, connect_timeout_ns, 0);
+        if client.1 == 0 {
             return HttpResult {
-                outcome: HttpOutcome::NetworkUnreachable,
-                client: (Ipv4Addr::UNSPECIFIED, 0),
+                outcome,
+                client,
                 elapsed_ns: 0,
                 hops: Vec::new(),
             };
+        }
+        self.close_connections();
+        HttpResult {
+            outcome,
+            client,
+            elapsed_ns: self.t_ns - start,
+            hops: std::mem::take(&mut self.hops),
+        }
+    }
+
+    /// One connection and request from `from`, its packets numbered from `first_packet`: the
+    /// outcome and the client's address and port (port 0: no route, nothing was sent).
+    fn exchange(
+        &mut self,
+        from: NsId,
+        dst: Ipv4Addr,
+        port: u16,
+        req: &HttpRequest,
+        connect_timeout_ns: Option<u64>,
+        first_packet: usize,
+    ) -> (HttpOutcome, (Ipv4Addr, u16)) {
+        let start = self.t_ns;
+        let Some(src) = self.source_address(&from, dst) else {
+            return (HttpOutcome::NetworkUnreachable, (Ipv4Addr::UNSPECIFIED, 0));
         };
         let sport = self.ephemeral_port();
         self.client = Some((from.clone(), src, sport));
@@ -75,7 +100,7 @@ impl Dataplane<'_> {
         let mut outcome = HttpOutcome::TimedOut;
         for (attempt, backoff) in SYN_BACKOFF_S.iter().enumerate() {
             let sent_at = self.t_ns;
-            self.packet_no = attempt;
+            self.packet_no = first_packet + attempt;
             let fate = self.send(from.clone(), syn.clone());
             match fate {
                 Fate::Delivered { ns, packet } => {
@@ -111,13 +136,7 @@ impl Dataplane<'_> {
             }
         }
         self.record = record;
-        self.close_connections();
-        HttpResult {
-            outcome,
-            client: (src, sport),
-            elapsed_ns: self.t_ns - start,
-            hops: std::mem::take(&mut self.hops),
-        }
+        (outcome, (src, sport))
     }
 
     /// The SYN reached `ns`: a listener completes the handshake and answers the request; no
@@ -194,13 +213,17 @@ impl Dataplane<'_> {
         };
         let now = netsim_model::jiff::Timestamp::from_millisecond(self.now_ms())
             .unwrap_or(netsim_model::jiff::Timestamp::UNIX_EPOCH);
-        let answer = servers::answer(
-            listener.app,
-            &server,
-            (at_server.src, at_server.ports().0),
-            req,
-            now,
-        );
+        let answer = if listener.app == App::IngressNginx && port == 80 {
+            Some(self.ingress_nginx(&server_ns, &at_server, req))
+        } else {
+            servers::answer(
+                listener.app,
+                &server,
+                (at_server.src, at_server.ports().0),
+                req,
+                now,
+            )
+        };
         let Some(response) = answer else {
             // Accepted and closed without an answer.
             return HttpOutcome::EmptyReply;
@@ -236,6 +259,108 @@ impl Dataplane<'_> {
             },
             _ => HttpOutcome::TimedOut,
         }
+    }
+
+    /// ingress-nginx in pod `ns` got `req` in `packet`: it picks the server and location
+    /// ([`Sim::ingress_route`]), then a ready endpoint of the backend Service (round robin from a
+    /// random start; here one random pick a request), connects to it from its own pod address
+    /// (not through the ClusterIP) and relays the answer. Its access log gets the request, with
+    /// the upstream it used; requests the catch-all server's default backend answers are not
+    /// logged (`enable-access-log-for-default-backend` is off).
+    fn ingress_nginx(&mut self, ns: &NsId, packet: &Packet, req: &HttpRequest) -> HttpResponse {
+        use crate::ingress::Upstream;
+        let started = self.t_ns;
+        let now = |dp: &Self| {
+            netsim_model::jiff::Timestamp::from_millisecond(dp.now_ms())
+                .unwrap_or(netsim_model::jiff::Timestamp::UNIX_EPOCH)
+        };
+        let date = |dp: &Self| now(dp).strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        let head = req.method == "HEAD";
+        let route = self.sim.ingress_route(&req.host, &req.path);
+        self.hop(
+            ns,
+            packet,
+            HopKind::Proxy {
+                process: "nginx (ingress-nginx controller)".into(),
+                decision: route.describe(),
+            },
+        );
+        // The endpoint: a ready address of the Service's port, on the port the slices give it.
+        let mut endpoint: Option<(Ipv4Addr, u16)> = None;
+        let mut response = match &route.upstream {
+            Upstream::DefaultServer => servers::ingress_nginx_error(404, date(self), head),
+            Upstream::Unsupported => servers::ingress_nginx_error(503, date(self), head),
+            up @ Upstream::Service { .. } => {
+                let ready = self.sim.ingress_endpoints(up);
+                if ready.is_empty() {
+                    servers::ingress_nginx_error(503, date(self), head)
+                } else {
+                    let pick = self.sim.rng.below(ready.len() as u64) as usize;
+                    let (ip, port) = ready[pick];
+                    endpoint = Some((ip, port));
+                    let outer_client = self.client.clone();
+                    let first = self.packet_no + 1;
+                    let (outcome, _) =
+                        self.exchange(ns.clone(), ip, port, req, Some(5_000_000_000), first);
+                    self.client = outer_client;
+                    match outcome {
+                        HttpOutcome::Response { response, .. } => {
+                            servers::ingress_nginx_relay(&response, date(self))
+                        }
+                        HttpOutcome::Refused | HttpOutcome::EmptyReply => {
+                            servers::ingress_nginx_error(502, date(self), head)
+                        }
+                        _ => servers::ingress_nginx_error(504, date(self), head),
+                    }
+                }
+            }
+        };
+        if head {
+            response.body.clear();
+        }
+        let logged = !(route.server == "_" && route.upstream == Upstream::DefaultServer);
+        if logged {
+            let secs = |ns: u64| format!("{}.{:03}", ns / 1_000_000_000, ns / 1_000_000 % 1000);
+            let took = secs(self.t_ns - started);
+            let req_id: String = (0..4)
+                .map(|_| format!("{:08x}", self.sim.rng.range(0, 1 << 32)))
+                .collect();
+            let (upstream_addr, upstream_len, upstream_time, upstream_status) = match endpoint {
+                Some((ip, p)) => (
+                    format!("{ip}:{p}"),
+                    response.body.len().to_string(),
+                    took.clone(),
+                    response.status.to_string(),
+                ),
+                None if route.upstream == Upstream::DefaultServer => (
+                    "127.0.0.1:8181".to_string(),
+                    response.body.len().to_string(),
+                    "0.000".to_string(),
+                    "404".to_string(),
+                ),
+                None => ("-".into(), "-".into(), "-".into(), "-".into()),
+            };
+            let line = format!(
+                "{} - - [{}] \"{} {} HTTP/1.1\" {} {} \"-\" \"{}\" {} {} [{}] [] {} {} {} {} {}",
+                packet.src,
+                now(self).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                req.method,
+                req.path,
+                response.status,
+                response.body.len(),
+                req.user_agent,
+                req.wire_len(),
+                took,
+                route.upstream.name(),
+                upstream_addr,
+                upstream_len,
+                upstream_time,
+                upstream_status,
+                req_id
+            );
+            self.app_log(ns, line);
+        }
+        response
     }
 
     /// curl closes the connection: the close handshake is not walked, its conntrack entries
