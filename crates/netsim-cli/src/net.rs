@@ -401,7 +401,41 @@ struct CurlOpts {
     url: Option<String>,
 }
 
+/// curl's short options as separate words: `-si` is `-s -i`, `-so FILE` is `-s -o FILE`, and
+/// `-oFILE` is `-o FILE` (a letter that takes a value ends the group).
+fn split_short_options(args: &[&str]) -> Vec<String> {
+    const TAKES_VALUE: &str = "owmHXduAexrTEbcFKYyzCPQ";
+    let mut out = Vec::new();
+    let mut value_next = false;
+    for a in args {
+        let group = a.len() > 2 && a.starts_with('-') && !a.starts_with("--");
+        if value_next || !group {
+            value_next = a.len() == 2 && a.starts_with('-') && TAKES_VALUE.contains(&a[1..]);
+            out.push(a.to_string());
+            continue;
+        }
+        value_next = false;
+        let letters: Vec<char> = a[1..].chars().collect();
+        for (i, c) in letters.iter().enumerate() {
+            out.push(format!("-{c}"));
+            if TAKES_VALUE.contains(*c) {
+                let rest: String = letters[i + 1..].iter().collect();
+                if rest.is_empty() {
+                    value_next = true;
+                } else {
+                    out.push(rest);
+                }
+                break;
+            }
+        }
+    }
+    out
+}
+
 fn parse_curl(args: &[&str]) -> Result<CurlOpts, String> {
+    let split = split_short_options(args);
+    let args: Vec<&str> = split.iter().map(String::as_str).collect();
+    let args = args.as_slice();
     let mut o = CurlOpts {
         silent: false,
         show_error: false,
@@ -436,10 +470,6 @@ fn parse_curl(args: &[&str]) -> Result<CurlOpts, String> {
         match a {
             "-s" | "--silent" => o.silent = true,
             "-S" | "--show-error" => o.show_error = true,
-            "-sS" | "-Ss" => {
-                o.silent = true;
-                o.show_error = true;
-            }
             "-v" | "--verbose" => o.verbose = true,
             "-i" | "--include" => o.include = true,
             "-I" | "--head" => o.head = true,

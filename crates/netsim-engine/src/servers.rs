@@ -26,6 +26,12 @@ pub enum App {
     Kubeserve,
     /// An echo server: the pod's name and the client address it saw.
     Echo,
+    /// kube-proxy's health server for a Service's `healthCheckNodePort` (answered by the data
+    /// plane, which counts the node's ready endpoints).
+    ServiceHealth,
+    /// `registry.k8s.io/echoserver` (1.10): the request as its nginx/lua page prints it,
+    /// `client_address` first among the request's values.
+    EchoServer,
     /// A TLS-only server (the API server, the kubelet): plain HTTP gets a 400.
     Tls,
     /// CoreDNS's DNS port (answers DNS; over HTTP it closes without a word).
@@ -90,6 +96,7 @@ pub fn listeners(pod: &Pod) -> Vec<Listener> {
             "nginx" => out.push(tcp(80, "nginx", App::Nginx)),
             "httpd" => out.push(tcp(80, "httpd", App::Httpd)),
             "kubeserve2" | "kubeserve" | "kubia" => out.push(tcp(8080, "node", App::Kubeserve)),
+            "echoserver" => out.push(tcp(8080, "nginx", App::EchoServer)),
             "coredns" => {
                 out.push(Listener {
                     proto: Proto::Udp,
@@ -138,6 +145,20 @@ pub fn listeners(pod: &Pod) -> Vec<Listener> {
 /// What listens in a node's host namespace: sshd, the kubelet, and the host-network pods.
 pub fn node_listeners(sim: &Sim, node: &str) -> Vec<Listener> {
     let mut out = vec![tcp(22, "sshd", App::Other), tcp(10250, "kubelet", App::Tls)];
+    // kube-proxy serves each `externalTrafficPolicy: Local` Service's health check port.
+    for svc in sim
+        .store()
+        .list_typed::<netsim_model::k8s_openapi::api::core::v1::Service>(None)
+    {
+        if let Some(port) = svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.health_check_node_port)
+            .and_then(|p| u16::try_from(p).ok())
+        {
+            out.push(tcp(port, "kube-proxy", App::ServiceHealth));
+        }
+    }
     for pod in sim.store().pods_on_node(node) {
         if pod.spec.as_ref().and_then(|s| s.host_network) == Some(true) {
             out.extend(listeners(pod));
@@ -296,6 +317,33 @@ pub fn ingress_nginx_error(status: u16, date: String, head: bool) -> HttpRespons
             ("Connection".into(), "keep-alive".into()),
         ],
         body: if head { String::new() } else { body },
+    }
+}
+
+/// kube-proxy's health check answer for Service `ns/name` with `local` ready endpoints on
+/// the node (`pkg/proxy/healthcheck/service_health.go`): 200 with at least one, 503 without;
+/// tab-indented JSON without a final newline; Go's header order (the handler's, sorted, then
+/// `Date` and `Content-Length`).
+pub fn service_health(ns: &str, name: &str, local: usize, date: String) -> HttpResponse {
+    let body = format!(
+        "{{\n\t\"service\": {{\n\t\t\"namespace\": \"{ns}\",\n\t\t\"name\": \"{name}\"\n\t}},\n\t\"localEndpoints\": {local},\n\t\"serviceProxyHealthy\": true\n}}"
+    );
+    let (status, reason) = if local > 0 {
+        (200, "OK")
+    } else {
+        (503, "Service Unavailable")
+    };
+    HttpResponse {
+        status,
+        reason: reason.into(),
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            ("X-Content-Type-Options".into(), "nosniff".into()),
+            ("X-Load-Balancing-Endpoint-Weight".into(), local.to_string()),
+            ("Date".into(), date),
+            ("Content-Length".into(), body.len().to_string()),
+        ],
+        body,
     }
 }
 
@@ -460,6 +508,27 @@ pub fn answer(
             )
         }
         App::IngressNginx => ingress_nginx_error(404, date, head),
+        App::ServiceHealth => return None,
+        App::EchoServer => {
+            let (path, query) = req.path.split_once('?').unwrap_or((&req.path, ""));
+            let host = req.host.split(':').next().unwrap_or("");
+            let body = format!(
+                "\n\nHostname: {pod}\n\nPod Information:\n\t-no pod information available-\n\nServer values:\n\tserver_version=nginx: 1.13.3 - lua: 10008\n\nRequest Information:\n\tclient_address={}\n\tmethod={}\n\treal path={path}\n\tquery={query}\n\trequest_version=1.1\n\trequest_scheme=http\n\trequest_uri=http://{host}:8080{}\n\nRequest Headers:\n\taccept=*/*\n\thost={}\n\tuser-agent={}\n\nRequest Body:\n\t-no body in request-\n\n",
+                client.0, req.method, req.path, req.host, req.user_agent
+            );
+            response(
+                200,
+                vec![
+                    ("Server", "echoserver".into()),
+                    ("Date", date),
+                    ("Content-Type", "text/plain".into()),
+                    ("Transfer-Encoding", "chunked".into()),
+                    ("Connection", "keep-alive".into()),
+                ],
+                body,
+                head,
+            )
+        }
         // Accepts, reads, and closes without an HTTP answer: curl says "Empty reply".
         App::Other | App::CoreDns => return None,
     })

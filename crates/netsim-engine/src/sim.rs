@@ -60,6 +60,9 @@ pub struct Sim {
     /// for the kubelet and the `reload` plugin; `None` when they run the ConfigMap's.
     #[serde(default)]
     pub(crate) corefile_loaded: Option<String>,
+    /// The node MetalLB's speakers elected for each LoadBalancer Service (`ns/name`).
+    #[serde(default)]
+    pub(crate) metallb_announced: BTreeMap<String, String>,
     /// An ingress-nginx status sync is scheduled.
     #[serde(default)]
     pub(crate) ingress_status_pending: bool,
@@ -106,6 +109,7 @@ impl Sim {
             corefile_loaded: None,
             outside_hosts: Vec::new(),
             ingress_status_pending: false,
+            metallb_announced: BTreeMap::new(),
             dns_cache: BTreeMap::new(),
             node_net: BTreeMap::new(),
             node_runtime: BTreeMap::new(),

@@ -80,6 +80,15 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
         Some(s) => Some(Selector::parse(s).map_err(|e| format!("error: {e}"))?),
         None => None,
     };
+    let fields = match a.value("field-selector") {
+        Some(f) => Some(super::fields::FieldSelector::parse(f)?),
+        None => None,
+    };
+    if let Some(f) = &fields {
+        for &kind in &req.kinds {
+            f.check(kind)?;
+        }
+    }
     let opts = TableOptions {
         wide: fmt == Format::Wide,
         all_namespaces: all_ns,
@@ -106,6 +115,7 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
                         selector
                             .as_ref()
                             .is_none_or(|s| s.matches(o.metadata().labels.as_ref()))
+                            && fields.as_ref().is_none_or(|f| f.matches(o))
                     })
                     .cloned(),
             );

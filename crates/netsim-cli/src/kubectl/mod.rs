@@ -9,6 +9,7 @@ mod delete;
 mod describe;
 mod edit;
 mod expose;
+mod fields;
 mod get;
 mod logs;
 mod merge;

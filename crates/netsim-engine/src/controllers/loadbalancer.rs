@@ -1,16 +1,21 @@
-//! The cloud-style load-balancer provider (the service controller of a cloud controller
-//! manager): after a provisioning delay, a LoadBalancer Service gets the next free address of the
-//! cluster's pool in `status.loadBalancer.ingress`. Without a pool, addresses stay `<pending>`,
-//! as on a bare-metal kubeadm cluster.
+//! The load-balancer providers. The cloud one (the service controller of a cloud controller
+//! manager): after a provisioning delay, a LoadBalancer Service gets the next free address of
+//! the cluster's pool in `status.loadBalancer.ingress`, with its events. MetalLB in layer-2
+//! mode: its controller assigns the next free address at once (`IPAllocated`), and its speakers
+//! elect the node that answers ARP for it (`nodeAssigned`), again whenever the endpoints move.
+//! Without a pool, addresses stay `<pending>`, as on a bare-metal kubeadm cluster. Neither sets
+//! `ipMode`: that field came with the LoadBalancerIPMode gate, off in 1.28.
 
 use crate::queue::Event;
 use crate::sim::Sim;
 use netsim_model::cluster::nth_address;
 use netsim_model::jiff::SignedDuration;
+use netsim_model::k8s_openapi::api::core::v1::Node;
 use netsim_model::k8s_openapi::api::core::v1::{
     LoadBalancerIngress, LoadBalancerStatus, Service, ServiceStatus,
 };
-use netsim_model::{ApiObject, Object, ObjectKey};
+use netsim_model::k8s_openapi::api::discovery::v1::EndpointSlice;
+use netsim_model::{ApiObject, LoadBalancerProvider, Object, ObjectKey};
 use std::collections::BTreeSet;
 
 fn is_lb(svc: &Service) -> bool {
@@ -41,12 +46,25 @@ impl Sim {
         };
         let key = key.clone();
         let has_ip = !ingress_ips(&svc).is_empty();
+        let metallb = pool.provider == LoadBalancerProvider::MetalLbL2;
+        if metallb && is_lb(&svc) && has_ip {
+            self.metallb_announce(&key);
+        }
         if is_lb(&svc) && !has_ip && !self.lb_pending.contains(&key) {
             self.lb_pending.insert(key.clone());
+            // MetalLB's controller assigns as soon as it sees the Service.
+            let delay = if metallb {
+                1
+            } else {
+                pool.delay_seconds as i64
+            };
             self.schedule(
-                SignedDuration::from_secs(pool.delay_seconds as i64),
+                SignedDuration::from_secs(delay),
                 Event::LoadBalancerReady(key.clone()),
             );
+            if metallb {
+                return;
+            }
             self.record_event(
                 &key,
                 "Normal",
@@ -76,7 +94,12 @@ impl Sim {
     /// The cloud service controller's events when a LoadBalancer Service's type, external
     /// traffic policy or health-check NodePort changes (`needsUpdate`).
     pub(crate) fn load_balancer_service_updated(&mut self, old: &Service, cur: &Service) {
-        if self.config.load_balancer_pool.is_none() || !is_lb(cur) {
+        let cloud = self
+            .config
+            .load_balancer_pool
+            .as_ref()
+            .is_some_and(|p| p.provider == LoadBalancerProvider::Cloud);
+        if !cloud || !is_lb(cur) {
             return;
         }
         let (os, cs) = (
@@ -128,7 +151,14 @@ impl Sim {
             .flat_map(ingress_ips)
             .collect();
         let size: u64 = 1u64 << (32 - u32::from(pool.cidr.prefix_len()));
-        let Some(ip) = (1..size.saturating_sub(1).max(2))
+        // A cloud hands out host addresses; MetalLB every address of the range, lowest first
+        // (it skips .0 and .255 only with `avoidBuggyIPs`).
+        let range = if pool.provider == LoadBalancerProvider::MetalLbL2 {
+            0..size
+        } else {
+            1..size.saturating_sub(1).max(2)
+        };
+        let Some(ip) = range
             .map(|n| nth_address(pool.cidr, n as u32).to_string())
             .find(|ip| !used.contains(ip))
         else {
@@ -139,14 +169,25 @@ impl Sim {
         next.status = Some(ServiceStatus {
             load_balancer: Some(LoadBalancerStatus {
                 ingress: Some(vec![LoadBalancerIngress {
-                    ip: Some(ip),
-                    ip_mode: Some("VIP".into()),
+                    ip: Some(ip.clone()),
                     ..Default::default()
                 }]),
             }),
             ..Default::default()
         });
         self.put(Object::Service(next));
+        if pool.provider == LoadBalancerProvider::MetalLbL2 {
+            self.record_event(
+                key,
+                "Normal",
+                "IPAllocated",
+                &format!("Assigned IP [\"{ip}\"]"),
+                "metallb-controller",
+                None,
+            );
+            self.metallb_announce(key);
+            return;
+        }
         self.record_event(
             key,
             "Normal",
@@ -155,5 +196,76 @@ impl Sim {
             "service-controller",
             None,
         );
+    }
+
+    /// MetalLB layer 2's election for the first address of Service `key`: the nodes that may
+    /// announce it (not excluded from external load balancers; with `externalTrafficPolicy:
+    /// Local`, only those with a ready endpoint; none at all while no endpoint is ready),
+    /// sorted by sha256 of `node#address`; the first wins. `None`: nobody answers ARP.
+    pub fn metallb_announcer(&self, svc: &Service) -> Option<String> {
+        use sha2::{Digest, Sha256};
+        let ip = ingress_ips(svc).into_iter().next()?;
+        let ns = svc.metadata.namespace.clone().unwrap_or_default();
+        let name = svc.metadata.name.clone().unwrap_or_default();
+        let ready_nodes: BTreeSet<String> = self
+            .store
+            .list_typed::<EndpointSlice>(Some(&ns))
+            .filter(|s| {
+                s.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("kubernetes.io/service-name"))
+                    .is_some_and(|n| *n == name)
+            })
+            .flat_map(|s| s.endpoints.iter())
+            .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true))
+            .filter_map(|e| e.node_name.clone())
+            .collect();
+        if ready_nodes.is_empty() {
+            return None;
+        }
+        let local = svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.external_traffic_policy.as_deref())
+            == Some("Local");
+        self.store
+            .list_typed::<Node>(None)
+            .filter(|n| {
+                !n.metadata.labels.as_ref().is_some_and(|l| {
+                    l.contains_key("node.kubernetes.io/exclude-from-external-load-balancers")
+                })
+            })
+            .filter_map(|n| n.metadata.name.clone())
+            .filter(|n| !local || ready_nodes.contains(n))
+            .min_by_key(|n| Sha256::digest(format!("{n}#{ip}").as_bytes()).to_vec())
+    }
+
+    /// The elected speaker announces; a new winner says so (`nodeAssigned`).
+    fn metallb_announce(&mut self, key: &ObjectKey) {
+        let Some(svc) = self.store.typed::<Service>(&key.namespace, &key.name) else {
+            return;
+        };
+        let winner = self.metallb_announcer(svc);
+        let id = format!("{}/{}", key.namespace, key.name);
+        if self.metallb_announced.get(&id) == winner.as_ref() {
+            return;
+        }
+        match winner {
+            Some(node) => {
+                self.record_event(
+                    key,
+                    "Normal",
+                    "nodeAssigned",
+                    &format!("announcing from node \"{node}\" with protocol \"layer2\""),
+                    "metallb-speaker",
+                    None,
+                );
+                self.metallb_announced.insert(id, node);
+            }
+            None => {
+                self.metallb_announced.remove(&id);
+            }
+        }
     }
 }

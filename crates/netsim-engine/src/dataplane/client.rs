@@ -215,6 +215,8 @@ impl Dataplane<'_> {
             .unwrap_or(netsim_model::jiff::Timestamp::UNIX_EPOCH);
         let answer = if listener.app == App::IngressNginx && port == 80 {
             Some(self.ingress_nginx(&server_ns, &at_server, req))
+        } else if listener.app == App::ServiceHealth {
+            self.service_health(&server_ns, port, now)
         } else {
             servers::answer(
                 listener.app,
@@ -361,6 +363,43 @@ impl Dataplane<'_> {
             self.app_log(ns, line);
         }
         response
+    }
+
+    /// kube-proxy's health check server on node `ns` for the Service whose
+    /// `healthCheckNodePort` is `port`: how many of its ready endpoints run on this node.
+    fn service_health(
+        &self,
+        ns: &NsId,
+        port: u16,
+        now: netsim_model::jiff::Timestamp,
+    ) -> Option<HttpResponse> {
+        use netsim_model::k8s_openapi::api::core::v1::Service;
+        use netsim_model::k8s_openapi::api::discovery::v1::EndpointSlice;
+        let NsId::Node(node) = ns else { return None };
+        let svc = self.sim.store.list_typed::<Service>(None).find(|s| {
+            s.spec.as_ref().and_then(|s| s.health_check_node_port) == Some(i32::from(port))
+        })?;
+        let svc_ns = svc.metadata.namespace.clone().unwrap_or_default();
+        let name = svc.metadata.name.clone().unwrap_or_default();
+        let local = self
+            .sim
+            .store
+            .list_typed::<EndpointSlice>(Some(&svc_ns))
+            .filter(|s| {
+                s.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("kubernetes.io/service-name"))
+                    .is_some_and(|n| *n == name)
+            })
+            .flat_map(|s| s.endpoints.iter())
+            .filter(|e| {
+                e.node_name.as_deref() == Some(node.as_str())
+                    && e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
+            })
+            .count();
+        let date = now.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        Some(servers::service_health(&svc_ns, &name, local, date))
     }
 
     /// curl closes the connection: the close handshake is not walked, its conntrack entries

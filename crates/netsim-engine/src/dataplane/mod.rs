@@ -823,6 +823,32 @@ impl Dataplane<'_> {
             self.t_ns += lat.external_micros * 1000;
             return Step::Next(At::Ingress(NsId::External, "eth0".into(), false));
         }
+        // MetalLB layer 2: the elected node answers ARP for the address (asked directly, or
+        // by the gateway for a packet from beyond it).
+        let arp_for = if next_hop == self.gateway() {
+            pkt.dst
+        } else {
+            next_hop
+        };
+        if let Some(announcer) = self.metallb_owner(arp_for) {
+            let Some(node) = announcer else {
+                let detail = format!(
+                    "no node announces {arp_for}: MetalLB's speakers elect none while the Service has no ready endpoint (with externalTrafficPolicy Local, none on an eligible node)"
+                );
+                return self.drop_with(&ns, pkt, DropReason::UnknownTarget, detail);
+            };
+            self.t_ns += lat.node_network_micros * 1000;
+            self.hop(
+                &ns,
+                pkt,
+                HopKind::Bridge {
+                    bridge: "node network (ARP answered by MetalLB's speaker)".into(),
+                    from: arp_for.to_string(),
+                    to: node.clone(),
+                },
+            );
+            return Step::Next(At::Ingress(NsId::Node(node), "eth0".into(), false));
+        }
         if next_hop != self.gateway() {
             let detail = format!("nothing on the node network answers ARP for {next_hop}");
             return self.drop_with(&ns, pkt, DropReason::UnknownTarget, detail);
@@ -874,6 +900,15 @@ impl Dataplane<'_> {
     /// `externalTrafficPolicy: Local` only nodes with a ready local endpoint pass the health
     /// check.
     fn load_balancer_target(&mut self, pkt: &Packet) -> Option<String> {
+        let cloud = self
+            .sim
+            .config
+            .load_balancer_pool
+            .as_ref()
+            .is_some_and(|p| p.provider == netsim_model::LoadBalancerProvider::Cloud);
+        if !cloud {
+            return None;
+        }
         let svc = self.sim.store.list_typed::<Service>(None).find(|s| {
             s.status
                 .as_ref()
@@ -910,6 +945,29 @@ impl Dataplane<'_> {
         }
         let pick = self.sim.rng.below(candidates.len() as u64) as usize;
         candidates.get(pick).cloned()
+    }
+
+    /// For an address MetalLB assigned: the node that answers ARP for it (`Some(None)`: no
+    /// node does). `None` when MetalLB does not own the address.
+    fn metallb_owner(&self, ip: Ipv4Addr) -> Option<Option<String>> {
+        let metallb = self
+            .sim
+            .config
+            .load_balancer_pool
+            .as_ref()
+            .is_some_and(|p| p.provider == netsim_model::LoadBalancerProvider::MetalLbL2);
+        if !metallb {
+            return None;
+        }
+        let text = ip.to_string();
+        let svc = self.sim.store.list_typed::<Service>(None).find(|s| {
+            s.status
+                .as_ref()
+                .and_then(|st| st.load_balancer.as_ref())
+                .and_then(|lb| lb.ingress.as_ref())
+                .is_some_and(|ing| ing.iter().any(|i| i.ip.as_deref() == Some(&text)))
+        })?;
+        Some(self.sim.metallb_announcer(svc))
     }
 
     fn has_local_endpoint(&self, ns: &str, svc: &str, node: &str) -> bool {
