@@ -278,6 +278,8 @@ enum NoAddress {
     NotFound,
     /// Outside the cluster: a hosts line names a load balancer that has no address yet.
     Pending(String),
+    /// Outside the cluster: a hosts line names a Service that does not exist.
+    NoService(String),
 }
 
 /// The libc resolver a client in `ns` runs: glibc on a node and in Debian-based images, musl
@@ -321,6 +323,9 @@ fn resolve_dp(
                 netsim_engine::outside::OutsideMiss::Unknown => NoAddress::NotFound,
                 netsim_engine::outside::OutsideMiss::Pending { service } => {
                     NoAddress::Pending(service)
+                }
+                netsim_engine::outside::OutsideMiss::NoService { service } => {
+                    NoAddress::NoService(service)
                 }
             });
         }
@@ -378,6 +383,14 @@ fn outside_hint(out: &mut Output, host: &str, why: &NoAddress) {
         NoAddress::Pending(service) => out.hint(format!(
             "the outside hosts table points {host} at the load balancer of Service {service}, which has no address yet (`kubectl get svc -n {} -w`)",
             service.split('/').next().unwrap_or("")
+        )),
+        NoAddress::NoService(service) => out.hint(format!(
+            "the outside hosts table points {host} at the load balancer of Service {service}, which does not exist{}",
+            if service == "ingress-nginx/ingress-nginx-controller" {
+                ": install the controller with `netsim apply -f scenarios/ingress-nginx.yaml`"
+            } else {
+                ""
+            }
         )),
         NoAddress::NotFound => out.hint(format!(
             "outside the cluster a name needs a line in the outside hosts table (an OutsideHosts document), `--resolve {host}:80:ADDRESS`, or the address with `-H 'Host: {host}'`"

@@ -18,6 +18,11 @@ pub enum OutsideMiss {
         /// `NAMESPACE/NAME` of the Service.
         service: String,
     },
+    /// A hosts line points at a Service that does not exist.
+    NoService {
+        /// `NAMESPACE/NAME` of the Service.
+        service: String,
+    },
 }
 
 impl Sim {
@@ -57,10 +62,13 @@ impl Sim {
             }
             let service = e.load_balancer_of.clone().unwrap_or_default();
             let (ns, svc) = service.split_once('/').unwrap_or(("", ""));
-            return self
-                .store
-                .typed::<Service>(ns, svc)
-                .and_then(|s| s.status.as_ref()?.load_balancer.as_ref()?.ingress.clone())
+            let Some(found) = self.store.typed::<Service>(ns, svc) else {
+                return Err(OutsideMiss::NoService { service });
+            };
+            return found
+                .status
+                .as_ref()
+                .and_then(|s| s.load_balancer.as_ref()?.ingress.clone())
                 .and_then(|ing| ing.iter().find_map(|i| i.ip.as_deref()?.parse().ok()))
                 .ok_or(OutsideMiss::Pending { service });
         }
