@@ -1423,3 +1423,21 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
     out.outln("");
     out.outln(format!("result: {verdict}"));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::split_short_options;
+
+    #[test]
+    fn short_options_group_like_curls() {
+        let split = |a: &[&str]| split_short_options(a).join(" ");
+        assert_eq!(split(&["-si", "http://x"]), "-s -i http://x");
+        assert_eq!(split(&["-so", "/dev/null", "u"]), "-s -o /dev/null u");
+        assert_eq!(split(&["-sSo/dev/null"]), "-s -S -o /dev/null");
+        assert_eq!(split(&["-w", "-si"]), "-w -si");
+        assert_eq!(
+            split(&["--resolve", "a:80:1.2.3.4"]),
+            "--resolve a:80:1.2.3.4"
+        );
+    }
+}

@@ -209,6 +209,22 @@ impl Sim {
             .collect()
     }
 
+    /// Whether an ingress-nginx controller is installed: a Deployment or pod runs its image
+    /// (its pods may still be starting).
+    pub fn ingress_nginx_installed(&self) -> bool {
+        use netsim_model::k8s_openapi::api::apps::v1::Deployment;
+        self.store.list_typed::<Deployment>(None).any(|d| {
+            d.spec
+                .as_ref()
+                .and_then(|s| s.template.spec.as_ref())
+                .is_some_and(|s| {
+                    s.containers
+                        .iter()
+                        .any(|c| c.image.as_deref().is_some_and(is_controller_image))
+                })
+        }) || !self.ingress_nginx_pods().is_empty()
+    }
+
     /// The Ingresses the controller serves, oldest first (then by namespace and name).
     pub fn ingress_nginx_ingresses(&self) -> Vec<&Ingress> {
         let mut list: Vec<&Ingress> = self

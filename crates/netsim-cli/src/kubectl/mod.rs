@@ -163,7 +163,7 @@ pub fn ingress_hint(out: &mut crate::output::Output, sim: &Sim, object: &netsim_
         return;
     };
     if sim.ingress_nginx_serves(ing) {
-        if sim.ingress_nginx_pods().is_empty() {
+        if !sim.ingress_nginx_installed() {
             out.hint("no ingress-nginx controller runs yet, so nothing routes this Ingress: `netsim apply -f scenarios/ingress-nginx.yaml`");
         }
         return;
