@@ -25,8 +25,16 @@ Kubernetes commands (also as `netsim kubectl ...`, so `alias kubectl='netsim kub
   patch TYPE NAME -p PATCH [--type=strategic|merge|json]
   edit TYPE [NAME]        edit in $EDITOR
   logs POD                container logs
+  exec POD -- CMD         run a command in a pod (cat, nslookup, curl, wget, ping, ip, ...)
 
 netsim commands:
+  shell                   an interactive shell: kubectl, ssh NODE, curl, pipes to grep/head/wc
+  run FILE [--keep-going] replay a file of shell lines as a transcript (`! CMD` must fail)
+  ssh NODE -- CMD         run a command on a node (ip, ifconfig, iptables-save, docker, ...)
+  curl [OPTIONS] URL      curl from a client outside the cluster
+  trace [--from pod/P|node/N] URL | --icmp ADDR | --dns NAME
+                          every hop of a connection, a ping or a DNS lookup
+  dns serve [--listen ADDR:PORT]   answer real DNS queries from the cluster's CoreDNS
   wait DURATION           let virtual time pass (30s, 2m)
   reset                   forget the cluster; the next command starts a fresh one
   snapshot save FILE      write every object, status included, as multi-document YAML
@@ -46,6 +54,8 @@ pub struct Globals {
     pub now: Option<String>,
     /// `--seed`.
     pub seed: Option<u64>,
+    /// Variables a `netsim shell` session exported (`EDITOR`, ...).
+    pub env: std::collections::BTreeMap<String, String>,
 }
 
 /// Runs one invocation.
@@ -90,6 +100,7 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
             out,
             seed: globals.seed,
             think: false,
+            env: globals.env.clone(),
         };
         match ctx.parts() {
             Ok((sim, out)) => crate::dns_serve::serve(out, sim, &rest[1..]),
@@ -102,6 +113,7 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
         out,
         seed: globals.seed,
         think: true,
+        env: globals.env.clone(),
     };
     if let Some(now) = &globals.now {
         let Ok(to) = now.parse::<Timestamp>() else {

@@ -15,6 +15,7 @@ mod kubectl;
 mod net;
 mod node;
 mod output;
+mod shell;
 mod sources;
 mod state;
 
@@ -70,7 +71,16 @@ fn main() {
         state: cli.state,
         now: cli.now,
         seed: cli.seed,
+        env: Default::default(),
     };
+    match cli.args.first().map(String::as_str) {
+        Some("shell") => std::process::exit(shell::interactive(options, hints)),
+        // `netsim run FILE` replays a session; `netsim run NAME --image=...` is kubectl's.
+        Some("run") if !cli.args.iter().any(|a| a.starts_with("--image")) => {
+            std::process::exit(shell::run_file(options, hints, &cli.args[1..]))
+        }
+        _ => {}
+    }
     commands::run(&options, &cli.args, &mut out);
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();

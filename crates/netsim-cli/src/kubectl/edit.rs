@@ -23,6 +23,10 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
             "error: You must provide one or more resources by argument or filename.".into(),
         );
     }
+    let editor = ctx
+        .env_var("KUBE_EDITOR")
+        .or_else(|| ctx.env_var("EDITOR"))
+        .unwrap_or_else(|| "vi".into());
     let (sim, out) = ctx.parts()?;
     let mut objects: Vec<Object> = Vec::new();
     for (kind, name) in &pairs {
@@ -41,9 +45,6 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     };
     let path = std::env::temp_dir().join(format!("kubectl-edit-{}.yaml", std::process::id()));
     std::fs::write(&path, format!("{HEADER}{original}")).map_err(|e| format!("error: {e}"))?;
-    let editor = std::env::var("KUBE_EDITOR")
-        .or_else(|_| std::env::var("EDITOR"))
-        .unwrap_or_else(|_| "vi".into());
     let status = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!("{editor} \"$1\""))

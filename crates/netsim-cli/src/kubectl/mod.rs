@@ -34,6 +34,18 @@ pub struct Ctx<'a> {
     pub seed: Option<u64>,
     /// Whether the think-time step follows this command.
     pub think: bool,
+    /// Variables `netsim shell` exported (they win over the process environment).
+    pub env: std::collections::BTreeMap<String, String>,
+}
+
+impl Ctx<'_> {
+    /// An environment variable as the command sees it.
+    pub fn env_var(&self, name: &str) -> Option<String> {
+        self.env
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var(name).ok())
+    }
 }
 
 impl Ctx<'_> {
