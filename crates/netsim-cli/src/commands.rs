@@ -32,8 +32,8 @@ netsim commands:
   run FILE [--keep-going] replay a file of shell lines as a transcript (`! CMD` must fail)
   ssh NODE -- CMD         run a command on a node (ip, ifconfig, iptables-save, docker, ...)
   curl [OPTIONS] URL      curl from a client outside the cluster
-  trace [--from pod/P|node/N] URL | --icmp ADDR | --dns NAME
-                          every hop of a connection, a ping or a DNS lookup
+  trace [--from pod/P|node/N] URL | --icmp ADDR | --dns NAME [--pcap FILE]
+                          every hop of a connection, a ping or a DNS lookup (and a capture)
   dns serve [--listen ADDR:PORT]   answer real DNS queries from the cluster's CoreDNS
   wait DURATION           let virtual time pass (30s, 2m)
   reset                   forget the cluster; the next command starts a fresh one

@@ -293,3 +293,34 @@ pub fn wire_size(reply: &Message) -> usize {
     }
     m.to_vec().map_or_else(|_| reply.wire_len(), |b| b.len())
 }
+
+/// `m` in wire format (a query or a response, flags as the model has them), for captures.
+pub fn encode(m: &Message) -> Option<Vec<u8>> {
+    let qname = name(&m.question.0)?;
+    let mut w = Wire::new();
+    w.set_id(m.id)
+        .set_message_type(if m.response {
+            MessageType::Response
+        } else {
+            MessageType::Query
+        })
+        .set_op_code(OpCode::Query)
+        .set_authoritative(m.authoritative)
+        .set_recursion_desired(m.recursion_desired)
+        .set_recursion_available(m.recursion_available)
+        .set_response_code(rcode(m.rcode))
+        .add_query(hickory_proto::op::Query::query(
+            qname,
+            RecordType::from(m.question.1.code()),
+        ));
+    for r in &m.answers {
+        w.add_answer(to_wire_record(r)?);
+    }
+    for r in &m.authority {
+        w.add_name_server(to_wire_record(r)?);
+    }
+    for r in &m.additional {
+        w.add_additional(to_wire_record(r)?);
+    }
+    w.to_vec().ok()
+}

@@ -15,6 +15,7 @@ mod kubectl;
 mod net;
 mod node;
 mod output;
+mod pcap;
 mod shell;
 mod sources;
 mod state;

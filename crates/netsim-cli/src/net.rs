@@ -412,6 +412,8 @@ struct CurlOpts {
     resolve: Vec<(String, u16, Ipv4Addr)>,
     count: u32,
     url: Option<String>,
+    /// netsim's own: write the exchange's packets to this pcapng file.
+    pcap: Option<String>,
 }
 
 /// curl's short options as separate words: `-si` is `-s -i`, `-so FILE` is `-s -o FILE`, and
@@ -463,6 +465,7 @@ fn parse_curl(args: &[&str]) -> Result<CurlOpts, String> {
         resolve: Vec::new(),
         count: 1,
         url: None,
+        pcap: None,
     };
     let secs = |v: &str| -> Result<u64, String> {
         v.parse::<f64>()
@@ -521,6 +524,7 @@ fn parse_curl(args: &[&str]) -> Result<CurlOpts, String> {
                     }
                 }
             }
+            "--pcap" => o.pcap = Some(value()?.to_string()),
             "--count" => {
                 o.count = value()?
                     .parse()
@@ -675,7 +679,9 @@ fn curl_cmd(
         .flatten()
         .min()
         .map(|ms| ms * 1_000_000);
+    let start_ns = sim.now().as_nanosecond() as i64;
     let mut dp = sim.dataplane();
+    dp.record_hops(o.pcap.is_some() && o.count == 1);
     if o.count > 1 {
         let mut spread: std::collections::BTreeMap<String, (u32, String)> = Default::default();
         let mut failures = 0u32;
@@ -720,6 +726,9 @@ fn curl_cmd(
     sim.advance(netsim_model::jiff::SignedDuration::from_nanos(
         r.elapsed_ns as i64,
     ));
+    if let Some(file) = &o.pcap {
+        write_pcap(out, sim, &r.hops, start_ns, file);
+    }
     if not_a_tty && !o.silent && !o.verbose && o.write_out.is_none() {
         let received = match &r.outcome {
             HttpOutcome::Response { response, .. } if !o.head => response.body.len() as u64,
@@ -1222,6 +1231,7 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
     let mut icmp: Option<String> = None;
     let mut dns_name: Option<String> = None;
     let mut target: Option<String> = None;
+    let mut pcap: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -1241,6 +1251,11 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
                 i += 1;
                 dns_name = args.get(i).cloned();
             }
+            "--pcap" | "-w" => {
+                i += 1;
+                pcap = args.get(i).cloned();
+            }
+            a if a.starts_with("--pcap=") => pcap = Some(a["--pcap=".len()..].to_string()),
             a if a.starts_with("--from=") => from_text = Some(a["--from=".len()..].to_string()),
             a if a.starts_with('-') => {
                 return out.fail(format!("error: unknown flag: {a}\nusage: netsim trace [--from pod/NAME|node/NAME] [-n NAMESPACE] (URL | --icmp ADDRESS | --dns NAME)"));
@@ -1279,6 +1294,7 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
             }
         };
     }
+    let start_ns = sim.now().as_nanosecond() as i64;
     let mut dp = sim.dataplane();
     dp.record_hops(true);
     let (title, hops, verdict) = if let Some(name) = dns_name {
@@ -1422,6 +1438,38 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
     out.out(netsim_print::trace::hops(&hops, &lookup));
     out.outln("");
     out.outln(format!("result: {verdict}"));
+    if let Some(file) = pcap {
+        write_pcap(out, sim, &hops, start_ns, &file);
+    }
+}
+
+/// Writes the capture of `hops` to `file`, with each capture point's real MAC address.
+fn write_pcap(
+    out: &mut Output,
+    sim: &Sim,
+    hops: &[netsim_model::trace::Hop],
+    start_ns: i64,
+    file: &str,
+) {
+    let mut macs = std::collections::BTreeMap::new();
+    for (i, point) in crate::pcap::points(hops) {
+        let netns = match &hops[i].ns {
+            NsId::Node(n) => sim.node_netns(n),
+            NsId::Pod(key) => key.split_once('/').and_then(|(ns, name)| {
+                sim.store()
+                    .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(ns, name)
+                    .and_then(|p| sim.pod_netns(p))
+            }),
+            _ => None,
+        };
+        if let Some(link) = netns.as_ref().and_then(|n| n.link(&point.1)) {
+            macs.insert(point, link.mac);
+        }
+    }
+    let bytes = crate::pcap::pcapng(hops, start_ns, &macs);
+    if let Err(e) = std::fs::write(file, bytes) {
+        out.fail(format!("error: cannot write {file}: {e}"));
+    }
 }
 
 #[cfg(test)]

@@ -225,11 +225,16 @@ pub struct HttpRequest {
 impl HttpRequest {
     /// The request's size on the wire.
     pub fn wire_len(&self) -> usize {
+        self.wire_bytes().len()
+    }
+
+    /// The request as curl sends it.
+    pub fn wire_bytes(&self) -> Vec<u8> {
         format!(
             "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {}\r\nAccept: */*\r\n\r\n",
             self.method, self.path, self.host, self.user_agent
         )
-        .len()
+        .into_bytes()
     }
 }
 
@@ -255,6 +260,17 @@ impl HttpResponse {
             .map(|(k, v)| k.len() + v.len() + 4)
             .sum();
         "HTTP/1.1 ".len() + 3 + 1 + self.reason.len() + 2 + head + 2 + self.body.len()
+    }
+
+    /// Status line, headers and body as sent.
+    pub fn wire_bytes(&self) -> Vec<u8> {
+        let mut s = format!("HTTP/1.1 {} {}\r\n", self.status, self.reason);
+        for (k, v) in &self.headers {
+            s.push_str(&format!("{k}: {v}\r\n"));
+        }
+        s.push_str("\r\n");
+        s.push_str(&self.body);
+        s.into_bytes()
     }
 }
 

@@ -98,10 +98,10 @@ pub enum Icmp {
 pub enum Payload {
     /// Nothing.
     None,
-    /// An HTTP request of this many bytes.
-    HttpRequest(usize),
-    /// An HTTP response of this many bytes.
-    HttpResponse(usize),
+    /// An HTTP request, as sent.
+    HttpRequest(std::sync::Arc<[u8]>),
+    /// An HTTP response, as sent.
+    HttpResponse(std::sync::Arc<[u8]>),
     /// A VXLAN-encapsulated frame: the VXLAN header, the inner Ethernet header and this packet.
     Vxlan(Box<Packet>),
     /// A DNS message.
@@ -186,7 +186,7 @@ impl Packet {
         };
         let payload = match &self.payload {
             Payload::None => 0,
-            Payload::HttpRequest(n) | Payload::HttpResponse(n) => *n,
+            Payload::HttpRequest(b) | Payload::HttpResponse(b) => b.len(),
             Payload::Vxlan(inner) => 8 + 14 + inner.len(),
             Payload::Dns(m) => m.wire_len(),
         };

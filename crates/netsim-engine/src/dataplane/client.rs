@@ -196,7 +196,7 @@ impl Dataplane<'_> {
                 ..TcpFlags::default()
             },
         );
-        request.payload = Payload::HttpRequest(req.wire_len());
+        request.payload = Payload::HttpRequest(req.wire_bytes().into());
         let Fate::Delivered {
             ns: server_ns,
             packet: at_server,
@@ -251,7 +251,7 @@ impl Dataplane<'_> {
                 ..TcpFlags::default()
             },
         );
-        reply.payload = Payload::HttpResponse(response.wire_len());
+        reply.payload = Payload::HttpResponse(response.wire_bytes().into());
         match self.send(server_ns, reply) {
             Fate::Delivered { ns: back, .. } if &back == client => HttpOutcome::Response {
                 response,
