@@ -35,6 +35,9 @@ netsim commands:
   trace [--from pod/P|node/N] URL | --icmp ADDR | --dns NAME [--pcap FILE]
                           every hop of a connection, a ping or a DNS lookup (and a capture)
   dns serve [--listen ADDR:PORT]   answer real DNS queries from the cluster's CoreDNS
+  lint FILE|DIR...        what would go wrong applying these: selectors matching nothing,
+                          target ports no container exposes, missing Ingress backends,
+                          NodePorts out of range or taken
   wait DURATION           let virtual time pass (30s, 2m)
   reset                   forget the cluster; the next command starts a fresh one
   snapshot save FILE      write every object, status included, as multi-document YAML
@@ -91,6 +94,11 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
         Ok(s) => s,
         Err(e) => return out.fail(e.to_string()),
     };
+    if cmd == "lint" {
+        // Reads the cluster as it is; changes nothing, saves nothing.
+        crate::lint::run(out, sim.as_ref(), rest);
+        return;
+    }
     if cmd == "dns" && rest.first().map(String::as_str) == Some("serve") {
         // A long-running reader: it serves the state as loaded and must not hold the lock,
         // or every other command would wait for it.

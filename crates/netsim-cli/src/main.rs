@@ -12,6 +12,7 @@ mod flags;
 mod generate;
 mod iptables;
 mod kubectl;
+mod lint;
 mod net;
 mod node;
 mod output;
