@@ -98,5 +98,36 @@ fn main() {
         }
     }
     let _ = so.flush();
+    drop((so, se));
+    if let Some(steps) = &out.steps {
+        step_through(steps);
+    }
     std::process::exit(out.code);
+}
+
+/// `trace --step`: on a terminal, one step at a time (Enter: next, `b`: back, `q`: quit);
+/// otherwise every step, one after the other.
+fn step_through(steps: &[String]) {
+    use std::io::{BufRead, IsTerminal};
+    let mut so = std::io::stdout();
+    if !std::io::stdin().is_terminal() {
+        for s in steps {
+            let _ = writeln!(so, "{s}");
+        }
+        return;
+    }
+    let mut i = 0;
+    let stdin = std::io::stdin();
+    let mut lines = stdin.lock().lines();
+    while i < steps.len() {
+        let _ = write!(so, "{}\n[Enter] next  [b] back  [q] quit > ", steps[i]);
+        let _ = so.flush();
+        match lines.next() {
+            Some(Ok(l)) if l.trim() == "b" => i = i.saturating_sub(1),
+            Some(Ok(l)) if l.trim() == "q" => break,
+            Some(Ok(_)) => i += 1,
+            _ => break,
+        }
+    }
+    let _ = writeln!(so);
 }

@@ -1232,6 +1232,7 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
     let mut dns_name: Option<String> = None;
     let mut target: Option<String> = None;
     let mut pcap: Option<String> = None;
+    let mut step = false;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -1255,6 +1256,7 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
                 i += 1;
                 pcap = args.get(i).cloned();
             }
+            "--step" => step = true,
             a if a.starts_with("--pcap=") => pcap = Some(a["--pcap=".len()..].to_string()),
             a if a.starts_with("--from=") => from_text = Some(a["--from=".len()..].to_string()),
             a if a.starts_with('-') => {
@@ -1435,9 +1437,15 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
         netsim_print::trace::place(&from)
     ));
     out.outln("");
-    out.out(netsim_print::trace::hops(&hops, &lookup));
-    out.outln("");
-    out.outln(format!("result: {verdict}"));
+    if step {
+        let mut steps = netsim_print::trace::steps(&hops, &lookup);
+        steps.push(format!("result: {verdict}\n"));
+        out.steps = Some(steps);
+    } else {
+        out.out(netsim_print::trace::hops(&hops, &lookup));
+        out.outln("");
+        out.outln(format!("result: {verdict}"));
+    }
     if let Some(file) = pcap {
         write_pcap(out, sim, &hops, start_ns, &file);
     }

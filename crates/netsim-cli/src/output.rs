@@ -19,6 +19,8 @@ pub struct Output {
     pub code: i32,
     /// Whether `hint:` lines are printed.
     pub hints: bool,
+    /// `trace --step`: the steps to show one at a time on a terminal (after the chunks).
+    pub steps: Option<Vec<String>>,
 }
 
 impl Output {
@@ -28,6 +30,7 @@ impl Output {
             chunks: Vec::new(),
             code: 0,
             hints,
+            steps: None,
         }
     }
 

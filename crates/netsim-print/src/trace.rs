@@ -133,65 +133,119 @@ pub fn hops(
         };
         last_place = here;
         let at = ms(hop.at_ns);
-        let line = match &hop.kind {
-            HopKind::Sent => format!("sent by a socket: {}", headers(&hop.packet)),
-            HopKind::Received { dev } => format!("in {dev}: {}", headers(&hop.packet)),
-            HopKind::Route { dst, route: None } => format!("route {dst}: local address"),
-            HopKind::Route {
-                dst,
-                route: Some(r),
-            } => format!("route {dst}: {}", crate::iproute2::route_line(r).trim_end()),
-            HopKind::Rule {
-                table,
-                chain,
-                index,
-            } => {
-                let node = match &hop.ns {
-                    NsId::Node(n) => n.as_str(),
-                    _ => "",
-                };
-                let text = rule_text(node, *table, chain, *index)
-                    .unwrap_or_else(|| format!("-A {chain} (rule {})", index + 1));
-                format!("{} {text}", table.as_str())
-            }
-            HopKind::Policy { table, chain } => {
-                format!("{} {chain}: end of chain, policy DROP", table.as_str())
-            }
-            HopKind::Nat { kind, from, to } => {
-                let what = match kind {
-                    NatKind::Dnat => "DNAT",
-                    NatKind::Masquerade => "MASQUERADE (source NAT)",
-                    NatKind::UnDnat => "reply: source restored (un-DNAT)",
-                    NatKind::UnSnat => "reply: destination restored (un-SNAT)",
-                    NatKind::Tracked => "conntrack: translated like the connection's first packet",
-                };
-                format!("{what} {}:{} -> {}:{}", from.0, from.1, to.0, to.1)
-            }
-            HopKind::Conntrack { entry, new } => format!(
-                "conntrack {}: {}",
-                if *new { "new" } else { "updated" },
-                entry_summary(entry)
-            ),
-            HopKind::Bridge { bridge, from, to } => format!("{bridge}: {from} -> {to}"),
-            HopKind::Transmit { dev, next_hop } => format!("out {dev} to next hop {next_hop}"),
-            HopKind::Encapsulate {
-                src,
-                dst,
-                vni,
-                sport,
-            } => format!("VXLAN encapsulation: outer UDP {src}:{sport} > {dst}:8472, VNI {vni}"),
-            HopKind::Decapsulate { dev } => format!("VXLAN decapsulation: inner packet on {dev}"),
-            HopKind::Proxy { process, decision } => format!("{process}: {decision}"),
-            HopKind::Delivered { process } => {
-                format!("delivered to {process}: {}", headers(&hop.packet))
-            }
-            HopKind::Dropped { reason, detail } => {
-                format!("DROPPED ({}): {detail}", reason.hubble())
-            }
-        };
+        let line = hop_line(hop, rule_text);
         let _ = writeln!(out, "{at}  {who:<34}  {line}");
     }
     out
+}
+
+/// What happened at one hop, in words (the rule's text, the route, the NAT, ...).
+pub fn hop_line(
+    hop: &Hop,
+    rule_text: &dyn Fn(&str, TableName, &str, usize) -> Option<String>,
+) -> String {
+    match &hop.kind {
+        HopKind::Sent => format!("sent by a socket: {}", headers(&hop.packet)),
+        HopKind::Received { dev } => format!("in {dev}: {}", headers(&hop.packet)),
+        HopKind::Route { dst, route: None } => format!("route {dst}: local address"),
+        HopKind::Route {
+            dst,
+            route: Some(r),
+        } => format!("route {dst}: {}", crate::iproute2::route_line(r).trim_end()),
+        HopKind::Rule {
+            table,
+            chain,
+            index,
+        } => {
+            let node = match &hop.ns {
+                NsId::Node(n) => n.as_str(),
+                _ => "",
+            };
+            let text = rule_text(node, *table, chain, *index)
+                .unwrap_or_else(|| format!("-A {chain} (rule {})", index + 1));
+            format!("{} {text}", table.as_str())
+        }
+        HopKind::Policy { table, chain } => {
+            format!("{} {chain}: end of chain, policy DROP", table.as_str())
+        }
+        HopKind::Nat { kind, from, to } => {
+            let what = match kind {
+                NatKind::Dnat => "DNAT",
+                NatKind::Masquerade => "MASQUERADE (source NAT)",
+                NatKind::UnDnat => "reply: source restored (un-DNAT)",
+                NatKind::UnSnat => "reply: destination restored (un-SNAT)",
+                NatKind::Tracked => "conntrack: translated like the connection's first packet",
+            };
+            format!("{what} {}:{} -> {}:{}", from.0, from.1, to.0, to.1)
+        }
+        HopKind::Conntrack { entry, new } => format!(
+            "conntrack {}: {}",
+            if *new { "new" } else { "updated" },
+            entry_summary(entry)
+        ),
+        HopKind::Bridge { bridge, from, to } => format!("{bridge}: {from} -> {to}"),
+        HopKind::Transmit { dev, next_hop } => format!("out {dev} to next hop {next_hop}"),
+        HopKind::Encapsulate {
+            src,
+            dst,
+            vni,
+            sport,
+        } => format!("VXLAN encapsulation: outer UDP {src}:{sport} > {dst}:8472, VNI {vni}"),
+        HopKind::Decapsulate { dev } => format!("VXLAN decapsulation: inner packet on {dev}"),
+        HopKind::Proxy { process, decision } => format!("{process}: {decision}"),
+        HopKind::Delivered { process } => {
+            format!("delivered to {process}: {}", headers(&hop.packet))
+        }
+        HopKind::Dropped { reason, detail } => {
+            format!("DROPPED ({}): {detail}", reason.hubble())
+        }
+    }
+}
+
+/// A packet's headers in full, for one step: IP addresses and TTL, the transport header, what
+/// it carries; for VXLAN the outer headers and then the inner packet.
+pub fn headers_in_full(p: &Packet) -> String {
+    use netsim_model::packet::Payload;
+    let carried = match &p.payload {
+        Payload::None => String::new(),
+        Payload::HttpRequest(b) => format!(", {} bytes of HTTP request", b.len()),
+        Payload::HttpResponse(b) => format!(", {} bytes of HTTP response", b.len()),
+        Payload::Dns(_) => String::new(),
+        Payload::Vxlan(inner) => format!(
+            "\n    inner (VXLAN VNI 1): IP ttl {}, {}",
+            inner.ttl,
+            headers_in_full(inner).trim_start_matches("IP ")
+        ),
+    };
+    let mark = if p.mark != 0 {
+        format!(", mark {:#x}", p.mark)
+    } else {
+        String::new()
+    };
+    format!("IP ttl {}{mark}, {}{carried}", p.ttl, headers(p))
+}
+
+/// The hops one at a time, for `trace --step`: where the packet is, what decided, and its
+/// headers as they are at that point.
+pub fn steps(
+    hops: &[Hop],
+    rule_text: &dyn Fn(&str, TableName, &str, usize) -> Option<String>,
+) -> Vec<String> {
+    let total = hops.len();
+    hops.iter()
+        .enumerate()
+        .map(|(i, hop)| {
+            format!(
+                "step {} of {total} | packet {} | {} | {}\n  {}\n  headers now: {}\n",
+                i + 1,
+                hop.packet_no + 1,
+                ms(hop.at_ns).trim(),
+                place(&hop.ns),
+                hop_line(hop, rule_text),
+                headers_in_full(&hop.packet)
+            )
+        })
+        .collect()
 }
 
 fn tuple_text(proto: Proto, t: &Tuple, reply: bool) -> String {
