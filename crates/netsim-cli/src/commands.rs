@@ -35,6 +35,8 @@ netsim commands:
   trace [--from pod/P|node/N] URL | --icmp ADDR | --dns NAME [--pcap FILE]
                           every hop of a connection, a ping or a DNS lookup (and a capture)
   dns serve [--listen ADDR:PORT]   answer real DNS queries from the cluster's CoreDNS
+  graph [--format dot|mermaid|svg]   draw the cluster: nodes, pods, veths, bridges, tunnels,
+                          Services and their endpoints, Ingress rules
   lint FILE|DIR...        what would go wrong applying these: selectors matching nothing,
                           target ports no container exposes, missing Ingress backends,
                           NodePorts out of range or taken
@@ -145,6 +147,13 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
         },
         "snapshot" => snapshot(&mut ctx, rest),
         "ssh" => crate::node::ssh(&mut ctx, rest),
+        "graph" => {
+            ctx.think = false;
+            match ctx.parts() {
+                Ok((sim, out)) => crate::graph::run(out, sim, rest),
+                Err(e) => ctx.out.fail(e),
+            }
+        }
         "curl" | "trace" => match ctx.parts() {
             Ok((sim, out)) => {
                 if cmd == "curl" {

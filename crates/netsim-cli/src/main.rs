@@ -10,6 +10,7 @@ mod dns;
 mod dns_serve;
 mod flags;
 mod generate;
+mod graph;
 mod iptables;
 mod kubectl;
 mod lint;

@@ -15,6 +15,7 @@ mod common;
 pub mod describe;
 pub mod dig;
 pub mod duration;
+pub mod graph;
 pub mod iproute2;
 pub mod iptables;
 pub mod jsonpath;
