@@ -32,8 +32,10 @@ netsim commands:
   run FILE [--keep-going] replay a file of shell lines as a transcript (`! CMD` must fail)
   ssh NODE -- CMD         run a command on a node (ip, ifconfig, iptables-save, docker, ...)
   curl [OPTIONS] URL      curl from a client outside the cluster
-  trace [--from pod/P|node/N] URL | --icmp ADDR | --dns NAME [--pcap FILE]
-                          every hop of a connection, a ping or a DNS lookup (and a capture)
+  trace [--from pod/P|node/N] URL | --icmp ADDR | --dns NAME [--pcap FILE] [--step]
+        [--format text|mermaid|svg]
+                          every hop of a connection, a ping or a DNS lookup (a capture, one
+                          step at a time, or a sequence diagram)
   dns serve [--listen ADDR:PORT]   answer real DNS queries from the cluster's CoreDNS
   graph [--format dot|mermaid|svg]   draw the cluster: nodes, pods, veths, bridges, tunnels,
                           Services and their endpoints, Ingress rules

@@ -1233,6 +1233,7 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
     let mut target: Option<String> = None;
     let mut pcap: Option<String> = None;
     let mut step = false;
+    let mut format: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
@@ -1257,6 +1258,11 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
                 pcap = args.get(i).cloned();
             }
             "--step" => step = true,
+            "--format" => {
+                i += 1;
+                format = args.get(i).cloned();
+            }
+            a if a.starts_with("--format=") => format = Some(a["--format=".len()..].to_string()),
             a if a.starts_with("--pcap=") => pcap = Some(a["--pcap=".len()..].to_string()),
             a if a.starts_with("--from=") => from_text = Some(a["--from=".len()..].to_string()),
             a if a.starts_with('-') => {
@@ -1432,6 +1438,19 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
             .clone();
         Some(format!("-A {chain} {}", rule_text(&rule)))
     };
+    if let Some(file) = &pcap {
+        write_pcap(out, sim, &hops, start_ns, file);
+    }
+    match format.as_deref() {
+        None | Some("text") => {}
+        Some("mermaid") => return out.out(netsim_print::trace::sequence_mermaid(&hops)),
+        Some("svg") => return out.out(netsim_print::trace::sequence_svg(&hops)),
+        Some(other) => {
+            return out.fail(format!(
+                "error: unknown format {other:?}: use text, mermaid or svg"
+            ));
+        }
+    }
     out.outln(format!(
         "{title} from {}",
         netsim_print::trace::place(&from)
@@ -1445,9 +1464,6 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
         out.out(netsim_print::trace::hops(&hops, &lookup));
         out.outln("");
         out.outln(format!("result: {verdict}"));
-    }
-    if let Some(file) = pcap {
-        write_pcap(out, sim, &hops, start_ns, &file);
     }
 }
 

@@ -307,3 +307,177 @@ pub fn conntrack_line(e: &CtEntry, now_ms: i64) -> String {
     s.push_str("mark=0 use=1");
     s
 }
+
+/// One row of a sequence diagram: a packet crossing from one place to another, or a note about
+/// what a place did to it.
+enum SeqEvent {
+    Message {
+        from: usize,
+        to: usize,
+        label: String,
+    },
+    Note {
+        at: usize,
+        text: String,
+    },
+}
+
+/// The places (in order of appearance) and the rows of a trace as a sequence diagram.
+fn sequence(hops: &[Hop]) -> (Vec<String>, Vec<SeqEvent>) {
+    let mut places: Vec<String> = Vec::new();
+    let index = |p: String, places: &mut Vec<String>| match places.iter().position(|x| *x == p) {
+        Some(i) => i,
+        None => {
+            places.push(p);
+            places.len() - 1
+        }
+    };
+    let mut events = Vec::new();
+    let mut prev: Option<(usize, usize)> = None; // (packet, place)
+    for hop in hops {
+        let here = index(place(&hop.ns), &mut places);
+        if let Some((packet, from)) = prev
+            && packet == hop.packet_no
+            && from != here
+        {
+            events.push(SeqEvent::Message {
+                from,
+                to: here,
+                label: headers(&hop.packet),
+            });
+        }
+        match &hop.kind {
+            HopKind::Nat { kind, from, to } => {
+                let what = match kind {
+                    NatKind::Dnat => "DNAT",
+                    NatKind::Masquerade => "SNAT",
+                    NatKind::UnDnat => "un-DNAT",
+                    NatKind::UnSnat => "un-SNAT",
+                    NatKind::Tracked => "conntrack",
+                };
+                events.push(SeqEvent::Note {
+                    at: here,
+                    text: format!("{what} {}:{} → {}:{}", from.0, from.1, to.0, to.1),
+                });
+            }
+            HopKind::Encapsulate { dst, .. } => events.push(SeqEvent::Note {
+                at: here,
+                text: format!("VXLAN to {dst}"),
+            }),
+            HopKind::Proxy { decision, .. } => events.push(SeqEvent::Note {
+                at: here,
+                text: decision.clone(),
+            }),
+            HopKind::Dropped { reason, .. } => events.push(SeqEvent::Note {
+                at: here,
+                text: format!("DROPPED ({})", reason.hubble()),
+            }),
+            HopKind::Delivered { process } => events.push(SeqEvent::Note {
+                at: here,
+                text: format!("to {process}"),
+            }),
+            _ => {}
+        }
+        prev = Some((hop.packet_no, here));
+    }
+    (places, events)
+}
+
+/// `trace --format mermaid`: the exchange as a Mermaid sequence diagram.
+pub fn sequence_mermaid(hops: &[Hop]) -> String {
+    let (places, events) = sequence(hops);
+    let mut out = String::from("sequenceDiagram\n");
+    for (i, p) in places.iter().enumerate() {
+        let _ = writeln!(out, "    participant p{i} as {}", p.replace(';', ","));
+    }
+    for e in events {
+        match e {
+            SeqEvent::Message { from, to, label } => {
+                let _ = writeln!(out, "    p{from}->>p{to}: {}", label.replace(';', ","));
+            }
+            SeqEvent::Note { at, text } => {
+                let _ = writeln!(out, "    Note over p{at}: {}", text.replace(';', ","));
+            }
+        }
+    }
+    out
+}
+
+fn xml(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// `trace --format svg`: the exchange as a self-contained SVG sequence diagram (lifelines,
+/// one arrow per crossing, notes for NAT, VXLAN, proxying, delivery and drops), sized for a
+/// projector.
+pub fn sequence_svg(hops: &[Hop]) -> String {
+    let (places, events) = sequence(hops);
+    const COL: usize = 420;
+    const ROW: usize = 34;
+    const TOP: usize = 70;
+    let width = COL * places.len().max(1) + 40;
+    let height = TOP + ROW * (events.len() + 1) + 40;
+    let x = |i: usize| 20 + COL / 2 + i * COL;
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"DejaVu Sans Mono, monospace\" font-size=\"14\">\n<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n<defs><marker id=\"arrow\" markerWidth=\"10\" markerHeight=\"8\" refX=\"10\" refY=\"4\" orient=\"auto\"><path d=\"M0,0 L10,4 L0,8 z\" fill=\"#1f4e9c\"/></marker></defs>\n"
+    );
+    for (i, p) in places.iter().enumerate() {
+        let cx = x(i);
+        let _ = writeln!(
+            out,
+            "<rect x=\"{}\" y=\"14\" width=\"{}\" height=\"36\" rx=\"6\" fill=\"#eef3fb\" stroke=\"#1f4e9c\" stroke-width=\"2\"/>\n<text x=\"{cx}\" y=\"37\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">{}</text>\n<line x1=\"{cx}\" y1=\"50\" x2=\"{cx}\" y2=\"{}\" stroke=\"#8899aa\" stroke-width=\"2\" stroke-dasharray=\"6,5\"/>",
+            cx - COL / 2 + 10,
+            COL - 20,
+            xml(&truncate(p, 46)),
+            height - 20
+        );
+    }
+    for (row, e) in events.iter().enumerate() {
+        let y = TOP + ROW * (row + 1);
+        match e {
+            SeqEvent::Message { from, to, label } => {
+                let (x1, x2) = (x(*from), x(*to));
+                let mid = (x1 + x2) / 2;
+                let _ = writeln!(
+                    out,
+                    "<line x1=\"{x1}\" y1=\"{y}\" x2=\"{x2}\" y2=\"{y}\" stroke=\"#1f4e9c\" stroke-width=\"2\" marker-end=\"url(#arrow)\"/>\n<text x=\"{mid}\" y=\"{}\" text-anchor=\"middle\" fill=\"#102a56\">{}</text>",
+                    y - 6,
+                    xml(&truncate(label, (x1.abs_diff(x2) * 10 / 86).max(24)))
+                );
+            }
+            SeqEvent::Note { at, text } => {
+                let cx = x(*at);
+                let text = truncate(text, 60);
+                let w = text.chars().count() * 8 + 16;
+                let fill = if text.starts_with("DROPPED") {
+                    "#fde2e1"
+                } else {
+                    "#fff6d6"
+                };
+                let _ = writeln!(
+                    out,
+                    "<rect x=\"{}\" y=\"{}\" width=\"{w}\" height=\"24\" rx=\"4\" fill=\"{fill}\" stroke=\"#b08a00\"/>\n<text x=\"{cx}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+                    cx - w / 2,
+                    y - 16,
+                    y + 1,
+                    xml(&text)
+                );
+            }
+        }
+    }
+    out.push_str("</svg>\n");
+    out
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut t: String = text.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
