@@ -10,14 +10,16 @@ test: test-deps
 # What the tests run besides cargo: a real iptables-restore (with unshare, from util-linux) to
 # check that netsim's iptables-save output loads, and the real dig, nslookup and host
 # (dnsutils) and busybox's nslookup to query `netsim dns serve`, and tshark to decode
-# `netsim trace --pcap` captures. Installed from Debian when missing.
+# `netsim trace --pcap` captures, and tmux to type into `netsim shell` on a terminal.
+# Installed from Debian when missing.
 test-deps:
 	@{ command -v iptables-restore >/dev/null 2>&1 || [ -x /usr/sbin/iptables-restore ]; } && \
 	  command -v dig >/dev/null 2>&1 && command -v unshare >/dev/null 2>&1 && \
-	  command -v busybox >/dev/null 2>&1 && command -v tshark >/dev/null 2>&1 || { \
+	  command -v busybox >/dev/null 2>&1 && command -v tshark >/dev/null 2>&1 && \
+	  command -v tmux >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables util-linux dnsutils busybox tshark; }
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables util-linux dnsutils busybox tshark tmux; }
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
