@@ -1,5 +1,5 @@
 # A thin index of cargo commands (Linux). Checks with real logic live in Rust tests.
-.PHONY: build test test-deps bench-deps lint fmt fmt-check doc bench ci demo
+.PHONY: build test test-deps bench-deps lint fmt fmt-check doc bench ci demo book
 
 build:
 	cargo build --workspace
@@ -48,3 +48,8 @@ ci: fmt-check lint test
 # The README's main job with the release binary, on a throw-away state directory.
 demo:
 	cargo build --release -q -p netsim-cli && d=$$(mktemp -d) && N="target/release/netsim --state $$d" && $$N apply -f scenarios/nodeport.yaml && $$N wait 30s && $$N get svc,ep,pods -o wide; s=$$?; rm -rf "$$d"; exit $$s
+
+# The book (mdBook): every transcript in it is a session snapshot the tests check.
+book:
+	@command -v mdbook >/dev/null 2>&1 || cargo install mdbook --locked --version '^0.4'
+	mdbook build book
