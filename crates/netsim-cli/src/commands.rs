@@ -39,6 +39,8 @@ netsim commands:
   dns serve [--listen ADDR:PORT]   answer real DNS queries from the cluster's CoreDNS
   graph [--format dot|mermaid|svg]   draw the cluster: nodes, pods, veths, bridges, tunnels,
                           Services and their endpoints, Ingress rules
+  export DIR              the scenario for a real cluster: DIR/kind-cluster.yaml (same shape)
+                          and DIR/manifests.yaml (the objects people made, as applied)
   lint FILE|DIR...        what would go wrong applying these: selectors matching nothing,
                           target ports no container exposes, missing Ingress backends,
                           NodePorts out of range or taken
@@ -149,6 +151,13 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
         },
         "snapshot" => snapshot(&mut ctx, rest),
         "ssh" => crate::node::ssh(&mut ctx, rest),
+        "export" => {
+            ctx.think = false;
+            match ctx.parts() {
+                Ok((sim, out)) => crate::export::run(out, sim, rest),
+                Err(e) => ctx.out.fail(e),
+            }
+        }
         "graph" => {
             ctx.think = false;
             match ctx.parts() {

@@ -8,6 +8,7 @@
 mod commands;
 mod dns;
 mod dns_serve;
+mod export;
 mod flags;
 mod generate;
 mod graph;
