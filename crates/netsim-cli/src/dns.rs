@@ -824,19 +824,7 @@ fn busybox_answers(reply: &netsim_model::dns::Message) -> String {
                 "{name}\tservice = {priority} {weight} {port} {}\n",
                 bare(target)
             )),
-            RData::Soa {
-                mname,
-                rname,
-                serial,
-                refresh,
-                retry,
-                expire,
-                minimum,
-            } => out.push_str(&format!(
-                "{name}\n\torigin = {}\n\tmail addr = {}\n\tserial = {serial}\n\trefresh = {refresh}\n\tretry = {retry}\n\texpire = {expire}\n\tminimum = {minimum}\n",
-                bare(mname),
-                bare(rname)
-            )),
+            RData::Soa { .. } => out.push_str(&netsim_print::bind::soa_block(&name, &r.data)),
         }
     }
     out

@@ -34,6 +34,15 @@ impl Output {
         }
     }
 
+    /// Everything written to stdout so far, in order.
+    pub fn stdout_text(&self) -> String {
+        self.chunks
+            .iter()
+            .filter(|(s, _)| *s == Stream::Out)
+            .map(|(_, t)| t.as_str())
+            .collect()
+    }
+
     /// Writes `text` to stdout as is.
     pub fn out(&mut self, text: impl Into<String>) {
         let text = text.into();

@@ -180,12 +180,7 @@ impl Shell {
                             if depth == 0 {
                                 let inner: String = chars[2..j].iter().collect();
                                 let out = self.line(&inner).0;
-                                let text: String = out
-                                    .chunks
-                                    .iter()
-                                    .filter(|(s, _)| *s == Stream::Out)
-                                    .map(|(_, t)| t.as_str())
-                                    .collect();
+                                let text = out.stdout_text();
                                 return Ok((text.trim_end_matches('\n').to_string(), j + 1));
                             }
                         }
@@ -438,12 +433,7 @@ fn interactive_exec(args: &[String]) -> Option<(String, String)> {
 
 /// The text filters a pipeline may end in, applied to what the command wrote on stdout.
 fn filter_output(out: &mut Output, words: &[String]) {
-    let text: String = out
-        .chunks
-        .iter()
-        .filter(|(s, _)| *s == Stream::Out)
-        .map(|(_, t)| t.as_str())
-        .collect();
+    let text = out.stdout_text();
     out.chunks.retain(|(s, _)| *s == Stream::Err);
     let lines: Vec<&str> = text.lines().collect();
     let (cmd, args) = match words.split_first() {
@@ -761,12 +751,7 @@ pub fn run_file(globals: Globals, hints: bool, args: &[String]) -> i32 {
                 && let Some((name, cmd)) = capture.split_once(':')
             {
                 let (out, _) = sh.line(cmd.trim());
-                let value: String = out
-                    .chunks
-                    .iter()
-                    .filter(|(s, _)| *s == Stream::Out)
-                    .map(|(_, t)| t.as_str())
-                    .collect();
+                let value = out.stdout_text();
                 sh.vars
                     .insert(name.trim().to_string(), value.trim().to_string());
             }
@@ -1010,12 +995,7 @@ mod tests {
             out.out(text.to_string());
             let words: Vec<String> = filter.split(' ').map(String::from).collect();
             filter_output(&mut out, &words);
-            let stdout: String = out
-                .chunks
-                .iter()
-                .filter(|(s, _)| *s == Stream::Out)
-                .map(|(_, t)| t.clone())
-                .collect();
+            let stdout = out.stdout_text();
             (stdout, out.code)
         };
         let text = "a KUBE-SVC nginx\nb KUBE-SEP nginx\nc other\n";

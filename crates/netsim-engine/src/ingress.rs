@@ -23,7 +23,6 @@
 
 use crate::sim::Sim;
 use netsim_model::k8s_openapi::api::core::v1::{Pod, Service};
-use netsim_model::k8s_openapi::api::discovery::v1::EndpointSlice;
 use netsim_model::k8s_openapi::api::networking::v1::{Ingress, IngressBackend, IngressClass};
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -355,19 +354,13 @@ impl Sim {
         };
         let want = sp.name.unwrap_or_default();
         let mut ready: Vec<(Ipv4Addr, u16)> = Vec::new();
-        for slice in self.store.list_typed::<EndpointSlice>(Some(namespace)) {
-            let owned = slice
-                .metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get("kubernetes.io/service-name"))
-                .is_some_and(|n| n == name);
+        for slice in self.service_slices(namespace, name) {
             let port = slice.ports.iter().flatten().find_map(|p| {
                 (p.name.clone().unwrap_or_default() == want)
                     .then_some(p.port)
                     .flatten()
             });
-            let (true, Some(port)) = (owned, port.and_then(|p| u16::try_from(p).ok())) else {
+            let Some(port) = port.and_then(|p| u16::try_from(p).ok()) else {
                 continue;
             };
             for e in &slice.endpoints {

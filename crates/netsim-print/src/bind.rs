@@ -51,6 +51,28 @@ fn nslookup_label(d: &RData) -> &'static str {
     }
 }
 
+/// An SOA record as nslookup prints it (BIND's and busybox's alike): the owner, then one
+/// tab-indented `field = value` line per field, names without the trailing dot.
+pub fn soa_block(owner: &str, data: &RData) -> String {
+    let RData::Soa {
+        mname,
+        rname,
+        serial,
+        refresh,
+        retry,
+        expire,
+        minimum,
+    } = data
+    else {
+        return String::new();
+    };
+    format!(
+        "{owner}\n\torigin = {}\n\tmail addr = {}\n\tserial = {serial}\n\trefresh = {refresh}\n\tretry = {retry}\n\texpire = {expire}\n\tminimum = {minimum}\n",
+        name_text(mname),
+        name_text(rname)
+    )
+}
+
 fn nslookup_section(out: &mut String, records: &[netsim_model::dns::Record], answer: bool) {
     for r in records {
         let owner = name_text(&r.name);
@@ -58,21 +80,7 @@ fn nslookup_section(out: &mut String, records: &[netsim_model::dns::Record], ans
             RData::A(_) | RData::Aaaa(_) if answer => {
                 out.push_str(&format!("Name:\t{owner}\nAddress: {}\n", rdata(&r.data).1));
             }
-            RData::Soa {
-                mname,
-                rname,
-                serial,
-                refresh,
-                retry,
-                expire,
-                minimum,
-            } => {
-                out.push_str(&format!(
-                    "{owner}\n\torigin = {}\n\tmail addr = {}\n\tserial = {serial}\n\trefresh = {refresh}\n\tretry = {retry}\n\texpire = {expire}\n\tminimum = {minimum}\n",
-                    name_text(mname),
-                    name_text(rname)
-                ));
-            }
+            RData::Soa { .. } => out.push_str(&soa_block(owner, &r.data)),
             d => {
                 out.push_str(&format!("{owner}\t{}{}\n", nslookup_label(d), rdata(d).1));
             }

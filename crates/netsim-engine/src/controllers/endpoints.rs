@@ -394,3 +394,34 @@ impl Sim {
 fn rfc3339(t: netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time) -> String {
     t.0.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
+
+impl Sim {
+    /// The EndpointSlices of Service `ns/name` (by their `kubernetes.io/service-name` label).
+    pub fn service_slices<'a>(
+        &'a self,
+        ns: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a EndpointSlice> + 'a {
+        self.store
+            .list_typed::<EndpointSlice>(Some(ns))
+            .filter(move |s| {
+                s.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("kubernetes.io/service-name"))
+                    .is_some_and(|n| n == name)
+            })
+    }
+
+    /// The ready endpoints of Service `ns/name` (an endpoint without conditions is ready).
+    pub fn ready_endpoints<'a>(
+        &'a self,
+        ns: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a netsim_model::k8s_openapi::api::discovery::v1::Endpoint> + 'a
+    {
+        self.service_slices(ns, name)
+            .flat_map(|s| s.endpoints.iter())
+            .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true))
+    }
+}

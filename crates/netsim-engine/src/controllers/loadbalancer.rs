@@ -14,7 +14,6 @@ use netsim_model::k8s_openapi::api::core::v1::Node;
 use netsim_model::k8s_openapi::api::core::v1::{
     LoadBalancerIngress, LoadBalancerStatus, Service, ServiceStatus,
 };
-use netsim_model::k8s_openapi::api::discovery::v1::EndpointSlice;
 use netsim_model::{ApiObject, LoadBalancerProvider, Object, ObjectKey};
 use std::collections::BTreeSet;
 
@@ -208,17 +207,7 @@ impl Sim {
         let ns = svc.metadata.namespace.clone().unwrap_or_default();
         let name = svc.metadata.name.clone().unwrap_or_default();
         let ready_nodes: BTreeSet<String> = self
-            .store
-            .list_typed::<EndpointSlice>(Some(&ns))
-            .filter(|s| {
-                s.metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get("kubernetes.io/service-name"))
-                    .is_some_and(|n| *n == name)
-            })
-            .flat_map(|s| s.endpoints.iter())
-            .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true))
+            .ready_endpoints(&ns, &name)
             .filter_map(|e| e.node_name.clone())
             .collect();
         if ready_nodes.is_empty() {

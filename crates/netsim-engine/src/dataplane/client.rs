@@ -374,7 +374,6 @@ impl Dataplane<'_> {
         now: netsim_model::jiff::Timestamp,
     ) -> Option<HttpResponse> {
         use netsim_model::k8s_openapi::api::core::v1::Service;
-        use netsim_model::k8s_openapi::api::discovery::v1::EndpointSlice;
         let NsId::Node(node) = ns else { return None };
         let svc = self.sim.store.list_typed::<Service>(None).find(|s| {
             s.spec.as_ref().and_then(|s| s.health_check_node_port) == Some(i32::from(port))
@@ -383,20 +382,8 @@ impl Dataplane<'_> {
         let name = svc.metadata.name.clone().unwrap_or_default();
         let local = self
             .sim
-            .store
-            .list_typed::<EndpointSlice>(Some(&svc_ns))
-            .filter(|s| {
-                s.metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get("kubernetes.io/service-name"))
-                    .is_some_and(|n| *n == name)
-            })
-            .flat_map(|s| s.endpoints.iter())
-            .filter(|e| {
-                e.node_name.as_deref() == Some(node.as_str())
-                    && e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
-            })
+            .ready_endpoints(&svc_ns, &name)
+            .filter(|e| e.node_name.as_deref() == Some(node.as_str()))
             .count();
         let date = now.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
         Some(servers::service_health(&svc_ns, &name, local, date))

@@ -909,16 +909,7 @@ impl Dataplane<'_> {
         if !cloud {
             return None;
         }
-        let svc = self.sim.store.list_typed::<Service>(None).find(|s| {
-            s.status
-                .as_ref()
-                .and_then(|st| st.load_balancer.as_ref())
-                .and_then(|lb| lb.ingress.as_ref())
-                .is_some_and(|ing| {
-                    ing.iter()
-                        .any(|i| i.ip.as_deref() == Some(&pkt.dst.to_string()))
-                })
-        })?;
+        let svc = self.load_balancer_service(pkt.dst)?;
         let local_only = svc
             .spec
             .as_ref()
@@ -959,34 +950,26 @@ impl Dataplane<'_> {
         if !metallb {
             return None;
         }
+        let svc = self.load_balancer_service(ip)?;
+        Some(self.sim.metallb_announcer(svc))
+    }
+
+    fn has_local_endpoint(&self, ns: &str, svc: &str, node: &str) -> bool {
+        self.sim
+            .ready_endpoints(ns, svc)
+            .any(|e| e.node_name.as_deref() == Some(node))
+    }
+
+    /// The LoadBalancer Service that has `ip` among its ingress addresses.
+    fn load_balancer_service(&self, ip: Ipv4Addr) -> Option<&Service> {
         let text = ip.to_string();
-        let svc = self.sim.store.list_typed::<Service>(None).find(|s| {
+        self.sim.store.list_typed::<Service>(None).find(|s| {
             s.status
                 .as_ref()
                 .and_then(|st| st.load_balancer.as_ref())
                 .and_then(|lb| lb.ingress.as_ref())
                 .is_some_and(|ing| ing.iter().any(|i| i.ip.as_deref() == Some(&text)))
-        })?;
-        Some(self.sim.metallb_announcer(svc))
-    }
-
-    fn has_local_endpoint(&self, ns: &str, svc: &str, node: &str) -> bool {
-        use netsim_model::k8s_openapi::api::discovery::v1::EndpointSlice;
-        self.sim
-            .store
-            .list_typed::<EndpointSlice>(Some(ns))
-            .filter(|s| {
-                s.metadata
-                    .labels
-                    .as_ref()
-                    .and_then(|l| l.get("kubernetes.io/service-name"))
-                    .is_some_and(|n| n == svc)
-            })
-            .flat_map(|s| s.endpoints.iter())
-            .any(|e| {
-                e.node_name.as_deref() == Some(node)
-                    && e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true)
-            })
+        })
     }
 
     /// The packet reached its destination namespace.
