@@ -79,6 +79,18 @@ fn tshark_decodes_netsims_captures() {
     netsim(&state, &["apply", "-f", "scenarios/busybox.yaml"]);
     netsim(&state, &["wait", "30s"]);
 
+    let pod_ip = netsim(
+        &state,
+        &[
+            "get",
+            "pods",
+            "-l",
+            "app=echo",
+            "-o",
+            "jsonpath={.items[0].status.podIP}",
+        ],
+    );
+    let pod_ip = pod_ip.trim().to_string();
     // An HTTP request from outside through k8s-worker2's NodePort to the pod on k8s-worker1:
     // over VXLAN between the nodes.
     let http = dir.join("http.pcapng");
@@ -102,6 +114,7 @@ fn tshark_decodes_netsims_captures() {
             "http.request.method",
             "http.request.uri",
             "http.response.code",
+            "ip.dst",
         ],
     );
     assert!(frames.len() > 20, "{} frames", frames.len());
@@ -130,6 +143,24 @@ fn tshark_decodes_netsims_captures() {
     assert!(frames.iter().any(|f| f[5] == "GET" && f[6] == "/"));
     assert!(frames.iter().any(|f| f[7] == "200"));
     assert!(frames.iter().any(|f| f[0] == "outside/eth0"));
+    // Before kube-proxy's DNAT the request is for the node's NodePort; after it, for the pod,
+    // also as the inner packet of the VXLAN frames (`ip.dst` lists outer, then inner).
+    assert!(
+        frames
+            .iter()
+            .any(|f| f[0] == "outside/eth0" && f[8] == "10.0.0.12")
+    );
+    assert!(
+        frames
+            .iter()
+            .any(|f| f[0].starts_with("default/echo") && f[8] == pod_ip)
+    );
+    assert!(
+        frames
+            .iter()
+            .any(|f| f[4] == "1" && f[8] == format!("10.0.0.11,{pod_ip}")),
+        "a VXLAN frame to k8s-worker1 carrying the DNAT'd packet: {frames:?}"
+    );
 
     // A DNS lookup from the busybox pod, through kube-proxy's DNAT to a CoreDNS pod.
     let dns = dir.join("dns.pcapng");
@@ -173,17 +204,6 @@ fn tshark_decodes_netsims_captures() {
 
     // A ping from a node to a pod on another node.
     let icmp = dir.join("icmp.pcapng");
-    let pod_ip = netsim(
-        &state,
-        &[
-            "get",
-            "pods",
-            "-l",
-            "app=echo",
-            "-o",
-            "jsonpath={.items[0].status.podIP}",
-        ],
-    );
     netsim(
         &state,
         &[
@@ -191,7 +211,7 @@ fn tshark_decodes_netsims_captures() {
             "--from",
             "node/k8s-worker2",
             "--icmp",
-            pod_ip.trim(),
+            &pod_ip,
             "--pcap",
             icmp.to_str().unwrap_or_default(),
         ],
