@@ -24,15 +24,23 @@ impl Drop for State {
 }
 
 fn netsim(state: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_netsim"))
-        .arg("--state")
-        .arg(state)
-        .arg("--no-hints")
-        .args(args)
-        .current_dir(repo_root())
-        .output()
-        .expect("run netsim");
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    netsim_code(state, args).0
+}
+
+/// A fresh state with `setup` run in it, and `netsim dns serve` answering from it on a free
+/// loopback port.
+fn serving(name: &str, setup: &[&[&str]]) -> (State, Child, u16) {
+    let state = State(std::env::temp_dir().join(format!("netsim-{name}-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&state.0);
+    for args in setup {
+        netsim(&state.0, args);
+    }
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("a free port")
+        .port();
+    let server = serve(&state.0, port);
+    (state, server, port)
 }
 
 /// dig's output without the lines that differ between two runs by nature.
@@ -82,18 +90,15 @@ fn real_dig(port: u16, args: &[&str]) -> String {
 
 #[test]
 fn real_dig_matches_netsims_dig() {
-    let state =
-        State(std::env::temp_dir().join(format!("netsim-dns-serve-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&state.0);
-    netsim(&state.0, &["apply", "-f", "scenarios/nodeport.yaml"]);
-    netsim(&state.0, &["apply", "-f", "scenarios/headless.yaml"]);
-    netsim(&state.0, &["apply", "-f", "scenarios/kubeserve2.yaml"]);
-    netsim(&state.0, &["wait", "30s"]);
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .expect("a free port")
-        .port();
-    let mut server = serve(&state.0, port);
+    let (state, mut server, port) = serving(
+        "dns-serve",
+        &[
+            &["apply", "-f", "scenarios/nodeport.yaml"],
+            &["apply", "-f", "scenarios/headless.yaml"],
+            &["apply", "-f", "scenarios/kubeserve2.yaml"],
+            &["wait", "30s"],
+        ],
+    );
     let queries: &[&[&str]] = &[
         &["kubernetes.default.svc.cluster.local"],
         &["kube-dns.kube-system.svc.cluster.local", "SRV"],
@@ -179,29 +184,23 @@ fn netsim_code(state: &Path, args: &[&str]) -> (String, i32) {
 /// own print from a node for the same absolute names, byte for byte, with the same exit code.
 #[test]
 fn real_nslookup_and_host_match_netsims() {
-    let state =
-        State(std::env::temp_dir().join(format!("netsim-bind-tools-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&state.0);
-    netsim(&state.0, &["apply", "-f", "scenarios/nodeport.yaml"]);
-    netsim(&state.0, &["apply", "-f", "scenarios/kubeserve2.yaml"]);
-    netsim(
-        &state.0,
+    let (state, mut server, port) = serving(
+        "bind-tools",
         &[
-            "kubectl",
-            "create",
-            "service",
-            "externalname",
-            "ext",
-            "--external-name",
-            "kubernetes.default.svc.cluster.local",
+            &["apply", "-f", "scenarios/nodeport.yaml"],
+            &["apply", "-f", "scenarios/kubeserve2.yaml"],
+            &[
+                "kubectl",
+                "create",
+                "service",
+                "externalname",
+                "ext",
+                "--external-name",
+                "kubernetes.default.svc.cluster.local",
+            ],
+            &["wait", "30s"],
         ],
     );
-    netsim(&state.0, &["wait", "30s"]);
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .expect("a free port")
-        .port();
-    let mut server = serve(&state.0, port);
     let names: &[&[&str]] = &[
         &["kubernetes.default.svc.cluster.local."],
         &["nope.default.svc.cluster.local."],
@@ -261,27 +260,22 @@ fn real_busybox_nslookup_matches_netsims() {
         eprintln!("busybox is not installed; skipped");
         return;
     }
-    let state = State(std::env::temp_dir().join(format!("netsim-busybox-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&state.0);
-    netsim(&state.0, &["apply", "-f", "scenarios/nodeport.yaml"]);
-    netsim(
-        &state.0,
+    let (state, mut server, port) = serving(
+        "busybox",
         &[
-            "kubectl",
-            "run",
-            "bb",
-            "--image=busybox",
-            "--",
-            "sleep",
-            "3600",
+            &["apply", "-f", "scenarios/nodeport.yaml"],
+            &[
+                "kubectl",
+                "run",
+                "bb",
+                "--image=busybox",
+                "--",
+                "sleep",
+                "3600",
+            ],
+            &["wait", "30s"],
         ],
     );
-    netsim(&state.0, &["wait", "30s"]);
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .expect("a free port")
-        .port();
-    let mut server = serve(&state.0, port);
     let cases: &[&[&str]] = &[
         &["kubernetes.default.svc.cluster.local"],
         &["kubernetes.default"],

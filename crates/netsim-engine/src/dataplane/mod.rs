@@ -900,13 +900,7 @@ impl Dataplane<'_> {
     /// `externalTrafficPolicy: Local` only nodes with a ready local endpoint pass the health
     /// check.
     fn load_balancer_target(&mut self, pkt: &Packet) -> Option<String> {
-        let cloud = self
-            .sim
-            .config
-            .load_balancer_pool
-            .as_ref()
-            .is_some_and(|p| p.provider == netsim_model::LoadBalancerProvider::Cloud);
-        if !cloud {
+        if self.lb_provider() != Some(netsim_model::LoadBalancerProvider::Cloud) {
             return None;
         }
         let svc = self.load_balancer_service(pkt.dst)?;
@@ -941,13 +935,7 @@ impl Dataplane<'_> {
     /// For an address MetalLB assigned: the node that answers ARP for it (`Some(None)`: no
     /// node does). `None` when MetalLB does not own the address.
     fn metallb_owner(&self, ip: Ipv4Addr) -> Option<Option<String>> {
-        let metallb = self
-            .sim
-            .config
-            .load_balancer_pool
-            .as_ref()
-            .is_some_and(|p| p.provider == netsim_model::LoadBalancerProvider::MetalLbL2);
-        if !metallb {
+        if self.lb_provider() != Some(netsim_model::LoadBalancerProvider::MetalLbL2) {
             return None;
         }
         let svc = self.load_balancer_service(ip)?;
@@ -958,6 +946,15 @@ impl Dataplane<'_> {
         self.sim
             .ready_endpoints(ns, svc)
             .any(|e| e.node_name.as_deref() == Some(node))
+    }
+
+    /// Who provides the cluster's load balancers, if anyone does.
+    fn lb_provider(&self) -> Option<netsim_model::LoadBalancerProvider> {
+        self.sim
+            .config
+            .load_balancer_pool
+            .as_ref()
+            .map(|p| p.provider)
     }
 
     /// The LoadBalancer Service that has `ip` among its ingress addresses.
