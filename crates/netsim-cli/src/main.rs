@@ -79,8 +79,15 @@ fn main() {
     };
     match cli.args.first().map(String::as_str) {
         Some("shell") => std::process::exit(shell::interactive(options, hints)),
-        // `netsim run FILE` replays a session; `netsim run NAME --image=...` is kubectl's.
-        Some("run") if !cli.args.iter().any(|a| a.starts_with("--image")) => {
+        // `netsim run FILE` replays a session; `netsim run NAME --image=...` (or anything that
+        // is not a file) is kubectl's.
+        Some("run")
+            if !cli.args.iter().any(|a| a.starts_with("--image"))
+                && cli.args[1..].iter().any(|a| {
+                    std::path::Path::new(a).is_file()
+                        || [".session", ".sh", ".txt"].iter().any(|e| a.ends_with(e))
+                }) =>
+        {
             std::process::exit(shell::run_file(options, hints, &cli.args[1..]))
         }
         _ => {}
