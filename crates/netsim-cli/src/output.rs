@@ -68,10 +68,17 @@ impl Output {
         self.code = 1;
     }
 
-    /// A teaching hint: one line on stderr starting with `hint: `, unless hints are off.
+    /// A teaching hint: one line on stderr starting with `hint: `, unless hints are off. The
+    /// same hint is given once per command, however many objects call for it.
     pub fn hint(&mut self, text: impl AsRef<str>) {
-        if self.hints {
-            self.errln(format!("hint: {}", text.as_ref()));
+        let line = format!("hint: {}\n", text.as_ref());
+        if self.hints
+            && !self
+                .chunks
+                .iter()
+                .any(|(s, t)| *s == Stream::Err && *t == line)
+        {
+            self.chunks.push((Stream::Err, line));
         }
     }
 }
