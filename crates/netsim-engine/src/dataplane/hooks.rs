@@ -138,6 +138,7 @@ impl Dataplane<'_> {
         let mut ct = std::mem::take(self.conntrack_of(&node.name));
         let verdict = run_hook(
             &node.rules,
+            &node.skip,
             table,
             hook,
             pkt,

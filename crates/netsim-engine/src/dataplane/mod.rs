@@ -43,6 +43,8 @@ struct NodeCtx {
     name: String,
     netns: Rc<Netns>,
     rules: Ruleset,
+    /// The rules' per-destination shortcuts.
+    skip: netfilter::SkipIndex,
     local: Vec<Ipv4Net>,
     /// Pods on this node's bridge, by address: (pod key, host veth name).
     bridge_ports: BTreeMap<Ipv4Addr, (String, String)>,
@@ -300,6 +302,7 @@ impl<'s> Dataplane<'s> {
         let ctx = Rc::new(NodeCtx {
             name: name.to_string(),
             netns: Rc::new(netns),
+            skip: netfilter::SkipIndex::build(&rules),
             rules,
             local,
             bridge_ports,
