@@ -163,8 +163,10 @@ fn generate(
 }
 
 fn deployment(y: &mut String, ns: &str, name: &str, replicas: usize, image: &str) {
+    // The port each image's server really listens on (nginx and httpd: 80; agnhost netexec: 8080).
+    let port = if image.contains("agnhost") { 8080 } else { 80 };
     let _ = writeln!(
         y,
-        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: {ns}\n  labels:\n    app: {name}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n      - name: web\n        image: {image}\n        ports:\n        - name: http\n          containerPort: 8080"
+        "---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n  namespace: {ns}\n  labels:\n    app: {name}\nspec:\n  replicas: {replicas}\n  selector:\n    matchLabels:\n      app: {name}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n      - name: web\n        image: {image}\n        ports:\n        - name: http\n          containerPort: {port}"
     );
 }
