@@ -8,6 +8,7 @@ use netsim_engine::Sim;
 use netsim_engine::time::parse_duration;
 use netsim_model::jiff::{SignedDuration, Timestamp};
 use netsim_model::{ClusterConfig, Kind, Object};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 /// Help text listing the commands.
@@ -86,7 +87,7 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
         crate::generate::run(rest, out);
         return;
     }
-    let dir = match StateDir::open(&globals.state) {
+    let mut dir = match StateDir::open(&globals.state) {
         Ok(d) => d,
         Err(e) => return out.fail(e.to_string()),
     };
@@ -96,7 +97,12 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
         }
         return;
     }
-    let sim = match dir.load() {
+    let only = if globals.now.is_none() {
+        kinds_needed(&cmd, rest)
+    } else {
+        None
+    };
+    let sim = match dir.load(only.as_ref()) {
         Ok(s) => s,
         Err(e) => return out.fail(e.to_string()),
     };
@@ -187,6 +193,38 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
             ctx.out.fail(e.to_string());
         }
     }
+}
+
+/// The kinds a command reads, when it reads only objects of those kinds and changes nothing:
+/// `get KIND[,KIND...] [NAME...]` without `--watch`. Whether its think time runs anything is
+/// checked on load (see [`StateDir::load`]). Anything else, or anything not understood here,
+/// loads every kind.
+fn kinds_needed(cmd: &str, rest: &[String]) -> Option<BTreeSet<Kind>> {
+    if cmd != "get" {
+        return None;
+    }
+    let watch = |a: &String| {
+        let a = a.as_str();
+        a == "-w"
+            || a.starts_with("--watch")
+            || (a.starts_with('-') && !a.starts_with("--") && a.contains('w'))
+    };
+    if rest.iter().any(watch) {
+        return None;
+    }
+    // The first word is the resource list when it is not a flag; otherwise give up (a flag's
+    // value could be taken for a resource).
+    let first = rest.first().filter(|a| !a.starts_with('-'))?;
+    let mut kinds = BTreeSet::from([Kind::Namespace]);
+    for word in first.split(',') {
+        let word = word.split('/').next().unwrap_or(word);
+        if word == "all" {
+            kinds.extend(Kind::ALL_CATEGORY);
+        } else {
+            kinds.insert(Kind::resolve(word)?);
+        }
+    }
+    Some(kinds)
 }
 
 fn wait(ctx: &mut Ctx, rest: &[String]) {

@@ -844,13 +844,13 @@ const KINDS: &[&str] = &[
 impl Completion {
     /// Names of `kind` (a kubectl resource word) in the saved cluster.
     fn names(&self, kind: &str) -> Vec<String> {
-        let Ok(dir) = crate::state::StateDir::open(&self.state) else {
-            return Vec::new();
-        };
-        let Ok(Some(sim)) = dir.load() else {
-            return Vec::new();
-        };
         let Ok(kind) = crate::kubectl::resolve_kind(kind) else {
+            return Vec::new();
+        };
+        let Ok(mut dir) = crate::state::StateDir::open(&self.state) else {
+            return Vec::new();
+        };
+        let Ok(Some(sim)) = dir.load(Some(&std::collections::BTreeSet::from([kind]))) else {
             return Vec::new();
         };
         let mut names: Vec<String> = sim

@@ -1,19 +1,28 @@
-//! The cluster's state between commands: `./.netsim/state.json` (or `--state DIR`,
-//! `NETSIM_STATE`).
+//! The cluster's state between commands: `./.netsim/` (or `--state DIR`, `NETSIM_STATE`).
 //!
-//! This module owns the state file's format version, locking against concurrent invocations
-//! (an exclusive lock on `DIR/lock`, held for the whole command, so a second `netsim` waits)
-//! and atomic replacement (write a temporary file, fsync it, rename over the old file, fsync the
-//! directory): the state on disk is always the old one or the new one, never half-written.
+//! This module owns the state's on-disk format, locking against concurrent invocations (an
+//! exclusive lock on `DIR/lock`, held for the whole command, so a second `netsim` waits) and
+//! atomic replacement: the state on disk is always the old one or the new one, never
+//! half-written.
+//!
+//! Format 2: `state.json` is a small header (clock, queue, RNG, per-node views, the store's
+//! revision) naming one segment file per kind, `state.KIND.GENERATION.json`, a JSON array of
+//! that kind's objects. A save writes only the kinds that changed, as new files, then commits by
+//! renaming a new header over the old one; a command that reads only some kinds loads only
+//! their segments. So the cost of a command follows what it touches, not the cluster's size.
+//! Format 1 (everything inline in `state.json`) is still read, and rewritten as format 2.
 
 use netsim_engine::Sim;
+use netsim_model::Kind;
+use netsim_model::jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The state format this netsim writes and reads.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// Why the state could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -50,22 +59,35 @@ pub enum StateError {
     },
 }
 
+/// The header of format 2: everything but the objects, and which segment file holds each kind.
 #[derive(Serialize)]
-struct StateOut<'a> {
+struct HeaderOut<'a> {
     format: u32,
+    generation: u64,
+    segments: &'a BTreeMap<Kind, String>,
     sim: &'a Sim,
 }
 
 #[derive(Deserialize)]
-struct StateIn {
+struct HeaderIn {
     format: u32,
-    sim: serde_json::Value,
+    #[serde(default)]
+    generation: u64,
+    #[serde(default)]
+    segments: BTreeMap<Kind, String>,
+    /// Kept as text until the format is known to be one this netsim reads.
+    sim: Box<serde_json::value::RawValue>,
 }
 
 /// An opened, locked state directory.
 pub struct StateDir {
     dir: PathBuf,
     _lock: File,
+    /// The generation and segments of the state as loaded (reused for kinds that did not change).
+    generation: u64,
+    segments: BTreeMap<Kind, String>,
+    /// Kinds whose segments were not read (see [`StateDir::load`]).
+    unloaded: BTreeSet<Kind>,
 }
 
 impl StateDir {
@@ -87,6 +109,9 @@ impl StateDir {
         Ok(StateDir {
             dir: dir.to_path_buf(),
             _lock: lock,
+            generation: 0,
+            segments: BTreeMap::new(),
+            unloaded: BTreeSet::new(),
         })
     }
 
@@ -94,10 +119,13 @@ impl StateDir {
         self.dir.join("state.json")
     }
 
-    /// The saved cluster, or `None` if there is none yet.
-    pub fn load(&self) -> Result<Option<Sim>, StateError> {
+    /// The saved cluster, or `None` if there is none yet. With `only`, just the objects of
+    /// those kinds are read (a read-only command that needs no others: see
+    /// `commands::kinds_needed`); the other kinds' segments stay on disk untouched and are kept
+    /// as they are by [`StateDir::save`].
+    pub fn load(&mut self, only: Option<&BTreeSet<Kind>>) -> Result<Option<Sim>, StateError> {
         let path = self.file();
-        let text = match fs::read_to_string(&path) {
+        let text = match fs::read(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => {
@@ -108,60 +136,307 @@ impl StateDir {
                 });
             }
         };
-        let corrupt = |detail: String| StateError::Corrupt {
+        let corrupt = |path: &Path, detail: String| StateError::Corrupt {
             path: path.display().to_string(),
             detail,
         };
-        let state: StateIn = serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
-        if state.format != FORMAT {
+        let header: HeaderIn =
+            serde_json::from_slice(&text).map_err(|e| corrupt(&path, e.to_string()))?;
+        if header.format == 0 {
+            return Err(corrupt(&path, "state format 0".into()));
+        }
+        if header.format > FORMAT {
             return Err(StateError::Version {
                 path: path.display().to_string(),
-                found: state.format,
+                found: header.format,
             });
         }
-        let sim: Sim = serde_json::from_value(state.sim).map_err(|e| corrupt(e.to_string()))?;
+        // Format 1 holds the objects inline; format 2 in one segment file per kind.
+        let mut sim: Sim =
+            serde_json::from_str(header.sim.get()).map_err(|e| corrupt(&path, e.to_string()))?;
+        // The command's think time runs whatever falls due in it, and that may read any kind:
+        // then everything is loaded.
+        let think = SignedDuration::from_secs(sim.config().think_time_seconds as i64);
+        let quiet = sim
+            .next_event_at()
+            .is_none_or(|at| at > sim.now().saturating_add(think).unwrap_or(sim.now()));
+        let only = only.filter(|_| quiet);
+        for (kind, name) in &header.segments {
+            if only.is_some_and(|k| !k.contains(kind)) {
+                self.unloaded.insert(*kind);
+                continue;
+            }
+            let seg = self.segment_path(name)?;
+            let bytes = fs::read(&seg).map_err(|e| StateError::Io {
+                what: "read",
+                path: seg.display().to_string(),
+                source: e,
+            })?;
+            sim.load_segment(*kind, &bytes)
+                .map_err(|e| corrupt(&seg, e.to_string()))?;
+        }
+        self.generation = header.generation;
+        self.segments = header.segments;
+        sim.loaded();
         Ok(Some(sim))
     }
 
-    /// Replaces the saved cluster with `sim`, atomically.
-    pub fn save(&self, sim: &Sim) -> Result<(), StateError> {
+    /// The path of segment `name`, which must be a plain file name in the state directory.
+    fn segment_path(&self, name: &str) -> Result<PathBuf, StateError> {
+        let plain = name.starts_with("state.")
+            && name.ends_with(".json")
+            && !name.contains(['/', '\\'])
+            && name != "state.json";
+        if !plain {
+            return Err(StateError::Corrupt {
+                path: self.file().display().to_string(),
+                detail: format!("segment {name:?} is not a state file name"),
+            });
+        }
+        Ok(self.dir.join(name))
+    }
+
+    /// Replaces the saved cluster with `sim`, atomically: the kinds that changed are written
+    /// to new segment files (fsynced), then a new header naming them replaces the old one by
+    /// rename (the commit point), then segments no header names are removed. A crash at any
+    /// point leaves the old state or the new one.
+    pub fn save(&mut self, sim: &mut Sim) -> Result<(), StateError> {
         let path = self.file();
-        let tmp = self.dir.join("state.json.tmp");
-        let io = |what, source| StateError::Io {
+        let io = |what, path: &Path, source| StateError::Io {
             what,
             path: path.display().to_string(),
             source,
         };
-        let text = serde_json::to_vec(&StateOut {
-            format: FORMAT,
-            sim,
-        })
-        .map_err(|e| StateError::Corrupt {
-            path: path.display().to_string(),
-            detail: e.to_string(),
-        })?;
-        let mut f = File::create(&tmp).map_err(|e| io("write", e))?;
-        f.write_all(&text).map_err(|e| io("write", e))?;
-        f.sync_all().map_err(|e| io("sync", e))?;
-        drop(f);
-        fs::rename(&tmp, &path).map_err(|e| io("replace", e))?;
-        if let Ok(d) = File::open(&self.dir) {
-            // Makes the rename itself durable; not all file systems support it.
-            let _ = d.sync_all();
-        }
+        let generation = self.generation + 1;
+        let unloaded = &self.unloaded;
+        let old_segments = &self.segments;
+        let header = sim.with_objects_apart(|sim, objects| {
+            if let Some(kind) = objects.dirty_kinds().iter().find(|k| unloaded.contains(k)) {
+                // Writing it would drop the objects that were never read: refuse instead.
+                return Err(StateError::Corrupt {
+                    path: path.display().to_string(),
+                    detail: format!(
+                        "internal error: {kind:?} changed but was not loaded; nothing saved"
+                    ),
+                });
+            }
+            let mut segments: BTreeMap<Kind, String> = unloaded
+                .iter()
+                .filter_map(|k| old_segments.get(k).map(|n| (*k, n.clone())))
+                .collect();
+            for kind in objects.kinds() {
+                let unchanged = !objects.dirty_kinds().contains(&kind);
+                if let Some(old) = old_segments.get(&kind).filter(|_| unchanged) {
+                    segments.insert(kind, old.clone());
+                    continue;
+                }
+                let name = format!("state.{kind:?}.{generation}.json");
+                let seg = self.dir.join(&name);
+                let mut bytes = Vec::new();
+                objects
+                    .write_segment(kind, &mut bytes)
+                    .map_err(|e| StateError::Corrupt {
+                        path: seg.display().to_string(),
+                        detail: e.to_string(),
+                    })?;
+                write_synced(&seg, &bytes).map_err(|e| io("write", &seg, e))?;
+                segments.insert(kind, name);
+            }
+            let text = serde_json::to_vec(&HeaderOut {
+                format: FORMAT,
+                generation,
+                segments: &segments,
+                sim,
+            })
+            .map_err(|e| StateError::Corrupt {
+                path: path.display().to_string(),
+                detail: e.to_string(),
+            })?;
+            Ok((segments, text))
+        });
+        let (segments, text) = header?;
+        // The new segments' directory entries must be durable before a header names them.
+        sync_dir(&self.dir);
+        let tmp = self.dir.join("state.json.tmp");
+        write_synced(&tmp, &text).map_err(|e| io("write", &tmp, e))?;
+        fs::rename(&tmp, &path).map_err(|e| io("replace", &path, e))?;
+        sync_dir(&self.dir);
+        self.generation = generation;
+        self.segments = segments;
+        self.remove_stray_segments();
         Ok(())
     }
 
-    /// Removes the saved cluster (`netsim reset`).
-    pub fn clear(&self) -> Result<(), StateError> {
-        match fs::remove_file(self.file()) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(StateError::Io {
-                what: "remove",
-                path: self.file().display().to_string(),
-                source: e,
-            }),
+    /// Removes segment files the header does not name (replaced ones, or ones a crash left
+    /// before its commit). Best effort: a leftover file is harmless.
+    fn remove_stray_segments(&self) {
+        let named: BTreeSet<&str> = self.segments.values().map(String::as_str).collect();
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if is_segment_name(name) && !named.contains(name) {
+                let _ = fs::remove_file(entry.path());
+            }
         }
+    }
+
+    /// Removes the saved cluster (`netsim reset`): the header first (so a crash leaves no
+    /// state rather than a broken one), then every segment.
+    pub fn clear(&mut self) -> Result<(), StateError> {
+        match fs::remove_file(self.file()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(StateError::Io {
+                    what: "remove",
+                    path: self.file().display().to_string(),
+                    source: e,
+                });
+            }
+        }
+        self.segments.clear();
+        self.unloaded.clear();
+        self.remove_stray_segments();
+        Ok(())
+    }
+}
+
+/// Whether `name` is a segment file's name (`state.KIND.GENERATION.json`).
+fn is_segment_name(name: &str) -> bool {
+    let Some(middle) = name
+        .strip_prefix("state.")
+        .and_then(|n| n.strip_suffix(".json"))
+    else {
+        return false;
+    };
+    middle.split_once('.').is_some_and(|(kind, generation)| {
+        !kind.is_empty()
+            && kind.chars().all(|c| c.is_ascii_alphabetic())
+            && !generation.is_empty()
+            && generation.chars().all(|c| c.is_ascii_digit())
+    })
+}
+
+/// Writes `bytes` to a new file at `path` and fsyncs it.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+/// Makes renames and new entries in `dir` durable; not all file systems support it.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsim_model::ClusterConfig;
+
+    /// A fresh directory under the system temp dir (removed by the test).
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("netsim-state-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn objects(sim: &Sim) -> String {
+        serde_json::to_string(&sim.store().iter().collect::<Vec<_>>()).expect("objects serialize")
+    }
+
+    fn files(dir: &Path) -> BTreeSet<String> {
+        fs::read_dir(dir)
+            .expect("dir")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn saves_only_changed_kinds_and_loads_what_it_saved() {
+        let dir = temp_dir("segments");
+        let mut sim = Sim::new(ClusterConfig::default()).expect("default cluster");
+        let mut state = StateDir::open(&dir).expect("open");
+        state.save(&mut sim).expect("save");
+        let first = files(&dir);
+        assert!(first.contains("state.Node.1.json"), "{first:?}");
+        // Nothing changed: the segments stay, only the header is rewritten.
+        let mut again = state.load(None).expect("load").expect("saved");
+        assert_eq!(objects(&again), objects(&sim));
+        state.save(&mut again).expect("save again");
+        assert_eq!(files(&dir), first);
+        // A partial load reads only the kinds asked for and keeps the others' segments. (The
+        // lock is per open file: one StateDir at a time, or the second waits forever.)
+        drop(state);
+        let mut state = StateDir::open(&dir).expect("reopen");
+        let only = BTreeSet::from([Kind::Node]);
+        let mut partial = state.load(Some(&only)).expect("load").expect("saved");
+        assert!(partial.store().iter().all(|o| o.kind() == Kind::Node));
+        state.save(&mut partial).expect("save partial");
+        drop(state);
+        let full = StateDir::open(&dir)
+            .expect("reopen")
+            .load(None)
+            .expect("load")
+            .expect("saved");
+        assert_eq!(objects(&full), objects(&sim));
+        fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn reads_format_1_and_refuses_a_future_format_untouched() {
+        let dir = temp_dir("formats");
+        fs::create_dir_all(&dir).expect("mkdir");
+        let sim = Sim::new(ClusterConfig::default()).expect("default cluster");
+        let v1 = serde_json::json!({"format": 1, "sim": &sim}).to_string();
+        fs::write(dir.join("state.json"), &v1).expect("write v1");
+        let mut state = StateDir::open(&dir).expect("open");
+        let mut loaded = state.load(None).expect("v1 loads").expect("saved");
+        assert_eq!(objects(&loaded), objects(&sim));
+        state.save(&mut loaded).expect("rewritten");
+        assert!(files(&dir).contains("state.Pod.1.json"));
+        drop(state);
+
+        let future = r#"{"format": 99, "sim": {}}"#;
+        fs::write(dir.join("state.json"), future).expect("write future");
+        let err = StateDir::open(&dir)
+            .expect("open")
+            .load(None)
+            .err()
+            .expect("refused");
+        assert!(
+            err.to_string().contains("newer netsim (state format 99"),
+            "{err}"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.join("state.json")).expect("read"),
+            future
+        );
+        fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn segment_names_stay_inside_the_directory() {
+        assert!(is_segment_name("state.Pod.12.json"));
+        for bad in [
+            "state.json",
+            "state.json.tmp",
+            "state..1.json",
+            "state.Pod.x.json",
+            "other.json",
+        ] {
+            assert!(!is_segment_name(bad), "{bad}");
+        }
+        let dir = temp_dir("names");
+        let state = StateDir::open(&dir).expect("open");
+        assert!(state.segment_path("../state.Pod.1.json").is_err());
+        assert!(state.segment_path("state.Pod.1.json").is_ok());
+        fs::remove_dir_all(&dir).expect("cleanup");
     }
 }

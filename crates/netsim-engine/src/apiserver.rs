@@ -8,10 +8,13 @@
 
 use crate::error::ApiError;
 use crate::queue::Event;
+use crate::rng::SimRng;
 use crate::sim::{Sim, WriteOptions};
+use ipnet::Ipv4Net;
 use netsim_model::cluster::nth_address;
 use netsim_model::jiff::SignedDuration;
 use netsim_model::k8s_openapi::api::core::v1::{Pod, PodStatus, Service, ServiceStatus};
+use netsim_model::store::Store;
 use netsim_model::{ApiObject, Kind, Object, ObjectKey};
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
@@ -300,7 +303,6 @@ impl Sim {
             name: name.clone(),
             causes: vec![cause],
         };
-        let (used_ips, used_ports) = self.service_allocations(&me);
         let Some(spec) = svc.spec.as_mut() else {
             return Ok(());
         };
@@ -343,14 +345,20 @@ impl Sim {
                             self.config.service_cidr
                         )));
                     }
-                    if used_ips.contains(&parsed) {
+                    if cluster_ip_held(&self.store, parsed, &me) {
                         return Err(invalid(format!(
                             "spec.clusterIPs: Invalid value: []string{{\"{r}\"}}: failed to allocate IP {r}: provided IP is already allocated"
                         )));
                     }
                     r
                 }
-                (None, None) => self.random_cluster_ip(&used_ips).to_string(),
+                (None, None) => {
+                    let store = &self.store;
+                    random_cluster_ip(&mut self.rng, self.config.service_cidr, |ip| {
+                        cluster_ip_held(store, ip, &me)
+                    })
+                    .to_string()
+                }
             };
             spec.cluster_ip = Some(ip.clone());
             spec.cluster_ips = Some(vec![ip]);
@@ -360,7 +368,12 @@ impl Sim {
         let wants_node_ports = svc_type == "NodePort"
             || (svc_type == "LoadBalancer"
                 && spec.allocate_load_balancer_node_ports != Some(false));
-        let mut taken: BTreeSet<u16> = used_ports.clone();
+        // Ports this request has chosen so far; other Services' come from the store's index.
+        let mut chosen_here: BTreeSet<u16> = BTreeSet::new();
+        let store = &self.store;
+        let taken = |p: u16, chosen_here: &BTreeSet<u16>| {
+            chosen_here.contains(&p) || node_port_held(store, p, &me)
+        };
         for (i, port) in spec.ports.iter_mut().flatten().enumerate() {
             if !wants_node_ports {
                 if svc_type != "LoadBalancer" {
@@ -388,16 +401,18 @@ impl Sim {
                             NODE_PORT_RANGE.0, NODE_PORT_RANGE.1
                         )));
                     }
-                    if taken.contains(&(r as u16)) {
+                    if taken(r as u16, &chosen_here) {
                         return Err(invalid(format!(
                             "spec.ports[{i}].nodePort: Invalid value: {r}: provided port is already allocated"
                         )));
                     }
                     r
                 }
-                (None, None) => i32::from(self.random_node_port(&taken)),
+                (None, None) => {
+                    i32::from(random_node_port(&mut self.rng, |p| taken(p, &chosen_here)))
+                }
             };
-            taken.insert(chosen as u16);
+            chosen_here.insert(chosen as u16);
             port.node_port = Some(chosen);
         }
 
@@ -411,7 +426,9 @@ impl Sim {
             let hc = match (spec.health_check_node_port.filter(|p| *p != 0), kept) {
                 (Some(r), _) => r,
                 (None, Some(k)) => k,
-                (None, None) => i32::from(self.random_node_port(&taken)),
+                (None, None) => {
+                    i32::from(random_node_port(&mut self.rng, |p| taken(p, &chosen_here)))
+                }
             };
             spec.health_check_node_port = Some(hc);
         } else {
@@ -420,66 +437,53 @@ impl Sim {
         let _ = dry_run;
         Ok(())
     }
+}
 
-    /// ClusterIPs and NodePorts held by every Service except `except`.
-    fn service_allocations(&self, except: &ObjectKey) -> (BTreeSet<Ipv4Addr>, BTreeSet<u16>) {
-        let mut ips = BTreeSet::new();
-        let mut ports = BTreeSet::new();
-        for svc in self.store.list_typed::<Service>(None) {
-            if &svc.key() == except {
-                continue;
-            }
-            let Some(spec) = &svc.spec else { continue };
-            for ip in spec.cluster_ips.iter().flatten() {
-                if let Ok(ip) = ip.parse() {
-                    ips.insert(ip);
-                }
-            }
-            for p in spec.ports.iter().flatten() {
-                if let Some(np) = p.node_port {
-                    ports.insert(np as u16);
-                }
-            }
-            if let Some(hc) = spec.health_check_node_port {
-                ports.insert(hc as u16);
-            }
-        }
-        (ips, ports)
-    }
+/// Whether a Service other than `except` holds ClusterIP `ip`.
+fn cluster_ip_held(store: &Store, ip: Ipv4Addr, except: &ObjectKey) -> bool {
+    store
+        .services_with_cluster_ip(ip)
+        .any(|s| &s.key() != except)
+}
 
-    /// A random free ClusterIP above the static band, as the v1.28 allocator picks
-    /// dynamic addresses (the low band, `min(max(16, size/16), 256)` addresses, is kept for
-    /// user-chosen IPs such as `kube-dns`'s `.10`).
-    fn random_cluster_ip(&mut self, used: &BTreeSet<Ipv4Addr>) -> Ipv4Addr {
-        let net = self.config.service_cidr;
-        let size: u64 = 1u64 << (32 - u32::from(net.prefix_len()));
-        let static_band = (size / 16).clamp(16, 256);
-        let (lo, hi) = (static_band, size.saturating_sub(2).max(static_band));
-        for _ in 0..1000 {
-            let ip = nth_address(net, self.rng.range(lo, hi) as u32);
-            if !used.contains(&ip) {
-                return ip;
-            }
-        }
-        (1..size.saturating_sub(1))
-            .map(|n| nth_address(net, n as u32))
-            .find(|ip| !used.contains(ip))
-            .unwrap_or_else(|| nth_address(net, 1))
-    }
+/// Whether a Service other than `except` holds NodePort (or health-check NodePort) `port`.
+fn node_port_held(store: &Store, port: u16, except: &ObjectKey) -> bool {
+    store
+        .services_with_node_port(port)
+        .any(|s| &s.key() != except)
+}
 
-    /// A random free NodePort, preferring the upper band (30086-32767) as dynamic allocation
-    /// does; the lower 86 ports are kept for user-chosen ports such as the lesson's 30080.
-    fn random_node_port(&mut self, taken: &BTreeSet<u16>) -> u16 {
-        let (lo, hi) = NODE_PORT_RANGE;
-        let static_band: u16 = ((hi - lo + 1) / 32).clamp(16, 128);
-        for _ in 0..1000 {
-            let p = self.rng.range(u64::from(lo + static_band), u64::from(hi)) as u16;
-            if !taken.contains(&p) {
-                return p;
-            }
+/// A random free ClusterIP above the static band, as the v1.28 allocator picks dynamic
+/// addresses (the low band, `min(max(16, size/16), 256)` addresses, is kept for user-chosen
+/// IPs such as `kube-dns`'s `.10`).
+fn random_cluster_ip(rng: &mut SimRng, net: Ipv4Net, used: impl Fn(Ipv4Addr) -> bool) -> Ipv4Addr {
+    let size: u64 = 1u64 << (32 - u32::from(net.prefix_len()));
+    let static_band = (size / 16).clamp(16, 256);
+    let (lo, hi) = (static_band, size.saturating_sub(2).max(static_band));
+    for _ in 0..1000 {
+        let ip = nth_address(net, rng.range(lo, hi) as u32);
+        if !used(ip) {
+            return ip;
         }
-        (lo..=hi).find(|p| !taken.contains(p)).unwrap_or(hi)
     }
+    (1..size.saturating_sub(1))
+        .map(|n| nth_address(net, n as u32))
+        .find(|ip| !used(*ip))
+        .unwrap_or_else(|| nth_address(net, 1))
+}
+
+/// A random free NodePort, preferring the upper band (30086-32767) as dynamic allocation does;
+/// the lower 86 ports are kept for user-chosen ports such as the lesson's 30080.
+fn random_node_port(rng: &mut SimRng, taken: impl Fn(u16) -> bool) -> u16 {
+    let (lo, hi) = NODE_PORT_RANGE;
+    let static_band: u16 = ((hi - lo + 1) / 32).clamp(16, 128);
+    for _ in 0..1000 {
+        let p = rng.range(u64::from(lo + static_band), u64::from(hi)) as u16;
+        if !taken(p) {
+            return p;
+        }
+    }
+    (lo..=hi).find(|p| !taken(*p)).unwrap_or(hi)
 }
 
 /// Defaulting and validation, as the API server does before storing.

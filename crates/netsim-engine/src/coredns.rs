@@ -583,17 +583,12 @@ impl Sim {
             && (k.namespaces.is_empty() || k.namespaces.iter().any(|n| n.eq_ignore_ascii_case(ns)))
     }
 
+    /// DNS names are case-insensitive and the API server only admits lower-case Service and
+    /// Namespace names, so a lower-cased key lookup finds exactly what a case-insensitive
+    /// scan would.
     fn find_service(&self, ns: &str, name: &str) -> Option<&Service> {
-        self.store.list_typed::<Service>(None).find(|s| {
-            s.metadata
-                .namespace
-                .as_deref()
-                .is_some_and(|n| n.eq_ignore_ascii_case(ns))
-                && s.metadata
-                    .name
-                    .as_deref()
-                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })
+        self.store
+            .typed::<Service>(&ns.to_ascii_lowercase(), &name.to_ascii_lowercase())
     }
 
     /// The Service's endpoints (ready only, unless `all`), in slice order.
@@ -976,7 +971,7 @@ impl Sim {
             .cloned()
             .unwrap_or_else(|| "cluster.local.".into());
         let mut targets: Vec<String> = Vec::new();
-        for svc in self.store.list_typed::<Service>(None) {
+        for svc in self.store.services_with_cluster_ip(ip) {
             let spec = svc.spec.as_ref();
             let hit = spec.and_then(|s| s.cluster_ip.as_deref()) == Some(&ip.to_string());
             if hit {

@@ -8,7 +8,6 @@ use crate::queue::{Event, EventQueue};
 use crate::rng::SimRng;
 use netsim_model::jiff::{SignedDuration, Timestamp};
 use netsim_model::k8s_openapi::api::core::v1::{Event as CoreEvent, Service};
-use netsim_model::labels::map_matches;
 use netsim_model::{ApiObject, ClusterConfig, Kind, Object, ObjectKey, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -72,6 +71,10 @@ pub struct Sim {
     /// Each CoreDNS pod's `cache` plugin, by pod uid.
     #[serde(default)]
     pub(crate) dns_cache: BTreeMap<String, crate::coredns::DnsCache>,
+    /// kube-scheduler's `nextStartNodeIndex`: where the next search for feasible nodes starts
+    /// in a cluster large enough that it stops early.
+    #[serde(default)]
+    pub(crate) sched_next_start: usize,
     /// Keys changed since the last [`Sim::take_changes`]; not saved.
     #[serde(skip)]
     pub(crate) changes: Vec<ObjectKey>,
@@ -111,6 +114,7 @@ impl Sim {
             ingress_status_pending: false,
             metallb_announced: BTreeMap::new(),
             dns_cache: BTreeMap::new(),
+            sched_next_start: 0,
             node_net: BTreeMap::new(),
             node_runtime: BTreeMap::new(),
             changes: Vec::new(),
@@ -127,6 +131,28 @@ impl Sim {
     /// Every stored object.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Runs `f` on this cluster with its objects set apart (the store left holding only its
+    /// revision) and on the objects, so that a state file can write them separately from the
+    /// rest. Nothing changes.
+    pub fn with_objects_apart<R>(&mut self, f: impl FnOnce(&Sim, &Store) -> R) -> R {
+        let apart = Store::with_revision(self.store.revision());
+        let objects = std::mem::replace(&mut self.store, apart);
+        let result = f(self, &objects);
+        self.store = objects;
+        result
+    }
+
+    /// Adds one saved segment of objects of `kind` (see [`Store::load_segment`]).
+    pub fn load_segment(&mut self, kind: Kind, text: &[u8]) -> Result<usize, serde_json::Error> {
+        self.store.load_segment(kind, text)
+    }
+
+    /// Finishes loading: Events older than the TTL go now, so that a command never shows
+    /// one that a command which did not load Events let outlive its hour.
+    pub fn loaded(&mut self) {
+        self.expire_events();
     }
 
     /// Virtual now.
@@ -305,15 +331,8 @@ impl Sim {
                         work.replicasets.extend(controller_key(o, Kind::ReplicaSet));
                         work.daemonsets.extend(controller_key(o, Kind::DaemonSet));
                         let labels = o.metadata().labels.as_ref();
-                        for svc in self.store.list_typed::<Service>(Some(&key.namespace)) {
-                            let selects = svc
-                                .spec
-                                .as_ref()
-                                .and_then(|s| s.selector.as_ref())
-                                .is_some_and(|sel| !sel.is_empty() && map_matches(sel, labels));
-                            if selects {
-                                work.services.insert(svc.key());
-                            }
+                        for svc in self.store.services_selecting(&key.namespace, labels) {
+                            work.services.insert(svc.key());
                         }
                     }
                 }

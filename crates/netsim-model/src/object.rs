@@ -125,6 +125,17 @@ macro_rules! objects {
                     $(Kind::$variant => Object::$variant(serde_json::from_value(value)?),)*
                 })
             }
+
+            /// Reads a JSON array of objects that are all of `kind` (a state segment), straight
+            /// into their types: no intermediate JSON tree, unlike [`Object::from_json`].
+            pub fn array_from_json(kind: Kind, text: &[u8]) -> Result<Vec<Object>, serde_json::Error> {
+                Ok(match kind {
+                    $(Kind::$variant => serde_json::from_slice::<Vec<$ty>>(text)?
+                        .into_iter()
+                        .map(Object::$variant)
+                        .collect(),)*
+                })
+            }
         }
 
         $(

@@ -4,10 +4,12 @@
 //! resource versions. It must never run controllers or apply defaults.
 
 use crate::kind::Kind;
+use crate::labels::map_matches;
 use crate::object::{ApiObject, Object, ObjectKey};
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Service};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
 
 /// Every stored object, ordered by kind, namespace and name, with the indexes controllers need
 /// so that no reconcile step scans the whole store.
@@ -21,12 +23,36 @@ pub struct Store {
     /// Pods by `spec.nodeName`.
     pods_by_node: BTreeMap<String, BTreeSet<ObjectKey>>,
     /// Pods by (namespace, label key, label value).
-    pods_by_label: BTreeMap<(String, String, String), BTreeSet<ObjectKey>>,
+    pods_by_label: BTreeMap<Triple, BTreeSet<ObjectKey>>,
+    /// Services with a selector, by (namespace, key, value) of the selector's first pair: a
+    /// pod's labels must hold that pair for the Service to select it, so the pod's own pairs
+    /// find every candidate.
+    services_by_anchor: BTreeMap<Triple, BTreeSet<ObjectKey>>,
+    /// Services by each of their `spec.clusterIPs`.
+    services_by_cluster_ip: BTreeMap<Ipv4Addr, BTreeSet<ObjectKey>>,
+    /// Services by each NodePort and health-check NodePort they hold.
+    services_by_node_port: BTreeMap<u16, BTreeSet<ObjectKey>>,
+    /// Services by each `status.loadBalancer.ingress[].ip`.
+    services_by_ingress_ip: BTreeMap<Ipv4Addr, BTreeSet<ObjectKey>>,
+    /// Kinds written or removed since the store was created or loaded (a state file rewrites
+    /// only these).
+    dirty_kinds: BTreeSet<Kind>,
 }
 
-/// What an object contributes to the indexes: owner uids, a pod's node, a pod's
-/// (namespace, label key, label value) pairs.
-type IndexEntries = (Vec<String>, Option<String>, Vec<(String, String, String)>);
+/// (namespace, label key, label value).
+type Triple = (String, String, String);
+
+/// What one object contributes to the indexes.
+#[derive(Default)]
+struct IndexEntries {
+    owners: Vec<String>,
+    node: Option<String>,
+    pod_labels: Vec<Triple>,
+    anchor: Option<Triple>,
+    cluster_ips: Vec<Ipv4Addr>,
+    node_ports: Vec<u16>,
+    ingress_ips: Vec<Ipv4Addr>,
+}
 
 /// The stored form: objects as a list (JSON map keys must be strings).
 #[derive(Serialize, Deserialize)]
@@ -65,6 +91,14 @@ impl Store {
         Store::default()
     }
 
+    /// An empty store whose last handed-out resource version is `revision`.
+    pub fn with_revision(revision: u64) -> Store {
+        Store {
+            revision,
+            ..Store::default()
+        }
+    }
+
     /// The object at `key`.
     pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
         self.objects.get(key)
@@ -89,6 +123,7 @@ impl Store {
     /// Stores `object` under its key, stamping a new `resourceVersion`; returns the old one.
     pub fn put(&mut self, mut object: Object) -> Option<Object> {
         self.revision += 1;
+        self.dirty_kinds.insert(object.kind());
         object.metadata_mut().resource_version = Some(self.revision.to_string());
         self.insert(object)
     }
@@ -106,46 +141,98 @@ impl Store {
 
     fn index_entries(object: &Object) -> IndexEntries {
         let meta = object.metadata();
-        let owners = meta
-            .owner_references
-            .iter()
-            .flatten()
-            .map(|r| r.uid.clone())
-            .collect();
-        let (node, labels) = match object {
+        let mut entries = IndexEntries {
+            owners: meta
+                .owner_references
+                .iter()
+                .flatten()
+                .map(|r| r.uid.clone())
+                .collect(),
+            ..IndexEntries::default()
+        };
+        let ns = || meta.namespace.clone().unwrap_or_default();
+        match object {
             Object::Pod(p) => {
-                let ns = meta.namespace.clone().unwrap_or_default();
-                let labels = meta
+                entries.node = p.spec.as_ref().and_then(|s| s.node_name.clone());
+                entries.pod_labels = meta
                     .labels
                     .iter()
                     .flatten()
-                    .map(|(k, v)| (ns.clone(), k.clone(), v.clone()))
+                    .map(|(k, v)| (ns(), k.clone(), v.clone()))
                     .collect();
-                (p.spec.as_ref().and_then(|s| s.node_name.clone()), labels)
             }
-            _ => (None, Vec::new()),
-        };
-        (owners, node, labels)
+            Object::Service(svc) => {
+                if let Some(spec) = &svc.spec {
+                    entries.anchor = spec
+                        .selector
+                        .iter()
+                        .flatten()
+                        .next()
+                        .map(|(k, v)| (ns(), k.clone(), v.clone()));
+                    entries.cluster_ips = spec
+                        .cluster_ips
+                        .iter()
+                        .flatten()
+                        .chain(spec.cluster_ip.as_ref())
+                        .filter_map(|ip| ip.parse().ok())
+                        .collect();
+                    entries.node_ports = spec
+                        .ports
+                        .iter()
+                        .flatten()
+                        .filter_map(|p| p.node_port)
+                        .chain(spec.health_check_node_port)
+                        .filter_map(|p| u16::try_from(p).ok())
+                        .collect();
+                }
+                entries.ingress_ips = svc
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.load_balancer.as_ref())
+                    .and_then(|lb| lb.ingress.as_ref())
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i.ip.as_ref()?.parse().ok())
+                    .collect();
+            }
+            _ => {}
+        }
+        entries
     }
 
     fn index(&mut self, object: &Object) {
         let key = object.key();
-        let (owners, node, labels) = Store::index_entries(object);
-        for uid in owners {
-            self.by_owner.entry(uid).or_default().insert(key.clone());
+        let e = Store::index_entries(object);
+        fn add<K: Ord>(map: &mut BTreeMap<K, BTreeSet<ObjectKey>>, k: K, key: &ObjectKey) {
+            map.entry(k).or_default().insert(key.clone());
         }
-        if let Some(n) = node {
-            self.pods_by_node.entry(n).or_default().insert(key.clone());
-        }
-        for l in labels {
-            self.pods_by_label.entry(l).or_default().insert(key.clone());
-        }
+        e.owners
+            .into_iter()
+            .for_each(|k| add(&mut self.by_owner, k, &key));
+        e.node
+            .into_iter()
+            .for_each(|k| add(&mut self.pods_by_node, k, &key));
+        e.pod_labels
+            .into_iter()
+            .for_each(|k| add(&mut self.pods_by_label, k, &key));
+        e.anchor
+            .into_iter()
+            .for_each(|k| add(&mut self.services_by_anchor, k, &key));
+        e.cluster_ips
+            .into_iter()
+            .for_each(|k| add(&mut self.services_by_cluster_ip, k, &key));
+        e.node_ports
+            .into_iter()
+            .for_each(|k| add(&mut self.services_by_node_port, k, &key));
+        e.ingress_ips
+            .into_iter()
+            .for_each(|k| add(&mut self.services_by_ingress_ip, k, &key));
     }
 
     fn unindex(&mut self, object: &Object) {
         let key = object.key();
-        let (owners, node, labels) = Store::index_entries(object);
-        fn drop_from<K: Ord>(map: &mut BTreeMap<K, BTreeSet<ObjectKey>>, k: K, key: &ObjectKey) {
+        let e = Store::index_entries(object);
+        fn drop<K: Ord>(map: &mut BTreeMap<K, BTreeSet<ObjectKey>>, k: K, key: &ObjectKey) {
             if let Some(set) = map.get_mut(&k) {
                 set.remove(key);
                 if set.is_empty() {
@@ -153,15 +240,88 @@ impl Store {
                 }
             }
         }
-        for uid in owners {
-            drop_from(&mut self.by_owner, uid, &key);
+        e.owners
+            .into_iter()
+            .for_each(|k| drop(&mut self.by_owner, k, &key));
+        e.node
+            .into_iter()
+            .for_each(|k| drop(&mut self.pods_by_node, k, &key));
+        e.pod_labels
+            .into_iter()
+            .for_each(|k| drop(&mut self.pods_by_label, k, &key));
+        e.anchor
+            .into_iter()
+            .for_each(|k| drop(&mut self.services_by_anchor, k, &key));
+        e.cluster_ips
+            .into_iter()
+            .for_each(|k| drop(&mut self.services_by_cluster_ip, k, &key));
+        e.node_ports
+            .into_iter()
+            .for_each(|k| drop(&mut self.services_by_node_port, k, &key));
+        e.ingress_ips
+            .into_iter()
+            .for_each(|k| drop(&mut self.services_by_ingress_ip, k, &key));
+    }
+
+    /// Services in `namespace` whose (non-empty) selector matches `labels`, in key order.
+    pub fn services_selecting(
+        &self,
+        namespace: &str,
+        labels: Option<&BTreeMap<String, String>>,
+    ) -> Vec<&Service> {
+        let mut keys: BTreeSet<&ObjectKey> = BTreeSet::new();
+        for (k, v) in labels.into_iter().flatten() {
+            let anchor = (namespace.to_string(), k.clone(), v.clone());
+            keys.extend(self.services_by_anchor.get(&anchor).into_iter().flatten());
         }
-        if let Some(n) = node {
-            drop_from(&mut self.pods_by_node, n, &key);
-        }
-        for l in labels {
-            drop_from(&mut self.pods_by_label, l, &key);
-        }
+        keys.into_iter()
+            .filter_map(|k| self.objects.get(k))
+            .filter_map(Service::from_object)
+            .filter(|svc| {
+                svc.spec
+                    .as_ref()
+                    .and_then(|s| s.selector.as_ref())
+                    .is_some_and(|sel| !sel.is_empty() && map_matches(sel, labels))
+            })
+            .collect()
+    }
+
+    /// Services holding ClusterIP `ip`, in key order.
+    pub fn services_with_cluster_ip(&self, ip: Ipv4Addr) -> impl Iterator<Item = &Service> {
+        self.services_in(&self.services_by_cluster_ip, &ip)
+    }
+
+    /// Services holding NodePort (or health-check NodePort) `port`, in key order.
+    pub fn services_with_node_port(&self, port: u16) -> impl Iterator<Item = &Service> {
+        self.services_in(&self.services_by_node_port, &port)
+    }
+
+    /// Services with load-balancer ingress address `ip`, in key order.
+    pub fn services_with_ingress_ip(&self, ip: Ipv4Addr) -> impl Iterator<Item = &Service> {
+        self.services_in(&self.services_by_ingress_ip, &ip)
+    }
+
+    /// Every load-balancer ingress address some Service holds.
+    pub fn service_ingress_ips(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        self.services_by_ingress_ip.keys().copied()
+    }
+
+    fn services_in<'a, K: Ord>(
+        &'a self,
+        index: &'a BTreeMap<K, BTreeSet<ObjectKey>>,
+        k: &K,
+    ) -> impl Iterator<Item = &'a Service> + use<'a, K> {
+        index
+            .get(k)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.objects.get(k))
+            .filter_map(Service::from_object)
+    }
+
+    /// Number of pods bound to `node` (the index's count, without visiting them).
+    pub fn pod_count_on_node(&self, node: &str) -> usize {
+        self.pods_by_node.get(node).map_or(0, BTreeSet::len)
     }
 
     /// Objects whose `ownerReferences` name `uid`.
@@ -218,6 +378,7 @@ impl Store {
         {
             self.revision = self.revision.max(rv);
         }
+        self.dirty_kinds.insert(object.kind());
         self.insert(object);
     }
 
@@ -226,6 +387,7 @@ impl Store {
         let removed = self.objects.remove(key);
         if let Some(o) = &removed {
             self.revision += 1;
+            self.dirty_kinds.insert(key.kind);
             self.unindex(o);
         }
         removed
@@ -287,6 +449,52 @@ impl Store {
     /// The last resource version handed out.
     pub fn revision(&self) -> u64 {
         self.revision
+    }
+
+    /// Kinds written or removed since this store was created or loaded.
+    pub fn dirty_kinds(&self) -> &BTreeSet<Kind> {
+        &self.dirty_kinds
+    }
+
+    /// Kinds with at least one object.
+    pub fn kinds(&self) -> BTreeSet<Kind> {
+        Kind::ALL
+            .into_iter()
+            .filter(|k| self.list(*k, None).next().is_some())
+            .collect()
+    }
+
+    /// Writes every object of `kind` as one JSON array (a state segment).
+    pub fn write_segment<W: std::io::Write>(
+        &self,
+        kind: Kind,
+        writer: W,
+    ) -> Result<(), serde_json::Error> {
+        struct Segment<'a>(&'a Store, Kind);
+        impl Serialize for Segment<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.list(self.1, None))
+            }
+        }
+        serde_json::to_writer(writer, &Segment(self, kind))
+    }
+
+    /// Adds the objects of one state segment (a JSON array of `kind`), as stored: resource
+    /// versions kept, nothing marked changed. Returns how many there were.
+    pub fn load_segment(&mut self, kind: Kind, text: &[u8]) -> Result<usize, serde_json::Error> {
+        let objects = Object::array_from_json(kind, text)?;
+        let n = objects.len();
+        for o in objects {
+            if o.kind() != kind {
+                use serde::de::Error;
+                return Err(serde_json::Error::custom(format!(
+                    "a {:?} in the {kind:?} segment",
+                    o.kind()
+                )));
+            }
+            self.insert(o);
+        }
+        Ok(n)
     }
 }
 

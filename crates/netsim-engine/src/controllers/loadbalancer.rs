@@ -144,11 +144,6 @@ impl Sim {
         if !is_lb(&svc) || !ingress_ips(&svc).is_empty() {
             return;
         }
-        let used: BTreeSet<String> = self
-            .store
-            .list_typed::<Service>(None)
-            .flat_map(ingress_ips)
-            .collect();
         let size: u64 = 1u64 << (32 - u32::from(pool.cidr.prefix_len()));
         // A cloud hands out host addresses; MetalLB every address of the range, lowest first
         // (it skips .0 and .255 only with `avoidBuggyIPs`).
@@ -158,8 +153,9 @@ impl Sim {
             1..size.saturating_sub(1).max(2)
         };
         let Some(ip) = range
-            .map(|n| nth_address(pool.cidr, n as u32).to_string())
-            .find(|ip| !used.contains(ip))
+            .map(|n| nth_address(pool.cidr, n as u32))
+            .find(|ip| self.store.services_with_ingress_ip(*ip).next().is_none())
+            .map(|ip| ip.to_string())
         else {
             self.record_event(key, "Warning", "SyncLoadBalancerFailed", "Error syncing load balancer: failed to ensure load balancer: address pool exhausted", "service-controller", None);
             return;

@@ -39,65 +39,142 @@ impl Sim {
         if pending.is_empty() {
             return;
         }
-        // Filtering depends only on the pod and the node, so it is done for every pending pod
-        // up front, reading the nodes in place.
-        let n_nodes = self.store.list(netsim_model::Kind::Node, None).count();
-        let verdicts: Vec<(Vec<String>, BTreeMap<String, usize>)> = pending
+        // Filtering depends only on the pod's scheduling constraints and the node, so it runs
+        // once per distinct set of constraints (a ReplicaSet's pods share one), reading the
+        // nodes in place.
+        let nodes: Vec<&Node> = self.store.list_typed::<Node>(None).collect();
+        let n_nodes = nodes.len();
+        let names: Vec<String> = nodes
+            .iter()
+            .map(|n| n.metadata.name.clone().unwrap_or_default())
+            .collect();
+        let mut classes: BTreeMap<String, usize> = BTreeMap::new();
+        let mut verdicts: Vec<Vec<Option<String>>> = Vec::new();
+        // A pod pinned to named nodes (a DaemonSet's) is only checked against those, as
+        // NodeAffinity's PreFilter narrows the search; its verdicts are computed below.
+        let pod_class: Vec<Option<usize>> = pending
             .iter()
             .map(|pod| {
-                let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-                let mut feasible = Vec::new();
-                for node in self.store.list_typed::<Node>(None) {
-                    match filter(pod, node) {
-                        Ok(()) => feasible.push(node.metadata.name.clone().unwrap_or_default()),
-                        Err(reason) => *reasons.entry(reason).or_default() += 1,
-                    }
+                if pinned_nodes(pod).is_some() {
+                    return None;
                 }
-                (feasible, reasons)
+                let signature = constraints(pod);
+                Some(*classes.entry(signature).or_insert_with(|| {
+                    verdicts.push(nodes.iter().map(|n| filter(pod, n).err()).collect());
+                    verdicts.len() - 1
+                }))
             })
             .collect();
-        // Pods per node (from the node index), and per (node, owner) for the owners of the
-        // pods being placed.
-        let mut per_node: BTreeMap<String, usize> = BTreeMap::new();
-        for n in self.store.list_typed::<Node>(None) {
-            let name = n.metadata.name.clone().unwrap_or_default();
-            let count = self.store.pods_on_node(&name).count();
-            per_node.insert(name, count);
-        }
-        let mut per_owner: BTreeMap<(String, String), usize> = BTreeMap::new();
+        // Pods per node (the node index's counts), and per (node, owner) for the owners of
+        // the pods being placed.
+        let mut per_node: Vec<usize> = names
+            .iter()
+            .map(|n| self.store.pod_count_on_node(n))
+            .collect();
+        let node_index: BTreeMap<&str, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let mut per_owner: BTreeMap<(usize, String), usize> = BTreeMap::new();
         let owners: BTreeSet<String> = pending.iter().filter_map(owner_uid).collect();
         for owner in owners {
             for o in self.store.owned_by(&owner) {
                 if let Object::Pod(p) = o
-                    && let Some(n) = p.spec.as_ref().and_then(|s| s.node_name.clone())
+                    && let Some(&i) = p
+                        .spec
+                        .as_ref()
+                        .and_then(|s| s.node_name.as_deref())
+                        .and_then(|n| node_index.get(n))
                 {
-                    *per_owner.entry((n, owner.clone())).or_default() += 1;
+                    *per_owner.entry((i, owner.clone())).or_default() += 1;
                 }
             }
         }
-        for (pod, (feasible, reasons)) in pending.into_iter().zip(verdicts) {
+        // For a pinned pod: the named nodes that exist, with their verdicts.
+        let pinned_verdicts: Vec<Vec<(usize, bool)>> = pending
+            .iter()
+            .zip(&pod_class)
+            .map(|(pod, class)| {
+                if class.is_some() {
+                    return Vec::new();
+                }
+                let mut found: Vec<(usize, bool)> = pinned_nodes(pod)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|name| node_index.get(name.as_str()).copied())
+                    .map(|i| (i, filter(pod, nodes[i]).is_ok()))
+                    .collect();
+                found.sort_unstable();
+                found.dedup();
+                found
+            })
+            .collect();
+        drop(node_index);
+        drop(nodes);
+        let to_find = feasible_nodes_to_find(n_nodes);
+        for ((pod, class), pinned) in pending.into_iter().zip(pod_class).zip(pinned_verdicts) {
             let key = pod.key();
+            let mut feasible: Vec<usize> = Vec::new();
+            if let Some(class) = class {
+                // Nodes are searched round-robin from where the last search stopped, until
+                // enough feasible ones are found (all of them below 100 nodes), as
+                // kube-scheduler does.
+                let verdict = &verdicts[class];
+                let start = if n_nodes == 0 {
+                    0
+                } else {
+                    self.sched_next_start % n_nodes
+                };
+                let mut processed = 0;
+                for step in 0..n_nodes {
+                    if feasible.len() >= to_find {
+                        break;
+                    }
+                    let i = (start + step) % n_nodes;
+                    processed += 1;
+                    if verdict[i].is_none() {
+                        feasible.push(i);
+                    }
+                }
+                if n_nodes > 0 {
+                    self.sched_next_start = (start + processed) % n_nodes;
+                }
+            } else {
+                feasible.extend(pinned.iter().filter(|(_, ok)| *ok).map(|(i, _)| *i));
+            }
             if feasible.is_empty() {
+                // Every node's reason, as the scheduler's diagnosis reports them (rare: worth
+                // a full pass).
+                let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+                for node in self.store.list_typed::<Node>(None) {
+                    if let Err(reason) = filter(&pod, node) {
+                        *reasons.entry(reason).or_default() += 1;
+                    }
+                }
                 self.mark_unschedulable(&pod, n_nodes, &reasons);
                 continue;
             }
+            // Ties are broken over the feasible nodes in name order.
+            feasible.sort_unstable();
             let owner = owner_uid(&pod);
-            let score = |n: &String| {
-                let same = owner.as_ref().map_or(0, |o| {
-                    per_owner.get(&(n.clone(), o.clone())).copied().unwrap_or(0)
-                });
-                (same, per_node.get(n).copied().unwrap_or(0))
+            let score = |i: usize| {
+                let same = owner
+                    .as_ref()
+                    .map_or(0, |o| per_owner.get(&(i, o.clone())).copied().unwrap_or(0));
+                (same, per_node[i])
             };
-            let best = feasible.iter().map(score).min().unwrap_or_default();
-            let top: Vec<String> = feasible
+            let best = feasible.iter().map(|&i| score(i)).min().unwrap_or_default();
+            let top: Vec<usize> = feasible
                 .iter()
-                .filter(|n| score(n) == best)
-                .cloned()
+                .copied()
+                .filter(|&i| score(i) == best)
                 .collect();
-            let chosen = top[self.rng.below(top.len() as u64) as usize].clone();
-            *per_node.entry(chosen.clone()).or_default() += 1;
+            let index = top[self.rng.below(top.len() as u64) as usize];
+            let chosen = names[index].clone();
+            per_node[index] += 1;
             if let Some(o) = owner {
-                *per_owner.entry((chosen.clone(), o)).or_default() += 1;
+                *per_owner.entry((index, o)).or_default() += 1;
             }
             let mut bound = pod.clone();
             if let Some(spec) = bound.spec.as_mut() {
@@ -168,6 +245,62 @@ impl Sim {
     }
 }
 
+/// How many feasible nodes kube-scheduler looks for before it stops filtering
+/// (`numFeasibleNodesToFind` with the default adaptive `percentageOfNodesToScore`): every node
+/// below 100, then `50 - nodes/125` percent (at least 5%), never fewer than 100.
+fn feasible_nodes_to_find(n_nodes: usize) -> usize {
+    const MIN_FEASIBLE: usize = 100;
+    if n_nodes < MIN_FEASIBLE {
+        return n_nodes;
+    }
+    let percentage = 50usize.saturating_sub(n_nodes / 125).max(5);
+    (n_nodes * percentage / 100).max(MIN_FEASIBLE)
+}
+
+/// The node names a pod's required node affinity limits it to, when every term names them
+/// with `matchFields` `metadata.name In [...]` (NodeAffinity's PreFilter result).
+fn pinned_nodes(pod: &Pod) -> Option<BTreeSet<String>> {
+    let terms = &pod
+        .spec
+        .as_ref()?
+        .affinity
+        .as_ref()?
+        .node_affinity
+        .as_ref()?
+        .required_during_scheduling_ignored_during_execution
+        .as_ref()?
+        .node_selector_terms;
+    let mut names = BTreeSet::new();
+    for term in terms {
+        let pinned = term
+            .match_fields
+            .iter()
+            .flatten()
+            .find(|e| e.key == "metadata.name" && e.operator == "In")?;
+        names.extend(pinned.values.iter().flatten().cloned());
+    }
+    (!terms.is_empty()).then_some(names)
+}
+
+/// What of `pod` the filters read (node selector, required node affinity, tolerations), as a
+/// string: pods with equal constraints get equal verdicts on every node.
+fn constraints(pod: &Pod) -> String {
+    let spec = pod.spec.as_ref();
+    let affinity = spec
+        .and_then(|s| s.affinity.as_ref())
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        });
+    serde_json::json!([
+        spec.and_then(|s| s.node_selector.as_ref()),
+        affinity,
+        spec.and_then(|s| s.tolerations.as_ref()),
+    ])
+    .to_string()
+}
+
 fn owner_uid(pod: &Pod) -> Option<String> {
     pod.metadata
         .owner_references
@@ -180,7 +313,8 @@ fn owner_uid(pod: &Pod) -> Option<String> {
 /// Why `node` cannot run `pod`, in the scheduler's words, or `Ok`.
 fn filter(pod: &Pod, node: &Node) -> Result<(), String> {
     let spec = pod.spec.as_ref();
-    let labels = node.metadata.labels.clone().unwrap_or_default();
+    let no_labels = BTreeMap::new();
+    let labels = node.metadata.labels.as_ref().unwrap_or(&no_labels);
     let tolerations: &[Toleration] = spec.and_then(|s| s.tolerations.as_deref()).unwrap_or(&[]);
     let ready = node
         .status

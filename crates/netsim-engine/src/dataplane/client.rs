@@ -373,9 +373,8 @@ impl Dataplane<'_> {
         port: u16,
         now: netsim_model::jiff::Timestamp,
     ) -> Option<HttpResponse> {
-        use netsim_model::k8s_openapi::api::core::v1::Service;
         let NsId::Node(node) = ns else { return None };
-        let svc = self.sim.store.list_typed::<Service>(None).find(|s| {
+        let svc = self.sim.store.services_with_node_port(port).find(|s| {
             s.spec.as_ref().and_then(|s| s.health_check_node_port) == Some(i32::from(port))
         })?;
         let svc_ns = svc.metadata.namespace.clone().unwrap_or_default();

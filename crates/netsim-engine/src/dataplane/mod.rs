@@ -962,14 +962,7 @@ impl Dataplane<'_> {
 
     /// The LoadBalancer Service that has `ip` among its ingress addresses.
     fn load_balancer_service(&self, ip: Ipv4Addr) -> Option<&Service> {
-        let text = ip.to_string();
-        self.sim.store.list_typed::<Service>(None).find(|s| {
-            s.status
-                .as_ref()
-                .and_then(|st| st.load_balancer.as_ref())
-                .and_then(|lb| lb.ingress.as_ref())
-                .is_some_and(|ing| ing.iter().any(|i| i.ip.as_deref() == Some(&text)))
-        })
+        self.sim.store.services_with_ingress_ip(ip).next()
     }
 
     /// The packet reached its destination namespace.
