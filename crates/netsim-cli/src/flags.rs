@@ -1,6 +1,7 @@
 //! A command-line parser with kubectl's (cobra/pflag) rules and error wording: flags anywhere
 //! among the arguments, `--flag=value` and `--flag value`, `-n ns` and `-nns`, combined short
-//! booleans (`-it`), `--` ending flags, and `Error: unknown flag: --replicas`.
+//! booleans (`-it`), `--` ending flags, and `error: unknown flag: --replicas` (kubectl prints
+//! cobra's flag errors through its own error handler, lower-case, since v1.2x).
 
 use std::collections::BTreeMap;
 
@@ -86,7 +87,7 @@ impl Args {
 /// Parses `args` for kubectl command `cmd` (used in `See 'kubectl CMD --help'`).
 pub fn parse(cmd: &str, args: &[String], flags: &[Flag]) -> Result<Args, String> {
     let all: Vec<Flag> = flags.iter().chain(GLOBAL.iter()).copied().collect();
-    let usage = |msg: String| format!("Error: {msg}\nSee 'kubectl {cmd} --help' for usage.");
+    let usage = |msg: String| format!("error: {msg}\nSee 'kubectl {cmd} --help' for usage.");
     let mut out = Args::default();
     let mut i = 0;
     while i < args.len() {
@@ -191,7 +192,7 @@ mod tests {
         let e = parse("run", &s(&["x", "--replicas=2"]), &f).unwrap_err();
         assert_eq!(
             e,
-            "Error: unknown flag: --replicas\nSee 'kubectl run --help' for usage."
+            "error: unknown flag: --replicas\nSee 'kubectl run --help' for usage."
         );
     }
 }

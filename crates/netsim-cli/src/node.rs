@@ -74,7 +74,7 @@ pub fn exec(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     };
     let Some(command) = a.after_dash.clone().filter(|c| !c.is_empty()) else {
         if a.positional.len() > 1 {
-            return Err("Error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead\nSee 'kubectl exec -h' for help and examples".into());
+            return Err("error: exec [POD] [COMMAND] is not supported anymore. Use exec [POD] -- [COMMAND] instead\nSee 'kubectl exec -h' for help and examples".into());
         }
         return Err("error: you must specify at least one command for the container".into());
     };

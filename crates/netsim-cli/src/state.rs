@@ -408,8 +408,7 @@ mod tests {
         let err = StateDir::open(&dir)
             .expect("open")
             .load(None)
-            .err()
-            .expect("refused");
+            .expect_err("refused");
         assert!(
             err.to_string().contains("newer netsim (state format 99"),
             "{err}"

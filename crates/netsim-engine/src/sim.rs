@@ -223,6 +223,8 @@ impl Sim {
     }
 
     fn advance_to_ms(&mut self, target: i64) {
+        // An instant past the calendar's end could not be printed: the clock stops short of it.
+        let target = target.min(Timestamp::MAX.as_millisecond() - crate::time::MAX_DURATION_MS);
         self.settle();
         while let Some(at) = self.queue.next_at() {
             if at > target {

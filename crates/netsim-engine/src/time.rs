@@ -11,7 +11,12 @@ pub fn api_time(t: Timestamp) -> Time {
     Time(Timestamp::from_second(t.as_second()).unwrap_or(t))
 }
 
-/// Parses a duration as `kubectl`/Go write it (`30s`, `2m`, `1h30m`, `500ms`, bare seconds).
+/// The longest duration one command may move the clock: ten years keeps every instant
+/// printable (far from the calendar's end) while being longer than any lesson needs.
+pub const MAX_DURATION_MS: i64 = 3650 * 86_400_000;
+
+/// Parses a duration as `kubectl`/Go write it (`30s`, `2m`, `1h30m`, `500ms`, bare seconds),
+/// at most [`MAX_DURATION_MS`].
 pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
     let bad =
         || format!("invalid duration {text:?}: use a number with a unit, e.g. 30s, 2m or 1h30m");
@@ -19,10 +24,18 @@ pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
     if text.is_empty() {
         return Err(bad());
     }
+    let too_long = || {
+        format!(
+            "duration {text:?} is too long: the virtual clock moves at most {}d at a time",
+            MAX_DURATION_MS / 86_400_000
+        )
+    };
     if let Ok(secs) = text.parse::<u64>() {
-        return Ok(SignedDuration::from_secs(
-            i64::try_from(secs).map_err(|_| bad())?,
-        ));
+        let secs = i64::try_from(secs).map_err(|_| too_long())?;
+        if secs.saturating_mul(1000) > MAX_DURATION_MS {
+            return Err(too_long());
+        }
+        return Ok(SignedDuration::from_secs(secs));
     }
     let mut total_ms: i64 = 0;
     let mut rest = text;
@@ -47,7 +60,8 @@ pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
         total_ms = n
             .checked_mul(unit_ms)
             .and_then(|v| total_ms.checked_add(v))
-            .ok_or_else(bad)?;
+            .filter(|t| *t <= MAX_DURATION_MS)
+            .ok_or_else(too_long)?;
         rest = &rest[unit_len..];
     }
     Ok(SignedDuration::from_millis(total_ms))

@@ -186,7 +186,10 @@ fn fill_zero<T: DeserializeOwned>(value: &mut Value, path: &[Seg], field: &str) 
 
 /// Go's name of the JSON value kind in a serde `invalid type: ...` message.
 fn go_value_kind(msg: &str) -> &'static str {
-    let what = msg.strip_prefix("invalid type: ").unwrap_or(msg);
+    let what = msg
+        .strip_prefix("invalid type: ")
+        .or_else(|| msg.strip_prefix("invalid value: "))
+        .unwrap_or(msg);
     if what.starts_with("string") {
         "string"
     } else if what.starts_with("integer") || what.starts_with("floating point") {
@@ -223,16 +226,33 @@ fn go_type(expected: &str) -> (String, String) {
         "a map" => simple("map[string]string", "a mapping of key: value lines"),
         "a sequence" => simple("[]interface {}", "a list (lines starting with `- `)"),
         other if other.chars().next().is_some_and(char::is_uppercase) && !other.contains(' ') => {
-            (format!("v1.{other}"), format!("a mapping (a {other})"))
+            let article = if other.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                "an"
+            } else {
+                "a"
+            };
+            (
+                format!("v1.{other}"),
+                format!("a mapping ({article} {other})"),
+            )
         }
         _ => simple("string", "a value of another type"),
     }
 }
 
 fn type_problem<T: DeserializeOwned>(value: &Value, path: Vec<Seg>, msg: &str) -> TypeProblem {
-    if msg.starts_with("invalid type: ") {
-        let kind = go_value_kind(msg);
+    // `invalid value: integer` is a number too large for its field: Go words both the same way.
+    if msg.starts_with("invalid type: ") || msg.starts_with("invalid value: integer") {
         let (mut go_ty, wants) = go_type(expected_of(msg).unwrap_or(""));
+        // Go names the number itself when it cannot go into an integer field (a fraction, or
+        // out of range): `cannot unmarshal number 80.5 into ... of type int32`.
+        let mut kind = go_value_kind(msg).to_string();
+        if kind == "number" && go_ty.starts_with("int") {
+            let literal = msg.split('`').nth(1).unwrap_or("");
+            if !literal.is_empty() {
+                kind = format!("number {literal}");
+            }
+        }
         if go_ty == "[]interface {}"
             && let Some(elem) =
                 probe_expected::<T>(value, &path, Value::Array(vec![Value::Bool(true)]))
@@ -269,6 +289,46 @@ fn type_problem<T: DeserializeOwned>(value: &Value, path: Vec<Seg>, msg: &str) -
         path,
         message: format!("json: {msg}"),
         wants: None,
+    }
+}
+
+/// kubectl's first, client-side look at an object before it maps its kind: the type meta and
+/// the metadata, decoded with Go's JSON rules into its `metadataOnlyObject` (whose name Go's
+/// messages carry); every other field is skipped.
+pub(crate) struct MetadataOnly;
+
+impl<'de> de::Deserialize<'de> for MetadataOnly {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<MetadataOnly, D::Error> {
+        deserializer.deserialize_map(MetadataOnlyVisitor)
+    }
+}
+
+struct MetadataOnlyVisitor;
+
+impl<'de> Visitor<'de> for MetadataOnlyVisitor {
+    type Value = MetadataOnly;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // What Go calls the struct in `Go struct field metadataOnlyObject.metadata`.
+        f.write_str("metadataOnlyObject")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MetadataOnly, A::Error> {
+        use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "apiVersion" | "kind" => {
+                    map.next_value::<Option<String>>()?;
+                }
+                "metadata" => {
+                    map.next_value::<Option<ObjectMeta>>()?;
+                }
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(MetadataOnly)
     }
 }
 

@@ -223,8 +223,10 @@ fn scan_flow(chars: &[char], from: usize, st: &mut State) -> usize {
 }
 
 /// Scans the rest of a line in block context starting at `from`. `simple_key_allowed` says
-/// whether the scanner is at a point where a key may start (line start, after `-`, `?`, `:`),
-/// which is exactly where go-yaml refuses to skip a TAB.
+/// whether the scanner is at a point where a key may start (line start, after `-`, `?`, or a
+/// `:` that follows no simple key), which is exactly where go-yaml refuses to skip a TAB. After
+/// a simple key's `:` no key may follow (`yaml_parser_fetch_value`), so `name:<TAB>web` is
+/// fine.
 fn scan_block(
     chars: &[char],
     from: usize,
@@ -288,7 +290,7 @@ fn scan_block(
                         if chars.get(k) == Some(&':') && blank_or_end(k + 1) {
                             st.roll(key_col);
                             i = k + 1;
-                            allow = true;
+                            allow = false;
                         } else {
                             i = end;
                             allow = false;
@@ -309,7 +311,7 @@ fn scan_block(
                 if chars.get(k) == Some(&':') && blank_or_end(k + 1) {
                     st.roll(key_col);
                     i = k + 1;
-                    allow = true;
+                    allow = false;
                 } else {
                     i = end;
                     allow = false;
@@ -336,7 +338,7 @@ fn scan_block(
                     if j < chars.len() && chars[j] == ':' {
                         st.roll(key_col);
                         i = j + 1;
-                        allow = true;
+                        allow = false;
                         break;
                     }
                     let mut k = j;
@@ -412,8 +414,48 @@ pub(crate) fn translate(err: &serde_saphyr::Error, text: &str) -> SyntaxError {
             SyntaxKind::Indentation,
         );
     }
+    // Things left open at the end of the document: go-yaml reports them where the stream ends
+    // (its last line break counts), a scanner error for a quote (printed 1-based) and a parser
+    // error for a bracket (printed 0-based); serde-saphyr points at the opening instead, which
+    // is kept for the hint.
+    let end_line0 = text.matches('\n').count();
     if lower.contains("unclosed quote") {
-        return scanner("found unexpected end of stream", SyntaxKind::Other);
+        return SyntaxError {
+            message: "found unexpected end of stream".to_string(),
+            go_line: (end_line0 != 0).then_some(end_line0 + 1),
+            pos,
+            kind: SyntaxKind::Unclosed,
+        };
+    }
+    if let Some(rest) = lower.strip_prefix("unclosed bracket '") {
+        let close = if rest.starts_with('{') { '}' } else { ']' };
+        return SyntaxError {
+            message: format!("did not find expected ',' or '{close}'"),
+            go_line: (end_line0 != 0).then_some(end_line0),
+            pos,
+            kind: SyntaxKind::Unclosed,
+        };
+    }
+    // libyaml's parser messages carry a context go-yaml never prints.
+    if let Some(idx) = detail.find("did not find expected ',' or ") {
+        return parser(&detail[idx..], SyntaxKind::Unclosed);
+    }
+    if lower.contains("budget breached")
+        || lower.contains("recursion limit")
+        || lower.contains("nesting limit")
+    {
+        // `scan` refuses these first; this only backs it up, in netsim's words.
+        let message = if lower.contains("depth") || !lower.contains("budget") {
+            format!("exceeded max depth of {}", crate::limits::MAX_DEPTH)
+        } else {
+            "document is too large once its aliases are expanded (netsim's limit)".to_string()
+        };
+        return SyntaxError {
+            message,
+            go_line: Some(pos.line),
+            pos,
+            kind: SyntaxKind::Size,
+        };
     }
     if lower.contains("duplicate") {
         return SyntaxError {
@@ -464,6 +506,10 @@ mod tests {
         assert_eq!(msg("args: [\"a\",\t\"b\"]\n"), None);
         assert_eq!(msg("a: b # note\twith tab\n"), None);
         assert_eq!(msg("a: \"x\"\t\n"), None);
+        // After a simple key's colon go-yaml skips TABs (kubectl v1.32 applies these).
+        assert_eq!(msg("a:\tb\n"), None);
+        assert_eq!(msg("a:\n  b:\tc\n"), None);
+        assert_eq!(msg("\"a\":\tb\n"), None);
     }
 
     #[test]
@@ -474,7 +520,6 @@ mod tests {
         assert_eq!(msg("kind: Service\n\tname: web\n"), Some((ind.clone(), 2)));
         assert_eq!(msg("a:\n  - name: x\n\t  value: y\n"), Some((ind, 3)));
         assert_eq!(msg("a: \"q\"\n\tb: c\n"), Some((tok.clone(), 2)));
-        assert_eq!(msg("a:\tb\n"), Some((tok.clone(), 1)));
         assert_eq!(msg("-\tx\n"), Some((tok, 1)));
         assert_eq!(
             msg("a: |\n\tx\n"),

@@ -7,7 +7,7 @@
 //! (allocated ports and IPs are the engine's: "provided port is already allocated").
 
 use netsim_model::Object;
-use netsim_model::k8s_openapi::api::core::v1::{PodSpec, Service, ServicePort};
+use netsim_model::k8s_openapi::api::core::v1::{ConfigMap, PodSpec, Service, ServicePort};
 use netsim_model::k8s_openapi::api::networking::v1::Ingress;
 use netsim_model::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
@@ -318,6 +318,90 @@ fn metadata(errs: &mut Errs, obj: &Object, name_check: fn(&str) -> Vec<String>) 
         }
     }
     labels(errs, "metadata.labels", meta.labels.as_ref());
+    annotations(errs, meta.annotations.as_ref());
+}
+
+/// The most bytes an object's annotations may hold, keys and values together
+/// (`TotalAnnotationSizeLimitB`): what a large object's `last-applied-configuration` hits.
+const MAX_ANNOTATION_BYTES: usize = 256 * 1024;
+
+/// apimachinery's `ValidateAnnotations`: keys are qualified names (any case), and the total size
+/// is bounded.
+fn annotations(errs: &mut Errs, map: Option<&BTreeMap<String, String>>) {
+    let Some(map) = map else { return };
+    for k in map.keys() {
+        for m in is_qualified_name(&k.to_lowercase()) {
+            errs.invalid("metadata.annotations", &q(k), &m);
+        }
+    }
+    let total: usize = map.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if total > MAX_ANNOTATION_BYTES {
+        errs.push(
+            "metadata.annotations",
+            format!("Too long: must have at most {MAX_ANNOTATION_BYTES} bytes"),
+        );
+    }
+}
+
+/// The most bytes a ConfigMap's data may hold (`MaxSecretSize`, shared with Secrets).
+const MAX_CONFIGMAP_BYTES: usize = 1024 * 1024;
+
+/// `ValidateConfigMap` after the metadata: keys, and the total size (whose error names the
+/// whole object, the path `[]`).
+fn config_map(errs: &mut Errs, cm: &ConfigMap) {
+    let mut total = 0;
+    for (key, value) in cm.data.iter().flatten() {
+        for m in is_config_map_key(key) {
+            errs.invalid(format!("data[{key}]"), &q(key), &m);
+        }
+        if cm.binary_data.as_ref().is_some_and(|b| b.contains_key(key)) {
+            errs.invalid(
+                format!("data[{key}]"),
+                &q(key),
+                "duplicate of key present in binaryData",
+            );
+        }
+        total += value.len();
+    }
+    for (key, value) in cm.binary_data.iter().flatten() {
+        for m in is_config_map_key(key) {
+            errs.invalid(format!("binaryData[{key}]"), &q(key), &m);
+        }
+        total += value.0.len();
+    }
+    if total > MAX_CONFIGMAP_BYTES {
+        errs.push(
+            "[]",
+            format!("Too long: must have at most {MAX_CONFIGMAP_BYTES} bytes"),
+        );
+    }
+}
+
+/// apimachinery's `IsConfigMapKey`.
+pub fn is_config_map_key(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if s.len() > 253 {
+        out.push(max_len_error(253));
+    }
+    if s.is_empty()
+        || !s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        out.push(regex_error(
+            "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+            "[-._a-zA-Z0-9]+",
+            &["key.name", "KEY_NAME", "key-name"],
+        ));
+    }
+    if s == "." {
+        out.push("must not be '.'".to_string());
+    } else if s == ".." {
+        out.push("must not be '..'".to_string());
+    } else if s.starts_with("..") {
+        out.push("must not start with '..'".to_string());
+    }
+    out
 }
 
 /// Checks `obj` (after defaulting) the way the API server does on create.
@@ -393,6 +477,10 @@ pub fn validate(obj: &Object) -> Result<(), ValidationError> {
             ingress(&mut errs, i);
         }
         Object::Namespace(_) => metadata(&mut errs, obj, is_dns1123_label),
+        Object::ConfigMap(cm) => {
+            metadata(&mut errs, obj, is_dns1123_subdomain);
+            config_map(&mut errs, cm);
+        }
         _ => metadata(&mut errs, obj, is_dns1123_subdomain),
     }
     if errs.0.is_empty() {
@@ -404,6 +492,47 @@ pub fn validate(obj: &Object) -> Result<(), ValidationError> {
             causes: errs.0,
         })
     }
+}
+
+/// `ValidateNonSpecialIP`: addresses a Service may not claim as external.
+fn special_ip(ip: IpAddr) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if ip.is_unspecified() {
+        out.push("may not be unspecified (0.0.0.0)");
+    }
+    if ip.is_loopback() {
+        out.push("may not be in the loopback range (127.0.0.0/8, ::1/128)");
+    }
+    let link_local = match ip {
+        IpAddr::V4(v4) => v4.is_link_local(),
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+    };
+    if link_local {
+        out.push("may not be in the link-local range (169.254.0.0/16, fe80::/10)");
+    }
+    let link_local_multicast = match ip {
+        IpAddr::V4(v4) => v4.octets()[..3] == [224, 0, 0],
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xff0f) == 0xff02,
+    };
+    if link_local_multicast {
+        out.push("may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)");
+    }
+    out
+}
+
+/// Whether `s` is an address range as Go's `net.ParseCIDR` reads one (`10.0.0.0/8`).
+fn is_cidr(s: &str) -> bool {
+    let Some((addr, bits)) = s.split_once('/') else {
+        return false;
+    };
+    let Ok(addr) = addr.parse::<IpAddr>() else {
+        return false;
+    };
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    !bits.is_empty()
+        && bits.len() <= 3
+        && bits.chars().all(|c| c.is_ascii_digit())
+        && bits.parse::<u32>().is_ok_and(|b| b <= max)
 }
 
 fn go_service_port_key(p: &ServicePort) -> String {
@@ -539,6 +668,44 @@ fn service(errs: &mut Errs, s: &Service) {
     }
     if let Some(sel) = spec.selector.as_ref() {
         labels(errs, "spec.selector", Some(sel));
+    }
+    for (i, ip) in spec.external_ips.iter().flatten().enumerate() {
+        let path = format!("spec.externalIPs[{i}]");
+        match ip.parse::<IpAddr>() {
+            Err(_) => errs.invalid(
+                path,
+                &q(ip),
+                "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
+            ),
+            Ok(addr) => {
+                for m in special_ip(addr) {
+                    errs.invalid(path.clone(), &q(ip), m);
+                }
+            }
+        }
+    }
+    // The field path is spelled with a capital L in the API server's validation.
+    if let Some(ranges) = spec
+        .load_balancer_source_ranges
+        .as_ref()
+        .filter(|r| !r.is_empty())
+    {
+        let path = "spec.LoadBalancerSourceRanges";
+        if ty != "LoadBalancer" {
+            errs.push(
+                path,
+                "Forbidden: may only be used when `type` is 'LoadBalancer'",
+            );
+        }
+        if !ranges.iter().all(|r| is_cidr(r)) {
+            // Go's `%v` of the list, then quoted as the invalid value.
+            let value = format!("[{}]", ranges.join(" "));
+            errs.invalid(
+                path,
+                &q(&value),
+                "must be a list of IP ranges. For example, 10.240.0.0/24,10.250.0.0/24 ",
+            );
+        }
     }
     if ty == "ExternalName" || ty == "ClusterIP" {
         if let Some(p) = spec.external_traffic_policy.as_deref()

@@ -8,6 +8,7 @@
 use super::{Ctx, Format, dry_run, format, merge, parse, write_options};
 use crate::flags::{Flag, b, v};
 use crate::sources;
+use netsim_manifest::limits::MAX_OBJECTS;
 use netsim_manifest::{Item, Source, Validate};
 use netsim_model::k8s_openapi::api::core::v1::{Pod, Service};
 use netsim_model::labels::map_matches;
@@ -75,17 +76,39 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
     // kubectl prints every error after the objects that did apply.
     let mut errors: Vec<(String, Option<String>)> = Vec::new();
     let mut items: Vec<(String, Result<Item, netsim_manifest::ManifestError>)> = Vec::new();
+    // Hints about a whole source, given after its errors.
+    let mut late_hints: Vec<String> = Vec::new();
     for l in &loaded {
-        match netsim_manifest::parse_each(
+        if let Some((line, column)) = l.replaced {
+            late_hints.push(format!(
+                "{}:{line}:{column}: bytes that are not UTF-8 were read as U+FFFD (\u{FFFD}), as kubectl reads them; save the file as UTF-8",
+                l.name
+            ));
+        }
+        let parsed = netsim_manifest::parse_each(
             &Source {
                 name: &l.name,
                 text: &l.text,
             },
             validate,
-        ) {
-            Ok(parsed) => items.extend(parsed.into_iter().map(|i| (l.name.clone(), i))),
-            Err(e) => items.push((l.name.clone(), Err(e))),
-        }
+        );
+        items.extend(parsed.into_iter().map(|i| (l.name.clone(), i)));
+    }
+    if items.is_empty() {
+        // kubectl: nothing decoded and nothing failed.
+        return Err(format!("error: no objects passed to {verb}"));
+    }
+    let objects = items
+        .iter()
+        .filter(|(_, i)| matches!(i, Ok(Item::Object(_))))
+        .count();
+    if objects > MAX_OBJECTS {
+        ctx.out.fail(format!(
+            "error: too many objects: {objects}; netsim applies at most {MAX_OBJECTS} at a time"
+        ));
+        ctx.out
+            .hint("split the manifests and apply them in parts; nothing was applied");
+        return Err(String::new());
     }
 
     // Cluster documents first: they decide what cluster the objects land in.
@@ -171,6 +194,16 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
                         .get_or_insert_with(Default::default)
                         .insert(LAST_APPLIED.into(), la);
                 }
+                if mode == Mode::Apply && object.name().is_empty() {
+                    errors.push((
+                        nameless(&object, &file),
+                        Some(format!(
+                            "give the object a name: add `name:` under `metadata:` in the document at {file}:{}",
+                            doc.line
+                        )),
+                    ));
+                    continue;
+                }
                 if kind == Kind::Service {
                     applied_services
                         .push((ns.clone().unwrap_or_default(), object.name().to_string()));
@@ -204,16 +237,23 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
         super::print_objects(ctx.out, &printed, &fmt, single)?;
     }
     for (message, hint) in errors {
+        let hint = hint.or_else(|| super::hint_for(&message));
         ctx.out.fail(message);
         if let Some(h) = hint {
             ctx.out.hint(h);
         }
+    }
+    for h in late_hints {
+        ctx.out.hint(h);
     }
     if dry == DryRun::None {
         selector_hints(ctx, &applied_services)?;
     }
     Ok(())
 }
+
+/// The API server's limit on a request body (`--max-request-bytes`' default, 3 MiB).
+const MAX_REQUEST_BYTES: usize = 3 * 1024 * 1024;
 
 fn apply_one(
     ctx: &mut Ctx,
@@ -230,6 +270,14 @@ fn apply_one(
         (None, _) => {
             if dry == DryRun::Client {
                 return Ok((object, "created"));
+            }
+            // The object goes to the server as JSON, last-applied annotation and all; a body
+            // over the limit is refused before anything looks at it.
+            let body = serde_json::to_string(&object.to_json()).map_or(0, |t| t.len());
+            if body > MAX_REQUEST_BYTES {
+                return Err(format!(
+                    "Error from server (RequestEntityTooLarge): error when creating \"{file}\": Request entity too large: limit is {MAX_REQUEST_BYTES}"
+                ));
             }
             let stored = sim
                 .create(object, opts)
@@ -268,6 +316,52 @@ fn apply_one(
     }
 }
 
+/// Whether a workload in `ns` (a Deployment, ReplicaSet or DaemonSet) makes pods with the
+/// labels `selector` asks for, so that the pods are merely on their way.
+fn workload_matches(
+    sim: &netsim_engine::Sim,
+    ns: &str,
+    selector: &std::collections::BTreeMap<String, String>,
+) -> bool {
+    use netsim_model::k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet};
+    let matches =
+        |labels: Option<&std::collections::BTreeMap<String, String>>| map_matches(selector, labels);
+    let template = |t: &netsim_model::k8s_openapi::api::core::v1::PodTemplateSpec| {
+        matches(t.metadata.as_ref().and_then(|m| m.labels.as_ref()))
+    };
+    let store = sim.store();
+    store
+        .list_typed::<Deployment>(Some(ns))
+        .any(|d| d.spec.as_ref().is_some_and(|s| template(&s.template)))
+        || store.list_typed::<ReplicaSet>(Some(ns)).any(|r| {
+            r.spec
+                .as_ref()
+                .and_then(|s| s.template.as_ref())
+                .is_some_and(template)
+        })
+        || store
+            .list_typed::<DaemonSet>(Some(ns))
+            .any(|d| d.spec.as_ref().is_some_and(|s| template(&s.template)))
+}
+
+/// `kubectl apply` of an object without a name: it looks the object up before anything else,
+/// and the client refuses to ask for an empty name (`generateName` is refused outright).
+fn nameless(object: &Object, file: &str) -> String {
+    let meta = object.metadata();
+    if let Some(generated) = meta.generate_name.as_deref().filter(|g| !g.is_empty()) {
+        return format!("error: from {generated}: cannot use generate name with apply");
+    }
+    let kind = object.kind();
+    let info = kind.info();
+    let api_version = kind.api_version();
+    let (group, version) = api_version.split_once('/').unwrap_or(("", &api_version));
+    let namespace = meta.namespace.clone().unwrap_or_default();
+    format!(
+        "error: error when retrieving current configuration of:\nResource: \"{group}/{version}, Resource={}\", GroupVersionKind: \"{group}/{version}, Kind={}\"\nName: \"\", Namespace: \"{namespace}\"\nfrom server for: \"{file}\": resource name may not be empty",
+        info.plural, info.kind
+    )
+}
+
 /// The lesson's headless Service selects `app: kubserve2`: when a Service selects no pod but
 /// a pod has a label one typo away, say so.
 fn selector_hints(ctx: &mut Ctx, services: &[(String, String)]) -> Result<(), String> {
@@ -293,6 +387,7 @@ fn selector_hints(ctx: &mut Ctx, services: &[(String, String)]) -> Result<(), St
             {
                 continue;
             }
+            let before = hints.len();
             for (k, want) in selector {
                 let near = pods
                     .iter()
@@ -305,6 +400,28 @@ fn selector_hints(ctx: &mut Ctx, services: &[(String, String)]) -> Result<(), St
                     ));
                 }
             }
+            if hints.len() > before || workload_matches(sim, ns, selector) {
+                continue;
+            }
+            let wanted = selector
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            // Pods that match, but in another namespace: a Service selects only its own.
+            let elsewhere = sim
+                .store()
+                .list_typed::<Pod>(None)
+                .filter(|p| map_matches(selector, p.metadata.labels.as_ref()))
+                .find_map(|p| p.metadata.namespace.clone());
+            hints.push(match elsewhere {
+                Some(other) => format!(
+                    "service/{name} selects {wanted}: pods with those labels run in namespace {other}, but a Service selects pods of its own namespace ({ns}) only; its endpoints stay empty"
+                ),
+                None => format!(
+                    "service/{name} selects {wanted}, but no pod or workload in namespace {ns} has those labels yet: its endpoints stay empty until pods with them run (`kubectl get pods -l {wanted}`)"
+                ),
+            });
         }
     }
     for h in hints {

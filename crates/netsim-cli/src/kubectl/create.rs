@@ -38,23 +38,31 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     let pos = &a.positional;
     let value = match pos.first().map(String::as_str) {
         Some("deployment" | "deploy") => {
-            let name = pos
-                .get(1)
-                .ok_or("error: exactly one NAME is required, got 0")?;
+            // pflag's int32 flags, checked as cobra checks them (before anything runs).
+            let int_flag = |long: &str, shown: &str| -> Result<Option<i64>, String> {
+                let Some(v) = a.value(long) else {
+                    return Ok(None);
+                };
+                parse_int32(v).map(Some).map_err(|reason| {
+                    format!(
+                        "error: invalid argument \"{v}\" for \"{shown}\" flag: strconv.ParseInt: parsing \"{v}\": {reason}\nSee 'kubectl create deployment --help' for usage."
+                    )
+                })
+            };
+            let replicas = int_flag("replicas", "-r, --replicas")?.unwrap_or(1);
+            let port = int_flag("port", "--port")?;
             let images = a.values("image");
             if images.is_empty() {
                 return Err("error: required flag(s) \"image\" not set".into());
             }
-            let replicas: i64 = a
-                .value("replicas")
-                .unwrap_or("1")
-                .parse()
-                .map_err(|_| "error: invalid replicas".to_string())?;
+            let name = pos
+                .get(1)
+                .ok_or("error: exactly one NAME is required, got 0")?;
             let containers: Vec<Value> = images
                 .iter()
                 .map(|img| {
                     let mut c = json!({"image": img, "name": container_name(img), "resources": {}});
-                    if let Some(p) = a.value("port").and_then(|p| p.parse::<i64>().ok()) {
+                    if let Some(p) = port {
                         c["ports"] = json!([{"containerPort": p}]);
                     }
                     c
@@ -99,9 +107,11 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
             }
             cm
         }
-        Some(other) => {
+        Some(_) => {
+            // cobra finds no subcommand, and `kubectl create` itself takes no arguments.
             return Err(format!(
-                "error: unknown command \"{other}\" for \"kubectl create\""
+                "error: Unexpected args: [{}]\nSee 'kubectl create -h' for help and examples",
+                pos.join(" ")
             ));
         }
         None => return Err("error: must specify one of -f and -k".into()),
@@ -155,6 +165,31 @@ pub fn submit(
     Ok(())
 }
 
+/// Go's `strconv.ParseInt(s, 0, 32)` as pflag's int32 flags use it: a decimal (or `0x`, `0o`,
+/// `0b`) number; the error is Go's reason.
+fn parse_int32(s: &str) -> Result<i64, &'static str> {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (radix, digits) = match digits.get(..2) {
+        Some("0x" | "0X") => (16, &digits[2..]),
+        Some("0o" | "0O") => (8, &digits[2..]),
+        Some("0b" | "0B") => (2, &digits[2..]),
+        _ => (10, digits),
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix) || c == '_') {
+        return Err("invalid syntax");
+    }
+    let magnitude =
+        i64::from_str_radix(&digits.replace('_', ""), radix).map_err(|_| "value out of range")?;
+    let n = if neg { -magnitude } else { magnitude };
+    if i32::try_from(n).is_err() {
+        return Err("value out of range");
+    }
+    Ok(n)
+}
+
 /// kubectl's container name for an image: the last path part without tag or digest.
 pub fn container_name(image: &str) -> String {
     let last = image.rsplit('/').next().unwrap_or(image);
@@ -174,9 +209,10 @@ fn service(a: &crate::flags::Args, pos: &[String]) -> Result<Value, String> {
         "nodeport" => "NodePort",
         "loadbalancer" => "LoadBalancer",
         "externalname" => "ExternalName",
-        other => {
+        _ => {
             return Err(format!(
-                "error: unknown command \"{other}\" for \"kubectl create service\""
+                "error: unknown command \"{}\"\nSee 'kubectl create service -h' for help and examples",
+                pos[1..].join(" ")
             ));
         }
     };
@@ -187,7 +223,13 @@ fn service(a: &crate::flags::Args, pos: &[String]) -> Result<Value, String> {
         .flat_map(|t| t.split(',').map(str::to_string).collect::<Vec<_>>())
     {
         let (p, t) = tcp.split_once(':').unwrap_or((tcp.as_str(), tcp.as_str()));
-        let port: i64 = p.parse().map_err(|_| format!("error: invalid port {p}"))?;
+        let port: i64 = p.parse::<u16>().map(i64::from).map_err(|e| {
+            let reason = match e.kind() {
+                std::num::IntErrorKind::PosOverflow => "value out of range",
+                _ => "invalid syntax",
+            };
+            format!("error: strconv.ParseUint: parsing \"{p}\": {reason}")
+        })?;
         let target: Value = t
             .parse::<i64>()
             .map(Value::from)

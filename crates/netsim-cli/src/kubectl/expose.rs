@@ -122,7 +122,7 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     });
     let ports: Vec<Value> = match a.value("port") {
         Some(p) => {
-            let port: i64 = p.parse().map_err(|_| format!("error: invalid port {p}"))?;
+            let port = super::atoi(p)?;
             let mut entry = json!({"port": port, "protocol": protocol});
             entry["targetPort"] = target.clone().unwrap_or(Value::from(port));
             vec![entry]

@@ -39,7 +39,7 @@ fn request(positional: &[String]) -> Result<Request, String> {
     let Some(first) = positional.first() else {
         return Err("You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse \"kubectl explain <resource>\" for a detailed description of that resource (e.g. kubectl explain pods).\nSee 'kubectl get -h' for help and examples".into());
     };
-    if first.contains('/') {
+    if positional.iter().any(|p| p.contains('/')) {
         let pairs = super::type_and_names(positional)?;
         let mut kinds: Vec<Kind> = pairs.iter().map(|(k, _)| *k).collect();
         kinds.dedup();
@@ -75,6 +75,12 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     let req = request(&a.positional)?;
     let fmt = format(&a)?;
     let all_ns = a.flag("all-namespaces");
+    if all_ns && !req.names.is_empty() {
+        // The resource builder refuses before it asks the server anything.
+        return Err(
+            "error: a resource cannot be retrieved by name across all namespaces".to_string(),
+        );
+    }
     let ns = super::namespace(&a);
     let selector = match a.value("selector") {
         Some(s) => Some(Selector::parse(s).map_err(|e| format!("error: {e}"))?),

@@ -80,6 +80,18 @@ impl Ctx<'_> {
 
 /// Runs kubectl verb `cmd` with `args`.
 pub fn dispatch(ctx: &mut Ctx, cmd: &str, args: &[String]) {
+    if cmd.starts_with('-') {
+        // `kubectl -n kube-system get pods`: global flags may come before the verb.
+        let mut all = vec![cmd.to_string()];
+        all.extend_from_slice(args);
+        return match leading_flags(&all) {
+            Ok((verb, rest)) => dispatch(ctx, &verb, &rest),
+            Err(message) => {
+                ctx.out.fail(message);
+                ctx.out.hint("netsim's own flags (--state, --now, --no-hints, --seed) go before the command; kubectl's -n/--namespace may too");
+            }
+        };
+    }
     let result = match cmd {
         "apply" => apply::run(ctx, args),
         "get" => get::run(ctx, args),
@@ -115,17 +127,281 @@ pub fn dispatch(ctx: &mut Ctx, cmd: &str, args: &[String]) {
         other => Err(format!(
             "error: unknown command \"{other}\" for \"kubectl\"{}",
             suggest_command(other)
-                .map(|s| format!("\n\nDid you mean this?\n\t{s}\n"))
+                // Cobra's suggestion ends with a line break, which kubectl does not double.
+                .map(|s| format!("\n\nDid you mean this?\n\t{s}"))
                 .unwrap_or_default()
         )),
     };
     match result {
         // The verb printed its own error (and hint) already.
         Err(message) if message.is_empty() => ctx.out.code = 1,
-        Err(message) => ctx.out.fail(message),
+        Err(message) => {
+            ctx.out.fail(&message);
+            if let Some(h) = hint_for(&message) {
+                ctx.out.hint(h);
+            }
+        }
         Ok(()) => {}
     }
 }
+
+/// Moves global flags written before the verb after it, as cobra finds the command past them
+/// (`kubectl -n kube-system get pods`). An unknown flag there is cobra's error at the root.
+fn leading_flags(args: &[String]) -> Result<(String, Vec<String>), String> {
+    let mut flags = Vec::new();
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        if !arg.starts_with('-') || arg == "-" {
+            let mut rest = args[i + 1..].to_vec();
+            rest.extend(flags);
+            return Ok((arg.clone(), rest));
+        }
+        let long = arg.starts_with("--");
+        let bare = arg.trim_start_matches('-');
+        let (name, inline) = if long {
+            match bare.split_once('=') {
+                Some((n, _)) => (n, true),
+                None => (bare, false),
+            }
+        } else {
+            // `-n kube-system`, `-nkube-system`, `-n=kube-system`.
+            let first = bare.chars().next().map_or(0, char::len_utf8);
+            (&bare[..first], bare.len() > first)
+        };
+        let known = flags::GLOBAL.iter().find(|f| {
+            if long {
+                f.long == name
+            } else {
+                name.chars().next() == f.short
+            }
+        });
+        let Some(flag) = known else {
+            return Err(if long {
+                format!("error: unknown flag: --{name}\nSee 'kubectl --help' for usage.")
+            } else {
+                format!(
+                    "error: unknown shorthand flag: '{name}' in {arg}\nSee 'kubectl --help' for usage."
+                )
+            });
+        };
+        flags.push(arg.clone());
+        if flag.takes == flags::Takes::Value && !inline {
+            let Some(value) = args.get(i + 1) else {
+                return Err(format!(
+                    "error: flag needs an argument: {arg}\nSee 'kubectl --help' for usage."
+                ));
+            };
+            flags.push(value.clone());
+            i += 1;
+        }
+        i += 1;
+    }
+    Err("error: a command is required after the flags; see `netsim --help`".to_string())
+}
+
+/// A teaching hint for some of kubectl's and the API server's errors: the name or value that
+/// was probably meant, or what a limit is about.
+pub fn hint_for(message: &str) -> Option<String> {
+    if let Some(h) = invalid_value_hint(message) {
+        return Some(h);
+    }
+    let quoted = |prefix: &str| {
+        let rest = message.strip_prefix(prefix)?;
+        Some(rest.split('"').next().unwrap_or(""))
+    };
+    if let Some(typed) = quoted("error: the server doesn't have a resource type \"") {
+        // Full names only: against two-letter short names every short word is "close".
+        let typed = typed.to_ascii_lowercase();
+        let allowed = if typed.chars().count() <= 4 { 1 } else { 2 };
+        let best = Kind::ALL
+            .iter()
+            .flat_map(|k| [k.info().plural, k.info().singular])
+            .filter(|n| edit_distance(n, &typed) <= allowed)
+            .min_by_key(|n| edit_distance(n, &typed))?;
+        return Some(format!(
+            "did you mean \"{best}\"? `kubectl api-resources` lists the types this cluster serves"
+        ));
+    }
+    if let Some(typed) =
+        quoted("error: unable to match a printer suitable for the output format \"")
+    {
+        let name = typed.split('=').next().unwrap_or(typed);
+        let best = OUTPUT_FORMATS
+            .iter()
+            .copied()
+            .filter(|f| edit_distance(f, name) <= 2)
+            .min_by_key(|f| edit_distance(f, name))?;
+        return Some(format!("did you mean `-o {best}`?"));
+    }
+    None
+}
+
+/// Hints for the API server's 422s and size limits, read from their (exact, stable) text.
+fn invalid_value_hint(message: &str) -> Option<String> {
+    if message.contains("Request entity too large") {
+        return Some("the object goes to the API server as JSON, with the last-applied-configuration annotation `kubectl apply` adds (a second copy of it), and a request may hold 3 MiB: keep large data out of the manifest".to_string());
+    }
+    if message.contains("[]: Too long: must have at most 1048576 bytes") {
+        return Some("a ConfigMap holds at most 1 MiB of data (and `kubectl apply` copies the object into an annotation that holds 256 KiB): split the data over several ConfigMaps".to_string());
+    }
+    if message.contains("metadata.annotations: Too long") {
+        return Some("`kubectl apply` keeps a copy of the whole object in the last-applied-configuration annotation, and annotations may hold 256 KiB: create a large object with `kubectl create` (no annotation) instead".to_string());
+    }
+    // `Unsupported value: "Nodeport": supported values: "ClusterIP", ..., "NodePort"`.
+    if let Some(idx) = message.find("Unsupported value: \"") {
+        let rest = &message[idx + "Unsupported value: \"".len()..];
+        let (written, rest) = rest.split_once('"')?;
+        let supported: Vec<&str> = rest
+            .split_once("supported values: ")?
+            .1
+            .lines()
+            .next()
+            .unwrap_or("")
+            .split(", ")
+            .map(|v| v.trim_matches('"'))
+            .collect();
+        let real = supported
+            .iter()
+            .find(|v| v.eq_ignore_ascii_case(written))
+            .or_else(|| {
+                supported
+                    .iter()
+                    .filter(|v| edit_distance(v, written) <= 2)
+                    .min_by_key(|v| edit_distance(v, written))
+            })?;
+        return Some(if real.eq_ignore_ascii_case(written) {
+            format!("write \"{real}\" instead of \"{written}\": these values are case-sensitive")
+        } else {
+            format!("did you mean \"{real}\"? Only the values listed are accepted")
+        });
+    }
+    // Classic first mistakes, by the API server's wording.
+    let fixed_hints: &[(&str, &str)] = &[
+        (
+            "provided port is already allocated",
+            "another Service already holds this nodePort (`kubectl get svc -A` shows which): pick another, or leave nodePort out and one is allocated",
+        ),
+        (
+            "nodePort: Forbidden: may not be used when `type` is 'ClusterIP'",
+            "a nodePort needs `type: NodePort` (or LoadBalancer) in the Service's spec",
+        ),
+        (
+            "`selector` does not match template `labels`",
+            "every label of spec.selector.matchLabels must also be in spec.template.metadata.labels, or the Deployment could not find its own pods",
+        ),
+    ];
+    if let Some(range) = message
+        .split("provided port is not in the valid range. The range of valid ports is ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+    {
+        return Some(format!(
+            "NodePorts come from the cluster's range, {range}: pick one there, or leave nodePort out and one is allocated"
+        ));
+    }
+    if let Some((_, h)) = fixed_hints.iter().find(|(m, _)| message.contains(m)) {
+        return Some((*h).to_string());
+    }
+    if message.contains("is invalid")
+        && message
+            .lines()
+            .any(|l| l.contains("spec.ports[") && l.ends_with("].name: Required value"))
+    {
+        return Some(
+            "a Service with several ports must name each one (`name: http`, `name: https`)"
+                .to_string(),
+        );
+    }
+    if let Some(idx) = message.find("Error from server (NotFound)")
+        && let Some(ns) = message[idx..]
+            .split("namespaces \"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+    {
+        return Some(format!(
+            "create the namespace first: `kubectl create namespace {ns}` (or put a Namespace document before the objects in the file)"
+        ));
+    }
+    // Label values and port names: the characters they may not hold, replaced.
+    for (marker, rule) in [
+        ("\": a valid label must be", "label values"),
+        (
+            "\": must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)",
+            "port names",
+        ),
+    ] {
+        let Some(end) = message.find(marker) else {
+            continue;
+        };
+        let start = message[..end].rfind("Invalid value: \"")? + "Invalid value: \"".len();
+        let written = &message[start..end];
+        let lower = rule == "port names";
+        let fixed: String = written
+            .chars()
+            .map(|c| match c {
+                c if c.is_ascii_alphanumeric() && !(lower && c.is_ascii_uppercase()) => c,
+                c if c.is_ascii_uppercase() => c.to_ascii_lowercase(),
+                '-' | '_' | '.' if !lower => c,
+                _ => '-',
+            })
+            .collect();
+        let fixed = fixed.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        if !fixed.is_empty() && fixed != written {
+            return Some(format!(
+                "try \"{fixed}\": {rule} hold letters, digits and a few marks, and no spaces"
+            ));
+        }
+    }
+    // `metadata.name: Invalid value: "My_Service": a DNS-1035 label must consist of ...`.
+    let idx = message.find("metadata.name: Invalid value: \"")?;
+    let rest = &message[idx + "metadata.name: Invalid value: \"".len()..];
+    let (name, rule) = rest.split_once("\": ")?;
+    let (label_only, alpha_first) = if rule.starts_with("a DNS-1035 label") {
+        (true, true)
+    } else if rule.starts_with("a lowercase RFC 1123 label") {
+        (true, false)
+    } else if rule.starts_with("a lowercase RFC 1123 subdomain") {
+        (false, false)
+    } else {
+        return None;
+    };
+    let mut fixed: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || (c == '.' && !label_only) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let first_ok = |c: char| {
+        if alpha_first {
+            c.is_ascii_lowercase()
+        } else {
+            c.is_ascii_alphanumeric()
+        }
+    };
+    fixed = fixed.trim_start_matches(|c: char| !first_ok(c)).to_string();
+    fixed = fixed
+        .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string();
+    if fixed.is_empty() || fixed == name {
+        return None;
+    }
+    let what = if label_only {
+        "lower-case letters, digits and '-'"
+    } else {
+        "lower-case letters, digits, '-' and '.'"
+    };
+    Some(format!(
+        "try the name \"{fixed}\": names here are {what}, starting and ending with a letter or digit"
+    ))
+}
+
+/// The `-o` formats netsim prints.
+const OUTPUT_FORMATS: &[&str] = &["wide", "yaml", "json", "name", "jsonpath", "custom-columns"];
 
 const COMMANDS: &[&str] = &[
     "annotate",
@@ -226,6 +502,19 @@ pub fn parse(cmd: &str, args: &[String], flags: &[Flag]) -> Result<Args, String>
     flags::parse(cmd, args, flags)
 }
 
+/// Go's `strconv.Atoi`, with its error as kubectl prints it (`expose --port`).
+pub fn atoi(s: &str) -> Result<i64, String> {
+    s.parse::<i64>().map_err(|e| {
+        let reason = match e.kind() {
+            std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                "value out of range"
+            }
+            _ => "invalid syntax",
+        };
+        format!("error: strconv.Atoi: parsing \"{s}\": {reason}")
+    })
+}
+
 /// `-n`, or `default`.
 pub fn namespace(args: &Args) -> String {
     args.value("namespace").unwrap_or("default").to_string()
@@ -284,12 +573,50 @@ pub fn format(args: &Args) -> Result<Format, String> {
         ("name", None) => Format::Name,
         ("jsonpath", Some(t)) => Format::JsonPath(strip_quotes(&t)),
         ("custom-columns", Some(t)) => Format::CustomColumns(t),
+        ("go-template" | "template", Some(t)) if go_template_problem(&t).is_some() => {
+            // What Go's text/template lexer says about the commonest slips.
+            let problem = go_template_problem(&t).unwrap_or_default();
+            return Err(format!(
+                "error: error parsing template {t}, template: output:1: {problem}"
+            ));
+        }
+        (
+            "go-template"
+            | "template"
+            | "go-template-file"
+            | "templatefile"
+            | "jsonpath-file"
+            | "jsonpath-as-json"
+            | "custom-columns-file",
+            _,
+        ) => {
+            return Err(format!(
+                "error: netsim does not simulate -o {name} yet; -o jsonpath=TEMPLATE or -o custom-columns=SPEC print chosen fields"
+            ));
+        }
         _ => {
             return Err(format!(
                 "error: unable to match a printer suitable for the output format \"{o}\", allowed formats are: custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml"
             ));
         }
     })
+}
+
+/// An action (`{{`) a Go template never closes, in its lexer's words: a lone `}` is a
+/// character no action may hold, else the text ends inside the action.
+fn go_template_problem(t: &str) -> Option<&'static str> {
+    let mut rest = t;
+    while let Some(start) = rest.find("{{") {
+        let inside = &rest[start + 2..];
+        match inside.find("}}") {
+            Some(end) => rest = &inside[end + 2..],
+            None if inside.contains('}') => {
+                return Some("unrecognized character in action: U+007D '}'");
+            }
+            None => return Some("unclosed action"),
+        }
+    }
+    None
 }
 
 fn strip_quotes(t: &str) -> String {
@@ -348,19 +675,25 @@ pub fn print_objects(
     Ok(())
 }
 
+/// The resource builder's `hasCombinedTypeArgs` error (kubectl puts its own name in it).
+const MIXED_ARGS: &str = "error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'";
+
 /// Splits `TYPE NAME...` or `TYPE/NAME ...` arguments into (kind, name) pairs; a bare `TYPE`
 /// gives an empty name list.
 pub fn type_and_names(positional: &[String]) -> Result<Vec<(Kind, Option<String>)>, String> {
     let Some(first) = positional.first() else {
         return Ok(vec![]);
     };
+    let slashes = positional.iter().filter(|p| p.contains('/')).count();
+    if slashes > 0 && slashes < positional.len() {
+        // The resource builder's `hasCombinedTypeArgs`: all in TYPE/NAME form, or none.
+        return Err(MIXED_ARGS.to_string());
+    }
     if first.contains('/') {
         return positional
             .iter()
             .map(|p| {
-                let (t, n) = p.split_once('/').ok_or_else(|| {
-                    "error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'".to_string()
-                })?;
+                let (t, n) = p.split_once('/').ok_or_else(|| MIXED_ARGS.to_string())?;
                 Ok((resolve_kind(t)?, Some(n.to_string())))
             })
             .collect();

@@ -29,8 +29,9 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
                     .into(),
             ),
         };
-    let patch: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| format!("error: unable to parse \"{text}\": {e}"))?;
+    // kubectl reads the patch as YAML (of which JSON is a part): `-p 'spec: {type: NodePort}'`.
+    let patch = netsim_manifest::yaml_to_json(&text)
+        .map_err(|e| format!("error: unable to parse \"{text}\": {}", e.go_text()))?;
     let pairs = super::type_and_names(&a.positional)?;
     let Some((kind, Some(name))) = pairs.into_iter().next() else {
         return Err(

@@ -1,0 +1,2 @@
+# An empty file.
+apply -f tests/bad-input/data/empty.yaml

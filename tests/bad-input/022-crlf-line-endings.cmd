@@ -1,0 +1,3 @@
+# expect: ok
+# Windows line endings (CRLF): kubectl reads them.
+apply -f tests/bad-input/data/crlf.yaml

@@ -1,0 +1,3 @@
+# expect: ok
+# A JSON manifest: kubectl reads .json files as well as YAML.
+apply -f tests/bad-input/data/service.json

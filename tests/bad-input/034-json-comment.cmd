@@ -1,0 +1,2 @@
+# JSON has no comments.
+apply -f tests/bad-input/data/comment.json

@@ -1,0 +1,2 @@
+# A port written as a JSON string.
+apply -f tests/bad-input/data/port-string.json

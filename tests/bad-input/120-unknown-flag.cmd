@@ -1,0 +1,2 @@
+# A flag get does not have.
+get pods --colour

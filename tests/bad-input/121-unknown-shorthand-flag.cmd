@@ -1,0 +1,2 @@
+# A shorthand flag get does not have.
+get pods -x

@@ -1,0 +1,2 @@
+# apply with neither -f nor -k.
+apply

@@ -1,0 +1,2 @@
+# A file that does not exist.
+apply -f tests/bad-input/no-such-file.yaml

@@ -1,0 +1,2 @@
+# A resource type that does not exist.
+get pod5

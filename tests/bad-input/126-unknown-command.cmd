@@ -1,0 +1,2 @@
+# A misspelled verb.
+gte pods

@@ -1,0 +1,2 @@
+# -o yml instead of -o yaml.
+get pods -o yml

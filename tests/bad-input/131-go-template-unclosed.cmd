@@ -1,0 +1,2 @@
+# A Go template whose action is never closed.
+get svc kubernetes -o go-template={{.metadata.name

@@ -1,0 +1,2 @@
+# custom-columns without a header:path pair.
+get pods -o custom-columns=NAME

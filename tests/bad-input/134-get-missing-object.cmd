@@ -1,0 +1,2 @@
+# An object that does not exist.
+get svc nosuch

@@ -1,0 +1,2 @@
+# delete with nothing to delete.
+delete

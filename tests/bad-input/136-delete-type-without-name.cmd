@@ -1,0 +1,2 @@
+# delete with a type and no name.
+delete pods

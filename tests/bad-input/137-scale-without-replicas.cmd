@@ -1,0 +1,2 @@
+# scale without --replicas.
+scale deployment/coredns -n kube-system

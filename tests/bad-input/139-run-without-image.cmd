@@ -1,0 +1,2 @@
+# run without --image.
+run web

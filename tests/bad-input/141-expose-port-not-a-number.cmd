@@ -1,0 +1,2 @@
+# expose with --port=abc.
+expose deployment coredns -n kube-system --port=abc

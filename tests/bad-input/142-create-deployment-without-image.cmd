@@ -1,0 +1,2 @@
+# create deployment without --image.
+create deployment web

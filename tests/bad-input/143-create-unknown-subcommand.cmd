@@ -1,0 +1,2 @@
+# create with a type it cannot generate.
+create widget web

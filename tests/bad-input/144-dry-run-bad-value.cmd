@@ -1,0 +1,2 @@
+# --dry-run=yes.
+apply -f tests/bad-input/data/service.json --dry-run=yes

@@ -1,0 +1,2 @@
+# --validate=maybe.
+apply -f tests/bad-input/data/service.json --validate=maybe

@@ -1,0 +1,2 @@
+# A name with --all-namespaces.
+get pods -A coredns

@@ -1,0 +1,2 @@
+# logs with no pod.
+logs

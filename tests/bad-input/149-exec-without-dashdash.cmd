@@ -1,0 +1,2 @@
+# exec without -- before the command.
+exec coredns cat /etc/resolv.conf

@@ -1,0 +1,2 @@
+# A label key with a space.
+label svc kubernetes 'bad key=x'

@@ -1,0 +1,2 @@
+# A patch that is not JSON.
+patch svc kubernetes -p '{bad'

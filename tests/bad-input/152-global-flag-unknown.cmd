@@ -1,0 +1,2 @@
+# An unknown flag before the command.
+--bogus get pods

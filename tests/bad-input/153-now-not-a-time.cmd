@@ -1,0 +1,2 @@
+# --now with a word.
+--now yesterday get pods

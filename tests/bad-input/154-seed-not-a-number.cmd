@@ -1,0 +1,2 @@
+# --seed with a word.
+--seed abc get pods

@@ -1,0 +1,2 @@
+# wait with a unit netsim does not know.
+wait 30x

@@ -1,0 +1,2 @@
+# describe a type that does not exist.
+describe widgets

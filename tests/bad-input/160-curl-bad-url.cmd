@@ -1,0 +1,2 @@
+# curl with something that is not a URL.
+curl 'http://'

@@ -1,0 +1,2 @@
+# apply -f - with nothing on standard input.
+apply -f -

@@ -1,0 +1,2 @@
+# --replicas with a word.
+create deployment web --image=nginx --replicas=three

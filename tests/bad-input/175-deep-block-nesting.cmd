@@ -1,0 +1,3 @@
+# 120 nested block mappings: valid YAML, deeper than netsim reads.
+# generate deep.yaml: block-nesting 120
+apply -f $GENERATED/deep.yaml
