@@ -148,23 +148,8 @@ impl Sim {
     }
 }
 
-/// The node a DaemonSet pod is pinned to by its required node affinity on `metadata.name`.
+/// The node a DaemonSet pod is pinned to by its required node affinity on `metadata.name`
+/// (the controller writes exactly one).
 fn pinned_node(p: &Pod) -> Option<String> {
-    p.spec
-        .as_ref()?
-        .affinity
-        .as_ref()?
-        .node_affinity
-        .as_ref()?
-        .required_during_scheduling_ignored_during_execution
-        .as_ref()?
-        .node_selector_terms
-        .first()?
-        .match_fields
-        .as_ref()?
-        .first()?
-        .values
-        .as_ref()?
-        .first()
-        .cloned()
+    super::scheduler::pinned_nodes(p)?.into_iter().next()
 }

@@ -259,7 +259,7 @@ fn feasible_nodes_to_find(n_nodes: usize) -> usize {
 
 /// The node names a pod's required node affinity limits it to, when every term names them
 /// with `matchFields` `metadata.name In [...]` (NodeAffinity's PreFilter result).
-fn pinned_nodes(pod: &Pod) -> Option<BTreeSet<String>> {
+pub(crate) fn pinned_nodes(pod: &Pod) -> Option<BTreeSet<String>> {
     let terms = &pod
         .spec
         .as_ref()?
