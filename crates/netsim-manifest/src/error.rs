@@ -390,6 +390,13 @@ impl ManifestError {
                 wants,
                 at,
                 ..
+            }
+            | ManifestError::ClientDecode {
+                source_name,
+                path,
+                wants,
+                at,
+                ..
             } => {
                 let wants = wants.as_ref()?;
                 let at = match at {
@@ -453,20 +460,6 @@ impl ManifestError {
                     "start the document at {source_name}:{line} with `apiVersion:` and `kind:` lines, then `metadata:`"
                 )
             }),
-            ManifestError::ClientDecode {
-                source_name,
-                path,
-                wants,
-                at,
-                ..
-            } => {
-                let wants = wants.as_ref()?;
-                let at = match at {
-                    Some((l, c)) => format!(" ({source_name}:{l}:{c})"),
-                    None => String::new(),
-                };
-                Some(format!("give {path} {wants}{at}"))
-            }
             ManifestError::TooLarge { advice, .. } => Some(advice.clone()),
         }
     }
