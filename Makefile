@@ -1,5 +1,5 @@
 # A thin index of cargo commands (Linux). Checks with real logic live in Rust tests.
-.PHONY: build test test-deps bench-deps lint fmt fmt-check doc bench ci demo book
+.PHONY: build test test-deps bench-deps lint fmt fmt-check doc bench ci demo book fuzz fuzz-short fuzz-deps
 
 build:
 	cargo build --workspace
@@ -53,3 +53,31 @@ demo:
 book:
 	@command -v mdbook >/dev/null 2>&1 || cargo install mdbook --locked --version '^0.4'
 	mdbook build book
+
+# Fuzzing with cargo-fuzz (libFuzzer): the manifest reader, `netsim shell`'s word splitter, the
+# DNS answerer of `netsim dns serve` and the iptables evaluator, each for FUZZ_SECONDS, one
+# after the other (fuzz/README.md). fuzz/ is a crate of its own outside the workspace. No
+# sanitizer (`-s none`): netsim forbids unsafe code, ASan would only slow each run down several
+# times, and it needs a nightly-only flag (fuzz/README.md says how to use it on stable); the
+# build still has debug assertions (overflow checks). Seeds: fuzz/seeds/TARGET and
+# the repository's own manifests and sessions (read only: new inputs go to fuzz/corpus/TARGET).
+# A crash stops the run and leaves its input in fuzz/artifacts/TARGET/.
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?= manifest shell_words dns_wire netfilter
+FUZZ_SEEDS_manifest = ../scenarios ../crates/netsim-manifest/tests/fixtures ../tests/fixtures
+FUZZ_SEEDS_shell_words = seeds/shell_words ../tests/sessions ../tests/shell
+FUZZ_SEEDS_dns_wire = seeds/dns_wire
+FUZZ_SEEDS_netfilter = seeds/netfilter
+
+fuzz: fuzz-deps
+	cd fuzz && cargo fuzz build -s none
+	cd fuzz && $(foreach t,$(FUZZ_TARGETS),echo "== fuzz $(t) for $(FUZZ_SECONDS)s" && mkdir -p corpus/$(t) && \
+	  cargo fuzz run -s none $(t) corpus/$(t) $(FUZZ_SEEDS_$(t)) -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=25 -print_final_stats=1 &&) true
+
+# What CI runs: every target briefly, so a crash on the inputs found so far fails the build.
+fuzz-short:
+	$(MAKE) fuzz FUZZ_SECONDS=20
+
+fuzz-deps:
+	@command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked

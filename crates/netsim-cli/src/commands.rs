@@ -37,7 +37,9 @@ netsim commands:
         [--format text|mermaid|svg]
                           every hop of a connection, a ping or a DNS lookup (a capture, one
                           step at a time, or a sequence diagram)
-  dns serve [--listen ADDR:PORT]   answer real DNS queries from the cluster's CoreDNS
+  dns serve [--listen ADDR:PORT] [--rate QPS] [--count N]
+                          answer real DNS queries from the cluster's CoreDNS (loopback
+                          port 5353 by default; QPS per source address)
   graph [--format dot|mermaid|svg]   draw the cluster: nodes, pods, veths, bridges, tunnels,
                           Services and their endpoints, Ingress rules
   export DIR              the scenario for a real cluster: DIR/kind-cluster.yaml (same shape)

@@ -1,205 +1,272 @@
 //! `netsim dns serve`: the simulated cluster's DNS on a real socket, so real tools (`dig`,
 //! `nslookup`, a browser's resolver) can ask it. Queries over UDP and TCP are answered by the
 //! CoreDNS model exactly as a pod asking the kube-dns Service would be (the kubernetes plugin,
-//! then `forward` to the upstream model), in DNS wire format through `hickory-proto`: name
-//! compression, EDNS, truncation to the client's UDP size. Malformed packets get FORMERR when
-//! they carry a header, and are dropped otherwise; nothing a client sends can stop the server.
+//! then `forward` to the upstream model), in DNS wire format through `hickory-proto` ([`wire`]):
+//! name compression, EDNS, truncation to the client's UDP size. Malformed packets get FORMERR
+//! when they carry a header, and are dropped otherwise; nothing a client sends can stop the
+//! server.
 //!
-//! It binds loopback unless told otherwise, answers at most `--rate` queries a second (the rest
-//! are dropped, as CoreDNS's `ratelimit` would), and reads the state once: the cluster does not
-//! move while it serves.
+//! It binds loopback unless told otherwise, and reads the state once: the cluster does not move
+//! while it serves. Each source address gets a token bucket of `--rate` queries a second (what
+//! is over is dropped, as CoreDNS's `ratelimit` would), so one client flooding it neither
+//! starves the others nor turns it into an amplifier. TCP connections are served side by side
+//! with UDP, without blocking: at most [`MAX_TCP`] at once (a new one evicts the longest idle),
+//! each closed after [`TCP_IDLE`] without a whole query, so a client that connects and says
+//! nothing (or trickles bytes) holds nothing for long.
+
+mod wire;
+
+pub use wire::{answer_wire, encode, wire_size};
 
 use crate::output::Output;
-use hickory_proto::op::{Edns, Message as Wire, MessageType, OpCode, ResponseCode};
-use hickory_proto::rr::rdata::{A, AAAA, CNAME, NS, PTR, SOA, SRV, TXT};
-use hickory_proto::rr::{DNSClass, Name, RData as WireData, Record as WireRecord, RecordType};
 use netsim_engine::Sim;
-use netsim_model::dns::{Message, QType, RData, Rcode, Record};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::collections::BTreeMap;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
-/// The largest UDP answer without EDNS (RFC 1035).
-const CLASSIC_UDP: usize = 512;
+/// The usage line every flag error ends with.
+const USAGE: &str = "usage: netsim dns serve [--listen ADDR:PORT] [--count N] [--rate QPS]";
 
-fn to_qtype(t: RecordType) -> QType {
-    match t {
-        RecordType::A => QType::A,
-        RecordType::AAAA => QType::Aaaa,
-        RecordType::CNAME => QType::Cname,
-        RecordType::PTR => QType::Ptr,
-        RecordType::SRV => QType::Srv,
-        RecordType::SOA => QType::Soa,
-        RecordType::NS => QType::Ns,
-        RecordType::TXT => QType::Txt,
-        RecordType::MX => QType::Mx,
-        other => QType::Other(u16::from(other)),
-    }
+/// Open TCP connections served at once.
+pub const MAX_TCP: usize = 32;
+
+/// A TCP connection that completes no query for this long is closed (RFC 7766 §6.2.3: servers
+/// close idle connections after some seconds).
+pub const TCP_IDLE: Duration = Duration::from_secs(5);
+
+/// Answers waiting to be written to one TCP client beyond which it is dropped: a client that
+/// sends queries without reading the answers cannot make the server buffer without bound.
+const TCP_BACKLOG: usize = 256 * 1024;
+
+/// How long one wait for a UDP datagram lasts; TCP connections are polled between waits.
+const POLL: Duration = Duration::from_millis(10);
+
+/// Source addresses whose buckets are remembered; beyond it, refilled buckets are forgotten
+/// (they carry nothing), then the longest unseen.
+const MAX_SOURCES: usize = 4096;
+
+/// What the flags ask for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServeConfig {
+    /// Where to listen, UDP and TCP (`--listen`; loopback port 5353 by default).
+    pub listen: SocketAddr,
+    /// Stop after answering this many queries (`--count`; for scripts and tests).
+    pub count: Option<u64>,
+    /// Queries a second each source address may ask (`--rate`), and its burst.
+    pub rate: u32,
 }
 
-fn name(text: &str) -> Option<Name> {
-    Name::from_ascii(text).ok()
-}
-
-fn to_wire_record(r: &Record) -> Option<WireRecord> {
-    let data = match &r.data {
-        RData::A(ip) => WireData::A(A(*ip)),
-        RData::Aaaa(ip) => WireData::AAAA(AAAA(*ip)),
-        RData::Cname(n) => WireData::CNAME(CNAME(name(n)?)),
-        RData::Ptr(n) => WireData::PTR(PTR(name(n)?)),
-        RData::Ns(n) => WireData::NS(NS(name(n)?)),
-        RData::Srv {
-            priority,
-            weight,
-            port,
-            target,
-        } => WireData::SRV(SRV::new(*priority, *weight, *port, name(target)?)),
-        RData::Soa {
-            mname,
-            rname,
-            serial,
-            refresh,
-            retry,
-            expire,
-            minimum,
-        } => WireData::SOA(SOA::new(
-            name(mname)?,
-            name(rname)?,
-            *serial,
-            *refresh as i32,
-            *retry as i32,
-            *expire as i32,
-            *minimum,
-        )),
-        RData::Txt(t) => WireData::TXT(TXT::new(vec![t.clone()])),
+/// Reads `netsim dns serve`'s flags. Every value is checked: a typo must not leave a server
+/// listening somewhere unexpected or unbounded.
+pub fn parse_flags(args: &[String]) -> Result<ServeConfig, String> {
+    let mut config = ServeConfig {
+        listen: SocketAddr::from(([127, 0, 0, 1], 5353)),
+        count: None,
+        rate: 1000,
     };
-    Some(WireRecord::from_rdata(name(&r.name)?, r.ttl, data))
-}
-
-fn rcode(r: Rcode) -> ResponseCode {
-    match r {
-        Rcode::NoError => ResponseCode::NoError,
-        Rcode::FormErr => ResponseCode::FormErr,
-        Rcode::ServFail => ResponseCode::ServFail,
-        Rcode::NxDomain => ResponseCode::NXDomain,
-        Rcode::Refused => ResponseCode::Refused,
-    }
-}
-
-/// The answer to one wire-format query, encoded, or `None` to drop it. `udp` limits the size
-/// (TC set and sections emptied when the answer does not fit).
-pub fn answer_wire(sim: &Sim, packet: &[u8], udp: bool) -> Option<Vec<u8>> {
-    let formerr = |id: u16| {
-        Wire::error_msg(id, OpCode::Query, ResponseCode::FormErr)
-            .to_vec()
-            .ok()
-    };
-    let query = match Wire::from_vec(packet) {
-        Ok(q) => q,
-        // A header is there: FORMERR with its id; less than a header: drop.
-        Err(_) if packet.len() >= 12 => {
-            return formerr(u16::from_be_bytes([packet[0], packet[1]]));
+    let mut i = 0;
+    while i < args.len() {
+        let (flag, inline) = match args[i].split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (args[i].as_str(), None),
+        };
+        if !matches!(flag, "--listen" | "--count" | "--rate") {
+            return Err(format!("error: unknown flag {flag:?}\n{USAGE}"));
         }
-        Err(_) => return None,
-    };
-    if query.message_type() != MessageType::Query {
-        return None;
+        let value = match inline {
+            Some(v) => v,
+            None => {
+                i += 1;
+                args.get(i)
+                    .cloned()
+                    .ok_or_else(|| format!("error: flag needs an argument: {flag}\n{USAGE}"))?
+            }
+        };
+        match flag {
+            "--listen" => {
+                config.listen = value
+                    .parse()
+                    .map_err(|_| format!("error: --listen wants ADDR:PORT, not {value:?}"))?;
+            }
+            "--count" => {
+                config.count = Some(value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    format!("error: --count wants a number of answers (1 or more), not {value:?}")
+                })?);
+            }
+            _ => {
+                config.rate = value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    format!(
+                        "error: --rate wants queries a second per source address (1 to {}), not {value:?}",
+                        u32::MAX
+                    )
+                })?;
+            }
+        }
+        i += 1;
     }
-    let id = query.id();
-    if query.op_code() != OpCode::Query {
-        return Wire::error_msg(id, query.op_code(), ResponseCode::NotImp)
-            .to_vec()
-            .ok();
+    Ok(config)
+}
+
+/// A token bucket per source address: each holds up to `rate` tokens, refills at `rate` a
+/// second, and a query spends one. Time is passed in, so it is tested without clocks.
+#[derive(Debug)]
+pub struct Limiter {
+    rate: f64,
+    /// Tokens left and when they were counted, by source address.
+    buckets: BTreeMap<IpAddr, (f64, Instant)>,
+}
+
+impl Limiter {
+    /// A limiter allowing `rate` queries a second (and bursts of `rate`) per source.
+    pub fn new(rate: u32) -> Limiter {
+        Limiter {
+            rate: f64::from(rate.max(1)),
+            buckets: BTreeMap::new(),
+        }
     }
-    let [q] = query.queries() else {
-        return formerr(id);
-    };
-    let mut reply = Wire::new();
-    reply
-        .set_id(id)
-        .set_message_type(MessageType::Response)
-        .set_op_code(OpCode::Query)
-        .set_recursion_desired(query.recursion_desired())
-        .add_query(q.clone());
-    if let Some(edns) = query.extensions().as_ref() {
-        let mut ours = Edns::new();
-        ours.set_max_payload(edns.max_payload().clamp(512, 4096));
-        reply.set_edns(ours);
+
+    /// Whether `source` may be answered at `now` (spending a token if so).
+    pub fn allow(&mut self, source: IpAddr, now: Instant) -> bool {
+        if !self.buckets.contains_key(&source) && self.buckets.len() >= MAX_SOURCES {
+            self.forget(now);
+        }
+        let rate = self.rate;
+        let (tokens, at) = self.buckets.entry(source).or_insert((rate, now));
+        let refill = now.saturating_duration_since(*at).as_secs_f64() * rate;
+        *tokens = (*tokens + refill).min(rate);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
     }
-    if q.query_class() != DNSClass::IN {
-        reply.set_response_code(ResponseCode::Refused);
-        return reply.to_vec().ok();
+
+    /// Makes room for a new source: buckets that have refilled are the same as no bucket; if
+    /// none has, the one unseen longest goes.
+    fn forget(&mut self, now: Instant) {
+        let rate = self.rate;
+        self.buckets.retain(|_, (tokens, at)| {
+            *tokens + now.saturating_duration_since(*at).as_secs_f64() * rate < rate
+        });
+        if self.buckets.len() >= MAX_SOURCES
+            && let Some(oldest) = self
+                .buckets
+                .iter()
+                .min_by_key(|(_, (_, at))| *at)
+                .map(|(ip, _)| *ip)
+        {
+            self.buckets.remove(&oldest);
+        }
     }
-    let ours = Message::query(id, &q.name().to_ascii(), to_qtype(q.query_type()));
-    let corefile = sim.corefile();
-    let answer = match sim.coredns_answer(&corefile, &ours) {
-        Some(a) => a,
-        None if corefile.forward.is_some() => sim.upstream_answer(&ours),
-        None => Message {
-            response: true,
-            rcode: Rcode::Refused,
-            ..ours
-        },
-    };
-    reply
-        .set_authoritative(answer.authoritative)
-        .set_recursion_available(answer.recursion_available)
-        .set_response_code(rcode(answer.rcode));
-    for r in &answer.answers {
-        reply.add_answer(to_wire_record(r)?);
+
+    /// How many sources are remembered.
+    #[cfg(test)]
+    fn sources(&self) -> usize {
+        self.buckets.len()
     }
-    for r in &answer.authority {
-        reply.add_name_server(to_wire_record(r)?);
+}
+
+/// One TCP client: what it sent that is not a whole query yet, and answers not yet written.
+struct Conn {
+    stream: TcpStream,
+    peer: IpAddr,
+    inbox: Vec<u8>,
+    outbox: Vec<u8>,
+    /// When it last completed a query (or connected).
+    active: Instant,
+    /// It closed its side: write what is left, then close.
+    eof: bool,
+}
+
+/// What became of a connection after a poll.
+enum Poll {
+    /// Keep it.
+    Open,
+    /// Close it.
+    Close,
+}
+
+impl Conn {
+    /// Reads what the client sent, answers every whole query in it, writes what it can.
+    /// Never blocks.
+    fn poll(&mut self, sim: &Sim, limiter: &mut Limiter, answered: &mut u64) -> Poll {
+        let mut chunk = [0u8; 4096];
+        // Bounded per poll so one busy client cannot hold the loop.
+        for _ in 0..16 {
+            if self.eof || self.outbox.len() > TCP_BACKLOG {
+                break;
+            }
+            match self.stream.read(&mut chunk) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.inbox.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return Poll::Close,
+            }
+            // Length-prefixed queries (RFC 1035 §4.2.2), as many as are whole.
+            while let [hi, lo, ..] = self.inbox[..] {
+                let n = usize::from(u16::from_be_bytes([hi, lo]));
+                if self.inbox.len() < 2 + n {
+                    break;
+                }
+                let msg: Vec<u8> = self.inbox.drain(..2 + n).skip(2).collect();
+                self.active = Instant::now();
+                if !limiter.allow(self.peer, self.active) {
+                    return Poll::Close;
+                }
+                let Some(reply) = answer_wire(sim, &msg, false) else {
+                    return Poll::Close;
+                };
+                let Ok(len) = u16::try_from(reply.len()) else {
+                    return Poll::Close;
+                };
+                self.outbox.extend_from_slice(&len.to_be_bytes());
+                self.outbox.extend_from_slice(&reply);
+                *answered += 1;
+            }
+        }
+        while !self.outbox.is_empty() {
+            match self.stream.write(&self.outbox) {
+                Ok(0) => return Poll::Close,
+                Ok(n) => {
+                    self.outbox.drain(..n);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return Poll::Close,
+            }
+        }
+        if self.outbox.len() > TCP_BACKLOG
+            || (self.eof && self.outbox.is_empty())
+            || self.active.elapsed() >= TCP_IDLE
+        {
+            return Poll::Close;
+        }
+        Poll::Open
     }
-    for r in &answer.additional {
-        reply.add_additional(to_wire_record(r)?);
-    }
-    let bytes = reply.to_vec().ok()?;
-    let limit = query.extensions().as_ref().map_or(CLASSIC_UDP, |e| {
-        usize::from(e.max_payload()).max(CLASSIC_UDP)
-    });
-    if udp && bytes.len() > limit {
-        return reply.truncate().to_vec().ok();
-    }
-    Some(bytes)
 }
 
 /// `netsim dns serve [--listen ADDR:PORT] [--count N] [--rate QPS]`.
 pub fn serve(out: &mut Output, sim: &Sim, args: &[String]) {
-    let mut listen = "127.0.0.1:5353".to_string();
-    let mut count: Option<u64> = None;
-    let mut rate: u64 = 1000;
-    let mut i = 0;
-    while i < args.len() {
-        let value = args.get(i + 1).cloned();
-        match args[i].as_str() {
-            "--listen" => listen = value.unwrap_or_default(),
-            "--count" => count = value.and_then(|v| v.parse().ok()),
-            "--rate" => rate = value.and_then(|v| v.parse().ok()).unwrap_or(rate).max(1),
-            other => {
-                return out.fail(format!(
-                    "error: unknown flag {other:?}\nusage: netsim dns serve [--listen ADDR:PORT] [--count N] [--rate QPS]"
-                ));
-            }
-        }
-        i += 2;
-    }
-    let addr: SocketAddr = match listen.parse() {
-        Ok(a) => a,
-        Err(_) => return out.fail(format!("error: --listen wants ADDR:PORT, not {listen:?}")),
+    let config = match parse_flags(args) {
+        Ok(c) => c,
+        Err(e) => return out.fail(e),
     };
+    let addr = config.listen;
     let udp = match UdpSocket::bind(addr) {
         Ok(s) => s,
         Err(e) => return out.fail(format!("error: cannot listen on {addr}/udp: {e}")),
     };
+    // Port 0 asks for any free port: TCP takes the one UDP got, so both serve the same one.
+    let addr = udp.local_addr().unwrap_or(addr);
     let tcp = match TcpListener::bind(addr) {
         Ok(s) => s,
         Err(e) => return out.fail(format!("error: cannot listen on {addr}/tcp: {e}")),
     };
-    let (Ok(()), Ok(())) = (
-        udp.set_read_timeout(Some(Duration::from_millis(20))),
-        tcp.set_nonblocking(true),
-    ) else {
+    let (Ok(()), Ok(())) = (udp.set_read_timeout(Some(POLL)), tcp.set_nonblocking(true)) else {
         return out.fail("error: cannot configure the sockets");
     };
     if !addr.ip().is_loopback() {
@@ -207,120 +274,117 @@ pub fn serve(out: &mut Output, sim: &Sim, args: &[String]) {
     }
     // Announce on stderr at once: a script waits for this line before querying.
     eprintln!("netsim: serving the cluster's DNS on {addr} (UDP and TCP)");
+    let mut limiter = Limiter::new(config.rate);
+    let mut conns: Vec<Conn> = Vec::new();
     let mut answered = 0u64;
-    let mut window = (Instant::now(), 0u64);
-    let mut buf = [0u8; 65535];
-    loop {
-        if count.is_some_and(|c| answered >= c) {
-            break;
+    let mut buf = vec![0u8; 65535];
+    while config.count.is_none_or(|c| answered < c) {
+        if let Ok((n, peer)) = udp.recv_from(&mut buf)
+            && limiter.allow(peer.ip(), Instant::now())
+            && let Some(reply) = answer_wire(sim, &buf[..n], true)
+        {
+            let _ = udp.send_to(&reply, peer);
+            answered += 1;
         }
-        let mut within_rate = || {
-            if window.0.elapsed() >= Duration::from_secs(1) {
-                window = (Instant::now(), 0);
+        // New connections: a handful per turn, each costing its source a token.
+        for _ in 0..8 {
+            let Ok((stream, peer)) = tcp.accept() else {
+                break;
+            };
+            if !limiter.allow(peer.ip(), Instant::now()) || stream.set_nonblocking(true).is_err() {
+                continue;
             }
-            window.1 += 1;
-            window.1 <= rate
-        };
-        if let Ok((n, peer)) = udp.recv_from(&mut buf) {
-            if within_rate()
-                && let Some(reply) = answer_wire(sim, &buf[..n], true)
+            if conns.len() >= MAX_TCP
+                && let Some(idle) = conns
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, c)| c.active)
+                    .map(|(i, _)| i)
             {
-                let _ = udp.send_to(&reply, peer);
-                answered += 1;
+                conns.swap_remove(idle);
             }
-            continue;
+            conns.push(Conn {
+                stream,
+                peer: peer.ip(),
+                inbox: Vec::new(),
+                outbox: Vec::new(),
+                active: Instant::now(),
+                eof: false,
+            });
         }
-        if let Ok((mut stream, _)) = tcp.accept() {
-            let _ = stream.set_nonblocking(false);
-            let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-            // One or more length-prefixed queries on the connection.
-            let mut len = [0u8; 2];
-            while stream.read_exact(&mut len).is_ok() {
-                let n = usize::from(u16::from_be_bytes(len));
-                let mut msg = vec![0u8; n];
-                if stream.read_exact(&mut msg).is_err() {
-                    break;
-                }
-                if !within_rate() {
-                    break;
-                }
-                let Some(reply) = answer_wire(sim, &msg, false) else {
-                    break;
-                };
-                let Ok(len) = u16::try_from(reply.len()) else {
-                    break;
-                };
-                if stream.write_all(&len.to_be_bytes()).is_err()
-                    || stream.write_all(&reply).is_err()
-                {
-                    break;
-                }
-                answered += 1;
-            }
-        }
+        conns.retain_mut(|c| matches!(c.poll(sim, &mut limiter, &mut answered), Poll::Open));
+    }
+    // Answers still queued for TCP clients when `--count` is reached: a last try, no waiting.
+    for c in &mut conns {
+        let _ = c.stream.write(&c.outbox);
     }
 }
 
-/// The size of `reply` on the wire, with the OPT record dig's EDNS query gets back.
-pub fn wire_size(reply: &Message) -> usize {
-    let Some(qname) = name(&reply.question.0) else {
-        return reply.wire_len();
-    };
-    let mut m = Wire::new();
-    m.set_id(reply.id)
-        .set_message_type(MessageType::Response)
-        .add_query(hickory_proto::op::Query::query(
-            qname,
-            RecordType::from(reply.question.1.code()),
-        ));
-    let mut edns = Edns::new();
-    edns.set_max_payload(1232);
-    m.set_edns(edns);
-    for r in &reply.answers {
-        if let Some(w) = to_wire_record(r) {
-            m.add_answer(w);
-        }
-    }
-    for r in &reply.authority {
-        if let Some(w) = to_wire_record(r) {
-            m.add_name_server(w);
-        }
-    }
-    for r in &reply.additional {
-        if let Some(w) = to_wire_record(r) {
-            m.add_additional(w);
-        }
-    }
-    m.to_vec().map_or_else(|_| reply.wire_len(), |b| b.len())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// `m` in wire format (a query or a response, flags as the model has them), for captures.
-pub fn encode(m: &Message) -> Option<Vec<u8>> {
-    let qname = name(&m.question.0)?;
-    let mut w = Wire::new();
-    w.set_id(m.id)
-        .set_message_type(if m.response {
-            MessageType::Response
-        } else {
-            MessageType::Query
-        })
-        .set_op_code(OpCode::Query)
-        .set_authoritative(m.authoritative)
-        .set_recursion_desired(m.recursion_desired)
-        .set_recursion_available(m.recursion_available)
-        .set_response_code(rcode(m.rcode))
-        .add_query(hickory_proto::op::Query::query(
-            qname,
-            RecordType::from(m.question.1.code()),
-        ));
-    for r in &m.answers {
-        w.add_answer(to_wire_record(r)?);
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
     }
-    for r in &m.authority {
-        w.add_name_server(to_wire_record(r)?);
+
+    #[test]
+    fn listens_on_loopback_unless_told() {
+        let c = parse_flags(&[]).expect("no flags is fine");
+        assert!(c.listen.ip().is_loopback(), "{c:?}");
+        assert_eq!(c.listen.port(), 5353);
+        assert_eq!(c.count, None);
+        let c = parse_flags(&args("--listen 0.0.0.0:53 --count 3 --rate=7")).expect("valid");
+        assert_eq!(c.listen, SocketAddr::from(([0, 0, 0, 0], 53)));
+        assert_eq!((c.count, c.rate), (Some(3), 7));
     }
-    for r in &m.additional {
-        w.add_additional(to_wire_record(r)?);
+
+    #[test]
+    fn bad_values_are_errors_not_defaults() {
+        for bad in [
+            "--count",
+            "--count x",
+            "--count 0",
+            "--rate 0",
+            "--rate -1",
+            "--rate 99999999999",
+            "--listen",
+            "--listen localhost",
+            "--port 53",
+        ] {
+            let e = parse_flags(&args(bad)).expect_err(bad);
+            assert!(e.starts_with("error: "), "{bad}: {e}");
+        }
     }
-    w.to_vec().ok()
+
+    #[test]
+    fn each_source_has_its_own_bucket() {
+        let t0 = Instant::now();
+        let (a, b): (IpAddr, IpAddr) = ([127, 0, 0, 1].into(), [127, 0, 0, 2].into());
+        let mut l = Limiter::new(3);
+        let burst: Vec<bool> = (0..5).map(|_| l.allow(a, t0)).collect();
+        assert_eq!(burst, [true, true, true, false, false]);
+        assert!(l.allow(b, t0), "another source is not limited by the first");
+        // A third of a second later, one token has come back.
+        let later = t0 + Duration::from_millis(334);
+        assert!(l.allow(a, later));
+        assert!(!l.allow(a, later));
+        // Refills stop at the burst.
+        let much_later = t0 + Duration::from_secs(3600);
+        let burst: Vec<bool> = (0..4).map(|_| l.allow(a, much_later)).collect();
+        assert_eq!(burst, [true, true, true, false]);
+    }
+
+    #[test]
+    fn the_sources_remembered_are_bounded() {
+        let t0 = Instant::now();
+        let mut l = Limiter::new(1);
+        for i in 0..(MAX_SOURCES as u32 * 2) {
+            assert!(l.allow(IpAddr::from(i.to_be_bytes()), t0));
+            assert!(l.sources() <= MAX_SOURCES);
+        }
+        // The latest source is still limited: its bucket was not what got forgotten.
+        let last = IpAddr::from((MAX_SOURCES as u32 * 2 - 1).to_be_bytes());
+        assert!(!l.allow(last, t0));
+    }
 }

@@ -447,6 +447,21 @@ fn split_short_options(args: &[&str]) -> Vec<String> {
     out
 }
 
+/// The most requests `curl --count` makes: enough to see a load-balancing split settle, and
+/// a bound on the command's time and on the conntrack entries (each request leaves one in
+/// TIME_WAIT for two virtual minutes) that the state then carries.
+const MAX_COUNT: u32 = 100_000;
+
+/// The most hops `netsim trace` prints: far more than any exchange takes (a connection through
+/// an ingress controller, SYN retransmissions included, is some hundreds), so reaching it means
+/// something went round in circles, and a clear error beats megabytes of output.
+const MAX_TRACE_HOPS: usize = 10_000;
+
+/// The longest name `trace --dns` looks up: a DNS name's limit (RFC 1035: 255 octets on the
+/// wire, 253 characters written out). Every query of the lookup carries the name, and the
+/// trace prints each one, so an unbounded name is unbounded output.
+const MAX_DNS_NAME: usize = 253;
+
 fn parse_curl(args: &[&str]) -> Result<CurlOpts, String> {
     let split = split_short_options(args);
     let args: Vec<&str> = split.iter().map(String::as_str).collect();
@@ -529,8 +544,10 @@ fn parse_curl(args: &[&str]) -> Result<CurlOpts, String> {
                 o.count = value()?
                     .parse()
                     .ok()
-                    .filter(|n| (1..=100_000).contains(n))
-                    .ok_or("netsim: --count takes a number of requests from 1 to 100000")?;
+                    .filter(|n| (1..=MAX_COUNT).contains(n))
+                    .ok_or_else(|| {
+                        format!("netsim: --count takes a number of requests from 1 to {MAX_COUNT}")
+                    })?;
             }
             flag if flag.starts_with('-') && flag.len() > 1 => {
                 return Err(format!(
@@ -1202,7 +1219,6 @@ fn conntrack_cmd(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     let now = sim.now().as_millisecond();
     let entries: Vec<String> = sim
         .conntrack_entries(node)
-        .iter()
         .filter(|e| e.expires_ms > now)
         .map(|e| netsim_print::trace::conntrack_line(e, now))
         .collect();
@@ -1271,6 +1287,14 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
             a => target = Some(a.to_string()),
         }
         i += 1;
+    }
+    if let Some(name) = &dns_name
+        && name.trim_end_matches('.').len() > MAX_DNS_NAME
+    {
+        return out.fail(format!(
+            "error: --dns wants a name of at most {MAX_DNS_NAME} characters (a DNS name's limit); this one has {}",
+            name.trim_end_matches('.').len()
+        ));
     }
     if let Some(text) = &from_text {
         from = match text.split_once('/') {
@@ -1413,6 +1437,13 @@ pub fn trace(out: &mut Output, sim: &mut Sim, args: &[String]) {
         };
         (format!("GET {text}"), r.hops, verdict)
     };
+    if hops.len() > MAX_TRACE_HOPS {
+        drop(dp);
+        return out.fail(format!(
+            "error: the trace has {} hops, more than netsim prints (at most {MAX_TRACE_HOPS})",
+            hops.len()
+        ));
+    }
     let mut rules: std::collections::BTreeMap<String, netsim_model::netfilter::Ruleset> =
         Default::default();
     for hop in &hops {
@@ -1498,7 +1529,45 @@ fn write_pcap(
 
 #[cfg(test)]
 mod tests {
-    use super::split_short_options;
+    use super::{MAX_COUNT, parse_curl, split_short_options, trace};
+    use crate::output::Output;
+    use netsim_engine::Sim;
+    use netsim_model::ClusterConfig;
+
+    #[test]
+    fn count_is_bounded_with_a_clear_error() {
+        let count = |n: &str| parse_curl(&["--count", n, "http://x/"]).map(|o| o.count);
+        assert_eq!(count("1"), Ok(1));
+        assert_eq!(count(&MAX_COUNT.to_string()), Ok(MAX_COUNT));
+        let message = format!("netsim: --count takes a number of requests from 1 to {MAX_COUNT}");
+        for bad in ["0", "100001", "1000000", "4294967296", "-1", "x", ""] {
+            assert_eq!(count(bad), Err(message.clone()), "--count {bad:?}");
+        }
+    }
+
+    #[test]
+    fn trace_refuses_a_name_no_dns_can_carry() {
+        let mut sim = Sim::new(ClusterConfig::default()).expect("a cluster");
+        let run = |sim: &mut Sim, name: &str| {
+            let mut out = Output::new(false);
+            let args: Vec<String> = ["--from", "node/k8s-control", "--dns", name]
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            trace(&mut out, sim, &args);
+            out
+        };
+        let out = run(&mut sim, &"a".repeat(100_000));
+        assert_eq!(out.code, 1);
+        assert_eq!(
+            out.chunks[0].1,
+            "error: --dns wants a name of at most 253 characters (a DNS name's limit); this one has 100000\n"
+        );
+        // The longest name there may be is looked up (and, having no answer, not found).
+        let longest = vec!["a".repeat(63); 4].join(".")[..253].to_string() + ".";
+        let out = run(&mut sim, &longest);
+        assert_eq!(out.code, 0, "{:?}", out.chunks);
+    }
 
     #[test]
     fn short_options_group_like_curls() {

@@ -8,9 +8,14 @@
 //! This module owns the interpreter and the two front ends; every command still goes through
 //! [`crate::commands::run`], one state load and save per line, exactly as separate invocations.
 
+// The word splitter is a module of its own, free of `crate::` paths, so the fuzz crate can
+// include it as it is (`fuzz/fuzz_targets/shell_words.rs`).
+mod words;
+
 use crate::commands::{Globals, run};
 use crate::output::{Output, Stream};
 use std::collections::BTreeMap;
+use words::Token;
 
 /// Where the student's commands run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,13 +50,6 @@ pub struct Shell {
     vars: BTreeMap<String, String>,
 }
 
-/// One word of a line, or a pipe.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
-    Word(String),
-    Pipe,
-}
-
 impl Shell {
     /// A shell on the student's machine.
     pub fn new(globals: Globals, hints: bool) -> Shell {
@@ -84,129 +82,7 @@ impl Shell {
 
     /// Splits `line` into words and pipes, expanding variables and `$(...)`.
     fn tokens(&mut self, line: &str) -> Result<Vec<Token>, String> {
-        let chars: Vec<char> = line.chars().collect();
-        let mut out = Vec::new();
-        let mut word = String::new();
-        let mut in_word = false;
-        let mut i = 0;
-        while i < chars.len() {
-            let c = chars[i];
-            match c {
-                ' ' | '\t' => {
-                    if in_word {
-                        out.push(Token::Word(std::mem::take(&mut word)));
-                        in_word = false;
-                    }
-                }
-                '|' => {
-                    if in_word {
-                        out.push(Token::Word(std::mem::take(&mut word)));
-                        in_word = false;
-                    }
-                    out.push(Token::Pipe);
-                }
-                '#' if !in_word => break,
-                '\'' => {
-                    in_word = true;
-                    let end = chars[i + 1..]
-                        .iter()
-                        .position(|&c| c == '\'')
-                        .ok_or("unexpected EOF while looking for matching `''")?;
-                    word.extend(&chars[i + 1..i + 1 + end]);
-                    i += end + 1;
-                }
-                '"' => {
-                    in_word = true;
-                    i += 1;
-                    loop {
-                        match chars.get(i) {
-                            None => {
-                                return Err("unexpected EOF while looking for matching `\"'".into());
-                            }
-                            Some('"') => break,
-                            Some('\\') if matches!(chars.get(i + 1), Some('"' | '\\' | '$')) => {
-                                word.push(chars[i + 1]);
-                                i += 2;
-                            }
-                            Some('$') => {
-                                let (text, used) = self.dollar(&chars[i..])?;
-                                word.push_str(&text);
-                                i += used;
-                            }
-                            Some(&c) => {
-                                word.push(c);
-                                i += 1;
-                            }
-                        }
-                    }
-                }
-                '\\' => {
-                    in_word = true;
-                    if let Some(&n) = chars.get(i + 1) {
-                        word.push(n);
-                        i += 1;
-                    }
-                }
-                '$' => {
-                    in_word = true;
-                    let (text, used) = self.dollar(&chars[i..])?;
-                    word.push_str(&text);
-                    i += used - 1;
-                }
-                c => {
-                    in_word = true;
-                    word.push(c);
-                }
-            }
-            i += 1;
-        }
-        if in_word {
-            out.push(Token::Word(word));
-        }
-        Ok(out)
-    }
-
-    /// `$NAME`, `${NAME}` or `$(command)` at the start of `chars`: its text and the characters
-    /// it used.
-    fn dollar(&mut self, chars: &[char]) -> Result<(String, usize), String> {
-        match chars.get(1) {
-            Some('(') => {
-                let mut depth = 0;
-                for (j, &c) in chars.iter().enumerate().skip(1) {
-                    match c {
-                        '(' => depth += 1,
-                        ')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                let inner: String = chars[2..j].iter().collect();
-                                let out = self.line(&inner).0;
-                                let text = out.stdout_text();
-                                return Ok((text.trim_end_matches('\n').to_string(), j + 1));
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-                Err("unexpected EOF while looking for matching `)'".into())
-            }
-            Some('{') => {
-                let end = chars
-                    .iter()
-                    .position(|&c| c == '}')
-                    .ok_or("bad substitution")?;
-                let name: String = chars[2..end].iter().collect();
-                Ok((self.var(&name), end + 1))
-            }
-            Some(c) if c.is_ascii_alphabetic() || *c == '_' => {
-                let len = chars[1..]
-                    .iter()
-                    .take_while(|c| c.is_ascii_alphanumeric() || **c == '_')
-                    .count();
-                let name: String = chars[1..1 + len].iter().collect();
-                Ok((self.var(&name), 1 + len))
-            }
-            _ => Ok(("$".into(), 1)),
-        }
+        words::split(line, self)
     }
 
     /// `export NAME=VALUE`: a shell variable the commands see in their environment.
@@ -394,6 +270,18 @@ impl Shell {
         }
         self.stack.push(Place::Pod { namespace, name });
         Flow::Continue
+    }
+}
+
+/// The splitter asks the shell for variables and runs `$(...)` as the shell runs any line (its
+/// stdout is the text; what it wrote on stderr is dropped, as before the split).
+impl words::Expand for Shell {
+    fn var(&self, name: &str) -> String {
+        Shell::var(self, name)
+    }
+
+    fn command(&mut self, line: &str) -> String {
+        self.line(line).0.stdout_text()
     }
 }
 
@@ -972,6 +860,24 @@ mod tests {
         );
         assert_eq!(words(&mut sh, "a\\ b # c"), vec![w("a b")]);
         assert!(sh.tokens("echo 'open").is_err());
+    }
+
+    /// `$(...)` runs its line through the shell, so nesting is recursion: as deep as the
+    /// splitter allows, it runs (on a test thread's small stack); deeper, bash's kind of
+    /// error, not a stack overflow.
+    #[test]
+    fn nested_substitutions_are_bounded() {
+        let nested = |depth: usize| format!("{}x{}", "$(".repeat(depth), ")".repeat(depth));
+        let mut sh = shell();
+        let (out, _) = sh.line(&nested(words::MAX_NESTING));
+        assert_eq!(out.code, 127, "{:?}", out.chunks);
+        let (out, _) = sh.line(&nested(words::MAX_NESTING + 1));
+        assert_eq!(out.code, 2);
+        assert!(
+            out.chunks[0].1.starts_with("bash: $(...) nested more than"),
+            "{:?}",
+            out.chunks
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ use netsim_engine::Sim;
 use netsim_model::Kind;
 use netsim_model::jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -68,15 +69,15 @@ struct HeaderOut<'a> {
     sim: &'a Sim,
 }
 
+/// A header as read: only `format` is required and typed, so that a state from a newer netsim,
+/// whatever else it changed, is told apart from a corrupt one; the rest stays text until the
+/// format is known to be one this netsim reads.
 #[derive(Deserialize)]
 struct HeaderIn {
     format: u32,
-    #[serde(default)]
-    generation: u64,
-    #[serde(default)]
-    segments: BTreeMap<Kind, String>,
-    /// Kept as text until the format is known to be one this netsim reads.
-    sim: Box<serde_json::value::RawValue>,
+    generation: Option<Box<RawValue>>,
+    segments: Option<Box<RawValue>>,
+    sim: Option<Box<RawValue>>,
 }
 
 /// An opened, locked state directory.
@@ -151,9 +152,24 @@ impl StateDir {
                 found: header.format,
             });
         }
+        let generation: u64 = match header.generation {
+            Some(raw) => {
+                serde_json::from_str(raw.get()).map_err(|e| corrupt(&path, e.to_string()))?
+            }
+            None => 0,
+        };
+        let segments: BTreeMap<Kind, String> = match header.segments {
+            Some(raw) => {
+                serde_json::from_str(raw.get()).map_err(|e| corrupt(&path, e.to_string()))?
+            }
+            None => BTreeMap::new(),
+        };
         // Format 1 holds the objects inline; format 2 in one segment file per kind.
+        let sim_text = header
+            .sim
+            .ok_or_else(|| corrupt(&path, "missing field `sim`".into()))?;
         let mut sim: Sim =
-            serde_json::from_str(header.sim.get()).map_err(|e| corrupt(&path, e.to_string()))?;
+            serde_json::from_str(sim_text.get()).map_err(|e| corrupt(&path, e.to_string()))?;
         // The command's think time runs whatever falls due in it, and that may read any kind:
         // then everything is loaded.
         let think = SignedDuration::from_secs(sim.config().think_time_seconds as i64);
@@ -161,7 +177,7 @@ impl StateDir {
             .next_event_at()
             .is_none_or(|at| at > sim.now().saturating_add(think).unwrap_or(sim.now()));
         let only = only.filter(|_| quiet);
-        for (kind, name) in &header.segments {
+        for (kind, name) in &segments {
             if only.is_some_and(|k| !k.contains(kind)) {
                 self.unloaded.insert(*kind);
                 continue;
@@ -175,8 +191,8 @@ impl StateDir {
             sim.load_segment(*kind, &bytes)
                 .map_err(|e| corrupt(&seg, e.to_string()))?;
         }
-        self.generation = header.generation;
-        self.segments = header.segments;
+        self.generation = generation;
+        self.segments = segments;
         sim.loaded();
         Ok(Some(sim))
     }

@@ -314,3 +314,307 @@ fn real_busybox_nslookup_matches_netsims() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// `netsim dns serve` with `flags` on a port it picks itself (port 0 on loopback), read from
+/// the line it announces itself with.
+fn serve_on_any_port(state: &Path, flags: &[&str]) -> (Child, std::net::SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_netsim"))
+        .arg("--state")
+        .arg(state)
+        .args(["dns", "serve", "--listen", "127.0.0.1:0"])
+        .args(flags)
+        .current_dir(repo_root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start netsim dns serve");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let mut line = String::new();
+    BufReader::new(stderr)
+        .read_line(&mut line)
+        .expect("the server announces itself");
+    let addr = line
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    (child, addr)
+}
+
+/// Kills the server when the test ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A query for `name` (type A, recursion desired) with id `id`, in wire format.
+fn a_query(id: u16, name: &str) -> Vec<u8> {
+    use hickory_proto::op::{Message, Query};
+    use hickory_proto::rr::{Name, RecordType};
+    let mut m = Message::new();
+    m.set_id(id)
+        .set_recursion_desired(true)
+        .add_query(Query::query(
+            Name::from_ascii(name).expect("a valid name"),
+            RecordType::A,
+        ));
+    m.to_vec().expect("the query encodes")
+}
+
+/// The A records of a reply, after checking it answers query `id`.
+fn a_records(reply: &[u8], id: u16) -> Vec<std::net::Ipv4Addr> {
+    use hickory_proto::op::{Message, MessageType, ResponseCode};
+    use hickory_proto::rr::RData;
+    let m = Message::from_vec(reply).expect("the reply parses");
+    assert_eq!(m.id(), id);
+    assert_eq!(m.message_type(), MessageType::Response);
+    assert_eq!(m.response_code(), ResponseCode::NoError);
+    m.answers()
+        .iter()
+        .filter_map(|r| match r.data() {
+            RData::A(a) => Some(a.0),
+            _ => None,
+        })
+        .collect()
+}
+
+/// How long a test waits for an answer it expects: far beyond what answering takes, only so a
+/// broken server fails the test instead of hanging it.
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Asks `server` over UDP from `client` and waits for the reply with that id, asking again
+/// each second as resolvers do: a datagram that arrives while the server's receive buffer is
+/// full of junk is dropped by the kernel, which is UDP, not the server failing.
+fn ask_udp(client: &UdpSocket, server: std::net::SocketAddr, id: u16) -> Vec<u8> {
+    let query = a_query(id, "kubernetes.default.svc.cluster.local");
+    client
+        .set_read_timeout(Some(std::time::Duration::from_secs(1)))
+        .expect("a read timeout");
+    let mut buf = vec![0u8; 65535];
+    let started = std::time::Instant::now();
+    while started.elapsed() < PATIENCE {
+        client.send_to(&query, server).expect("send the query");
+        while let Ok((n, _)) = client.recv_from(&mut buf) {
+            if n >= 2 && buf[..2] == id.to_be_bytes() {
+                return buf[..n].to_vec();
+            }
+        }
+    }
+    panic!("no answer over UDP to query {id} in {PATIENCE:?}");
+}
+
+/// Asks `server` over a new TCP connection.
+fn ask_tcp(server: std::net::SocketAddr, id: u16) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect_timeout(&server, PATIENCE).expect("connect");
+    s.set_read_timeout(Some(PATIENCE)).expect("a read timeout");
+    let q = a_query(id, "kubernetes.default.svc.cluster.local");
+    let mut framed = (q.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&q);
+    s.write_all(&framed).expect("send the query");
+    let mut len = [0u8; 2];
+    s.read_exact(&mut len)
+        .expect("the server still answers over TCP");
+    let mut reply = vec![0u8; usize::from(u16::from_be_bytes(len))];
+    s.read_exact(&mut reply).expect("the whole reply");
+    reply
+}
+
+/// Deterministic junk (xorshift64*): the same flood on every run.
+struct Junk(u64);
+
+impl Junk {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// The UDP packets of the flood: random bytes of every size, every truncation of a good
+/// query, good queries with bytes flipped, headers that promise more than they hold, a name
+/// that points at itself, responses, and the largest datagram IPv4 carries.
+fn junk_packets(junk: &mut Junk) -> Vec<Vec<u8>> {
+    let good = a_query(0x4242, "kubernetes.default.svc.cluster.local");
+    let mut packets: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..1500 {
+        let n = junk.below(600);
+        packets.push(junk.bytes(n));
+    }
+    for n in 0..good.len() {
+        packets.push(good[..n].to_vec());
+    }
+    for _ in 0..500 {
+        let mut p = good.clone();
+        for _ in 0..=junk.below(4) {
+            let i = junk.below(p.len());
+            p[i] = junk.next() as u8;
+        }
+        packets.push(p);
+    }
+    // 65535 questions promised, one byte given.
+    packets.push(vec![0, 1, 1, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 7]);
+    // A question name that is a compression pointer to itself.
+    packets.push(vec![
+        0, 2, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1,
+    ]);
+    // A response (QR set): dropped.
+    let mut response = good.clone();
+    response[2] |= 0x80;
+    packets.push(response);
+    // The largest UDP payload over IPv4, of junk after a good header.
+    let mut big = good.clone();
+    big.extend(junk.bytes(65507 - good.len()));
+    packets.push(big);
+    packets
+}
+
+/// A flood of malformed packets over UDP and TCP — and clients that connect and say nothing,
+/// trickle bytes, or send queries without reading the answers — does not stop the server:
+/// well-formed queries asked during and after it are answered, and correctly.
+#[test]
+fn a_flood_of_junk_does_not_stop_the_server() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    let state =
+        State(std::env::temp_dir().join(format!("netsim-dns-flood-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&state.0);
+    netsim(&state.0, &["get", "nodes"]);
+    // A rate no test client reaches, so every junk packet is parsed rather than dropped by the
+    // limiter (the limiter has its own test below).
+    let (child, server) = serve_on_any_port(&state.0, &["--rate", "1000000000"]);
+    let _server = Server(child);
+    let kubernetes = vec![std::net::Ipv4Addr::new(10, 96, 0, 1)];
+    let flood = UdpSocket::bind("127.0.0.1:0").expect("a client socket");
+    let client = UdpSocket::bind("127.0.0.1:0").expect("a client socket");
+    let mut junk = Junk(0x0123_4567_89ab_cdef);
+
+    // Clients that hold TCP connections: more than the server serves at once, saying nothing,
+    // or half a length prefix, or half a query.
+    let mut held: Vec<TcpStream> = Vec::new();
+    for i in 0..40 {
+        let mut s = TcpStream::connect(server).expect("connect");
+        match i % 3 {
+            0 => {}
+            1 => s.write_all(&[0x01]).expect("send a byte"),
+            _ => s
+                .write_all(&[0x00, 0x40, 0xab, 0xcd])
+                .expect("send part of a query"),
+        }
+        held.push(s);
+    }
+
+    let mut id = 1u16;
+    for (i, p) in junk_packets(&mut junk).iter().enumerate() {
+        // A full receive buffer drops datagrams; that is the kernel's business, not an error.
+        let _ = flood.send_to(p, server);
+        if i % 250 == 0 {
+            id += 1;
+            assert_eq!(a_records(&ask_udp(&client, server, id), id), kubernetes);
+        }
+    }
+
+    // TCP: junk frames, a zero-length frame, a length with too little behind it, and a client
+    // that pipelines queries without reading a single answer.
+    for i in 0..30 {
+        let Ok(mut s) = TcpStream::connect(server) else {
+            continue;
+        };
+        let frame = match i % 4 {
+            0 => {
+                let n = junk.below(300);
+                let mut f = (n as u16).to_be_bytes().to_vec();
+                f.extend(junk.bytes(n));
+                f
+            }
+            1 => vec![0, 0],
+            2 => {
+                let mut f = vec![0xff, 0xff];
+                f.extend(junk.bytes(10));
+                f
+            }
+            _ => {
+                let n = junk.below(100);
+                junk.bytes(n)
+            }
+        };
+        let _ = s.write_all(&frame);
+        // Closing at once, with the answer (if any) unread.
+    }
+    let mut greedy = TcpStream::connect(server).expect("connect");
+    let q = a_query(7, "kubernetes.default.svc.cluster.local");
+    let mut framed = (q.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&q);
+    for _ in 0..2000 {
+        if greedy.write_all(&framed).is_err() {
+            break;
+        }
+    }
+
+    // With all that still connected, both transports answer, and answer right.
+    id += 1;
+    assert_eq!(a_records(&ask_udp(&client, server, id), id), kubernetes);
+    id += 1;
+    assert_eq!(a_records(&ask_tcp(server, id), id), kubernetes);
+    drop(held);
+    drop(greedy);
+    id += 1;
+    assert_eq!(a_records(&ask_tcp(server, id), id), kubernetes);
+}
+
+/// `--rate` is per source address: a client asking faster than its rate gets no more than its
+/// burst and what refilled while it asked, and another address is answered all the same.
+#[test]
+fn the_rate_limit_is_per_source() {
+    let state = State(std::env::temp_dir().join(format!("netsim-dns-rate-{}", std::process::id())));
+    let _ = std::fs::remove_dir_all(&state.0);
+    netsim(&state.0, &["get", "nodes"]);
+    let (child, server) = serve_on_any_port(&state.0, &["--rate", "5"]);
+    let _server = Server(child);
+    let greedy = UdpSocket::bind("127.0.0.1:0").expect("a client socket");
+    let started = std::time::Instant::now();
+    for id in 0..50u16 {
+        greedy
+            .send_to(&a_query(id, "kubernetes.default.svc.cluster.local"), server)
+            .expect("send");
+    }
+    // Answers until a second of silence: the server answers in microseconds, so a second with
+    // none means the rest were dropped.
+    greedy
+        .set_read_timeout(Some(std::time::Duration::from_secs(1)))
+        .expect("a read timeout");
+    let mut answered = 0u32;
+    let mut buf = [0u8; 4096];
+    while greedy.recv_from(&mut buf).is_ok() {
+        answered += 1;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    // Whatever the machine's speed: the burst of 5, plus 5 a second for as long as the client
+    // was asking and listening (an upper bound on the server's window).
+    let most = 5 + (5.0 * elapsed).ceil() as u32;
+    assert!(
+        (1..=most).contains(&answered),
+        "{answered} of 50 answered in {elapsed:.2}s at --rate 5"
+    );
+    assert!(answered < 50, "the limit dropped nothing");
+    // Another loopback address has a bucket of its own.
+    let other =
+        UdpSocket::bind("127.0.0.2:0").expect("a socket on 127.0.0.2 (Linux routes 127/8 to lo)");
+    let id = 4242;
+    assert_eq!(
+        a_records(&ask_udp(&other, server, id), id),
+        vec![std::net::Ipv4Addr::new(10, 96, 0, 1)]
+    );
+}

@@ -8,7 +8,7 @@
 
 use crate::netfilter::Proto;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 /// One direction of a connection: addresses and ports (ICMP: the echo id as `sport`, 0 as
@@ -110,25 +110,111 @@ pub enum Direction {
 }
 
 /// A namespace's tracked connections and `recent` lists.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+///
+/// Entries are numbered in creation order; the numbers are stable while an entry lives (they
+/// are what [`Conntrack::lookup`] returns), so expiring one entry touches only that entry's
+/// index slots and expiry slot: a command that sends 100,000 requests pays O(log n) per
+/// packet, not a rebuild of the table each time the oldest entry times out.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(from = "ConntrackRepr<Vec<CtEntry>, Recent>")]
 pub struct Conntrack {
-    /// Entries in creation order.
-    entries: Vec<CtEntry>,
+    /// Entries by creation number.
+    entries: BTreeMap<usize, CtEntry>,
+    /// The number the next entry gets.
+    next: usize,
     /// `-m recent` lists: list name → source address → last seen (ms since the epoch).
+    pub recent: Recent,
+    /// The lookup structures, built on first use after a load (a command that only prints
+    /// never pays for them).
+    derived: Option<Derived>,
+}
+
+/// What [`Conntrack`] keeps beside its entries to answer quickly.
+#[derive(Debug, Clone, Default)]
+struct Derived {
+    /// Both tuples of every entry → its number and direction: the kernel's hash table. An
+    /// original tuple wins over another entry's equal reply tuple.
+    index: BTreeMap<(Proto, Tuple), (usize, Direction)>,
+    /// (expiry, number) of every entry, earliest first.
+    expiries: BTreeSet<(i64, usize)>,
+    /// Whether some tuple was ever claimed by two entries at once: then removing one entry
+    /// must rebuild the index, so that the other one is found again.
+    shadowed: bool,
+}
+
+impl Derived {
+    fn build(entries: &BTreeMap<usize, CtEntry>) -> Derived {
+        let mut d = Derived::default();
+        for (&id, e) in entries {
+            d.add(id, e);
+        }
+        d
+    }
+
+    fn add(&mut self, id: usize, e: &CtEntry) {
+        if let Some((old, _)) = self
+            .index
+            .insert((e.proto, e.orig), (id, Direction::Original))
+            && old != id
+        {
+            self.shadowed = true;
+        }
+        match self.index.entry((e.proto, e.reply)) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert((id, Direction::Reply));
+            }
+            std::collections::btree_map::Entry::Occupied(slot) => {
+                self.shadowed |= slot.get().0 != id;
+            }
+        }
+        self.expiries.insert((e.expires_ms, id));
+    }
+}
+
+/// The stored form: the entries as a list in creation order.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConntrackRepr<E, R> {
+    entries: E,
     #[serde(default)]
-    pub recent: BTreeMap<String, BTreeMap<Ipv4Addr, i64>>,
-    /// Both tuples of every entry → its position: the kernel's hash table. Rebuilt on load.
-    #[serde(skip)]
-    index: Option<BTreeMap<(Proto, Tuple), (usize, Direction)>>,
-    /// The earliest expiry among the entries (nothing to expire before it).
-    #[serde(skip)]
-    next_expiry: Option<i64>,
+    recent: R,
+}
+
+/// The `recent` lists' type.
+type Recent = BTreeMap<String, BTreeMap<Ipv4Addr, i64>>;
+
+impl From<ConntrackRepr<Vec<CtEntry>, Recent>> for Conntrack {
+    fn from(repr: ConntrackRepr<Vec<CtEntry>, Recent>) -> Conntrack {
+        let next = repr.entries.len();
+        Conntrack {
+            entries: repr.entries.into_iter().enumerate().collect(),
+            next,
+            recent: repr.recent,
+            derived: None,
+        }
+    }
+}
+
+impl Serialize for Conntrack {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// The entries' values in order, without collecting them into a list first.
+        struct Values<'a>(&'a BTreeMap<usize, CtEntry>);
+        impl Serialize for Values<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.values())
+            }
+        }
+        ConntrackRepr {
+            entries: Values(&self.entries),
+            recent: &self.recent,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl PartialEq for Conntrack {
     fn eq(&self, other: &Conntrack) -> bool {
-        self.entries == other.entries && self.recent == other.recent
+        self.entries.values().eq(other.entries.values()) && self.recent == other.recent
     }
 }
 
@@ -136,68 +222,92 @@ impl Eq for Conntrack {}
 
 impl Conntrack {
     /// The entries, in creation order.
-    pub fn entries(&self) -> &[CtEntry] {
-        &self.entries
+    pub fn entries(&self) -> impl Iterator<Item = &CtEntry> {
+        self.entries.values()
     }
 
-    /// Entry `i`, to update it in place (its tuples must not change; after changing its
-    /// expiry, call [`Conntrack::note_expiry`]).
-    pub fn entry_mut(&mut self, i: usize) -> &mut CtEntry {
-        &mut self.entries[i]
+    /// How many entries there are.
+    pub fn len(&self) -> usize {
+        self.entries.len()
     }
 
-    /// Records that some entry now expires at `expires_ms`, so [`Conntrack::expire`] looks again
-    /// by then.
-    pub fn note_expiry(&mut self, expires_ms: i64) {
-        self.next_expiry = self.next_expiry.map(|n| n.min(expires_ms));
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Entry `id` (as [`Conntrack::lookup`] gave it).
+    ///
+    /// # Panics
+    /// When no entry has that number: numbers come from this table's own lookups.
+    pub fn entry(&self, id: usize) -> &CtEntry {
+        &self.entries[&id]
+    }
+
+    /// Updates entry `id` in place (`f` must not change its tuples) and files its new expiry.
+    pub fn update<R>(&mut self, id: usize, f: impl FnOnce(&mut CtEntry) -> R) -> R {
+        let Some(e) = self.entries.get_mut(&id) else {
+            panic!("conntrack entry {id} does not exist");
+        };
+        let (before, tuples) = (e.expires_ms, (e.orig, e.reply));
+        let out = f(e);
+        debug_assert_eq!(tuples, (e.orig, e.reply), "an entry's tuples never change");
+        if let Some(d) = &mut self.derived
+            && before != e.expires_ms
+        {
+            d.expiries.remove(&(before, id));
+            d.expiries.insert((e.expires_ms, id));
+        }
+        out
     }
 
     /// Adds an entry.
     pub fn push(&mut self, entry: CtEntry) {
-        let i = self.entries.len();
-        if let Some(index) = &mut self.index {
-            index.insert((entry.proto, entry.orig), (i, Direction::Original));
-            index
-                .entry((entry.proto, entry.reply))
-                .or_insert((i, Direction::Reply));
+        let id = self.next;
+        self.next += 1;
+        if let Some(d) = &mut self.derived {
+            d.add(id, &entry);
         }
-        self.next_expiry = Some(
-            self.next_expiry
-                .map_or(entry.expires_ms, |n| n.min(entry.expires_ms)),
-        );
-        self.entries.push(entry);
+        self.entries.insert(id, entry);
     }
 
-    /// Drops entries that expired before `now_ms`.
+    /// Drops entries that expired by `now_ms`.
     pub fn expire(&mut self, now_ms: i64) {
-        if self.next_expiry.is_some_and(|n| n > now_ms) {
-            return;
+        let entries = &mut self.entries;
+        let d = self.derived.get_or_insert_with(|| Derived::build(entries));
+        let mut rebuild = false;
+        while let Some(&(at, id)) = d.expiries.first() {
+            if at > now_ms {
+                break;
+            }
+            d.expiries.pop_first();
+            let Some(e) = entries.remove(&id) else {
+                continue;
+            };
+            if d.shadowed {
+                rebuild = true;
+                continue;
+            }
+            for tuple in [e.orig, e.reply] {
+                if d.index
+                    .get(&(e.proto, tuple))
+                    .is_some_and(|(i, _)| *i == id)
+                {
+                    d.index.remove(&(e.proto, tuple));
+                }
+            }
         }
-        let before = self.entries.len();
-        self.entries.retain(|e| e.expires_ms > now_ms);
-        if self.entries.len() != before {
-            self.index = None;
+        if rebuild {
+            self.derived = Some(Derived::build(entries));
         }
-        self.next_expiry = Some(
-            self.entries
-                .iter()
-                .map(|e| e.expires_ms)
-                .min()
-                .unwrap_or(i64::MAX),
-        );
     }
 
     fn index(&mut self) -> &BTreeMap<(Proto, Tuple), (usize, Direction)> {
-        self.index.get_or_insert_with(|| {
-            let mut index = BTreeMap::new();
-            for (i, e) in self.entries.iter().enumerate() {
-                index.insert((e.proto, e.orig), (i, Direction::Original));
-                index
-                    .entry((e.proto, e.reply))
-                    .or_insert((i, Direction::Reply));
-            }
-            index
-        })
+        let entries = &self.entries;
+        &self
+            .derived
+            .get_or_insert_with(|| Derived::build(entries))
+            .index
     }
 
     /// The entry `tuple` belongs to, and in which direction.
@@ -220,5 +330,96 @@ impl Conntrack {
             Some((i, Direction::Reply)) => Some(*i),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(sport: u16, reply_dst: [u8; 4], expires_ms: i64) -> CtEntry {
+        let orig = Tuple {
+            src: Ipv4Addr::new(10, 0, 0, 1),
+            dst: Ipv4Addr::new(10, 96, 0, 10),
+            sport,
+            dport: 80,
+        };
+        let reply = Tuple {
+            src: Ipv4Addr::new(10, 244, 1, 5),
+            dst: reply_dst.into(),
+            sport: 80,
+            dport: sport,
+        };
+        CtEntry {
+            proto: Proto::Tcp,
+            orig,
+            reply,
+            tcp_state: Some(TcpState::Established),
+            seen_reply: true,
+            assured: true,
+            dnat: true,
+            snat: false,
+            expires_ms,
+        }
+    }
+
+    #[test]
+    fn expiring_one_entry_keeps_the_others_found() {
+        let mut ct = Conntrack::default();
+        for (sport, at) in [(1000, 50), (1001, 100), (1002, 150)] {
+            ct.push(entry(sport, [10, 0, 0, 1], at));
+        }
+        let second = entry(1001, [10, 0, 0, 1], 0);
+        let (id, dir) = ct.lookup(Proto::Tcp, second.orig).expect("found");
+        assert_eq!(dir, Direction::Original);
+        assert_eq!(
+            ct.lookup(Proto::Tcp, second.reply),
+            Some((id, Direction::Reply))
+        );
+        // Expiry is "by": an entry due at 100 is gone at 100.
+        ct.expire(100);
+        assert_eq!(ct.len(), 1);
+        assert_eq!(ct.lookup(Proto::Tcp, second.orig), None);
+        assert_eq!(ct.lookup(Proto::Tcp, second.reply), None);
+        let third = entry(1002, [10, 0, 0, 1], 0);
+        assert!(ct.lookup(Proto::Tcp, third.orig).is_some());
+        // An update moves the entry's expiry.
+        let (id, _) = ct.lookup(Proto::Tcp, third.orig).expect("found");
+        ct.update(id, |e| e.expires_ms = 500);
+        ct.expire(400);
+        assert_eq!(ct.len(), 1);
+        ct.expire(500);
+        assert!(ct.is_empty());
+    }
+
+    #[test]
+    fn a_shadowed_tuple_is_found_again_when_its_owner_expires() {
+        let mut ct = Conntrack::default();
+        // The second entry's reply tuple equals the first's: the first keeps it until it goes.
+        ct.push(entry(1000, [10, 0, 0, 1], 50));
+        ct.push(entry(1000, [10, 0, 0, 1], 100));
+        let reply = entry(1000, [10, 0, 0, 1], 0).reply;
+        let (first, _) = ct.lookup(Proto::Tcp, reply).expect("found");
+        ct.expire(50);
+        let (now, _) = ct.lookup(Proto::Tcp, reply).expect("still found");
+        assert_ne!(first, now);
+        assert_eq!(ct.entry(now).expires_ms, 100);
+    }
+
+    #[test]
+    fn stored_as_a_list_in_creation_order() {
+        let mut ct = Conntrack::default();
+        ct.push(entry(2000, [10, 0, 0, 1], 10));
+        ct.push(entry(1000, [10, 0, 0, 1], 20));
+        ct.expire(10);
+        let json = serde_json::to_value(&ct).expect("serializes");
+        assert_eq!(json["entries"].as_array().map(Vec::len), Some(1));
+        let back: Conntrack = serde_json::from_value(json).expect("deserializes");
+        assert_eq!(back, ct);
+        let mut back = back;
+        assert!(
+            back.lookup(Proto::Tcp, entry(1000, [10, 0, 0, 1], 0).orig)
+                .is_some()
+        );
     }
 }

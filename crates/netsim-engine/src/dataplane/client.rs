@@ -397,18 +397,16 @@ impl Dataplane<'_> {
                 continue;
             };
             if let Some((i, _)) = ct.lookup(proto, orig) {
-                let e = ct.entry_mut(i);
-                if let Some(state) = e.tcp_state {
-                    let next = match state {
-                        TcpState::Established => TcpState::TimeWait,
-                        TcpState::SynSent if !e.seen_reply => continue,
-                        _ => TcpState::Close,
+                ct.update(i, |e| {
+                    let next = match e.tcp_state {
+                        None => return,
+                        Some(TcpState::SynSent) if !e.seen_reply => return,
+                        Some(TcpState::Established) => TcpState::TimeWait,
+                        Some(_) => TcpState::Close,
                     };
                     e.tcp_state = Some(next);
                     e.expires_ms = now + next.timeout_secs() * 1000;
-                    let at = e.expires_ms;
-                    ct.note_expiry(at);
-                }
+                });
             }
         }
     }

@@ -76,7 +76,7 @@ impl Dataplane<'_> {
                 out.push(CtState::Dnat);
             }
         } else if let Some((i, dir)) = track.found {
-            let entry = &self.conntrack_of(node).entries()[i];
+            let entry = self.conntrack_of(node).entry(i);
             if dir == Direction::Reply || entry.seen_reply {
                 out.push(CtState::Established);
             } else {
@@ -253,10 +253,10 @@ impl Dataplane<'_> {
             return Ok(());
         }
         let (entry, dir) = match (track.found, track.related) {
-            (Some((i, dir)), _) => (self.conntrack_of(&node.name).entries()[i].clone(), dir),
+            (Some((i, dir)), _) => (self.conntrack_of(&node.name).entry(i).clone(), dir),
             (None, Some(i)) => {
                 // An ICMP error: restore the quoted packet and send it to the original source.
-                let entry = self.conntrack_of(&node.name).entries()[i].clone();
+                let entry = self.conntrack_of(&node.name).entry(i).clone();
                 if let L4::Icmp(Icmp::Unreachable { original, .. }) = &mut pkt.l4 {
                     original.1 = entry.orig;
                 }
@@ -394,7 +394,7 @@ impl Dataplane<'_> {
         let Some((i, dir)) = track.found else {
             return Ok(());
         };
-        let entry = self.conntrack_of(&node.name).entries()[i].clone();
+        let entry = self.conntrack_of(&node.name).entry(i).clone();
         match dir {
             Direction::Original if entry.snat => self.rewrite(
                 ns,
@@ -542,29 +542,31 @@ impl Dataplane<'_> {
             ct.push(entry.clone());
             (entry, true)
         } else if let Some((i, dir)) = track.found {
-            let e = ct.entry_mut(i);
-            if dir == Direction::Reply {
-                e.seen_reply = true;
-            }
-            match (e.tcp_state, flags) {
-                (Some(_), Some(f)) if f.rst => e.tcp_state = Some(TcpState::Close),
-                (Some(TcpState::SynSent), Some(f)) if dir == Direction::Reply && f.syn && f.ack => {
-                    e.tcp_state = Some(TcpState::SynRecv)
+            let updated = ct.update(i, |e| {
+                if dir == Direction::Reply {
+                    e.seen_reply = true;
                 }
-                (Some(TcpState::SynRecv), Some(f)) if dir == Direction::Original && f.ack => {
-                    e.tcp_state = Some(TcpState::Established);
-                    e.assured = true;
+                match (e.tcp_state, flags) {
+                    (Some(_), Some(f)) if f.rst => e.tcp_state = Some(TcpState::Close),
+                    (Some(TcpState::SynSent), Some(f))
+                        if dir == Direction::Reply && f.syn && f.ack =>
+                    {
+                        e.tcp_state = Some(TcpState::SynRecv)
+                    }
+                    (Some(TcpState::SynRecv), Some(f)) if dir == Direction::Original && f.ack => {
+                        e.tcp_state = Some(TcpState::Established);
+                        e.assured = true;
+                    }
+                    _ => {}
                 }
-                _ => {}
-            }
-            let timeout = match e.tcp_state {
-                Some(s) => s.timeout_secs(),
-                None if e.seen_reply => 30,
-                None => 30,
-            };
-            e.expires_ms = now + timeout * 1000;
-            let updated = e.clone();
-            ct.note_expiry(updated.expires_ms);
+                let timeout = match e.tcp_state {
+                    Some(s) => s.timeout_secs(),
+                    None if e.seen_reply => 30,
+                    None => 30,
+                };
+                e.expires_ms = now + timeout * 1000;
+                e.clone()
+            });
             (updated, false)
         } else {
             return;

@@ -168,8 +168,14 @@ pub struct Dataplane<'s> {
 
 impl Sim {
     /// `node`'s conntrack entries, in creation order.
-    pub fn conntrack_entries(&self, node: &str) -> &[netsim_model::conntrack::CtEntry] {
-        self.conntrack.get(node).map_or(&[], |c| c.entries())
+    pub fn conntrack_entries(
+        &self,
+        node: &str,
+    ) -> impl Iterator<Item = &netsim_model::conntrack::CtEntry> {
+        self.conntrack
+            .get(node)
+            .into_iter()
+            .flat_map(|c| c.entries())
     }
 
     /// A data plane over this cluster for one command. Conntrack entries that have expired
