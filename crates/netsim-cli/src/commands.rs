@@ -3,6 +3,7 @@
 
 use crate::kubectl::{self, Ctx};
 use crate::output::Output;
+use crate::progress::Progress;
 use crate::state::StateDir;
 use netsim_engine::Sim;
 use netsim_engine::time::parse_duration;
@@ -123,6 +124,7 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
             seed: globals.seed,
             think: false,
             env: globals.env.clone(),
+            progress: Progress::new(),
         };
         match ctx.parts() {
             Ok((sim, out)) => crate::dns_serve::serve(out, sim, &rest[1..]),
@@ -136,6 +138,7 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
         seed: globals.seed,
         think: true,
         env: globals.env.clone(),
+        progress: Progress::new(),
     };
     if let Some(now) = &globals.now {
         let Ok(to) = now.parse::<Timestamp>() else {
@@ -189,12 +192,26 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
     if let Some(sim) = ctx.sim.as_mut() {
         if think {
             let step = SignedDuration::from_secs(sim.config().think_time_seconds as i64);
-            sim.advance(step);
+            advance(sim, step, &mut ctx.progress);
         }
+        ctx.progress
+            .step(|| "netsim: saving the cluster's state".into());
         if let Err(e) = dir.save(sim) {
             ctx.out.fail(e.to_string());
         }
     }
+}
+
+/// Runs `by` of virtual time, with the progress line.
+fn advance(sim: &mut Sim, by: SignedDuration, progress: &mut Progress) {
+    sim.advance_watched(by, &mut |a| {
+        progress.step(|| {
+            format!(
+                "netsim: running the cluster: {} of virtual time",
+                crate::progress::virtual_time(a.done_ms, a.total_ms)
+            )
+        })
+    });
 }
 
 /// The kinds a command reads, when it reads only objects of those kinds and changes nothing:
@@ -240,9 +257,12 @@ fn wait(ctx: &mut Ctx, rest: &[String]) {
         Ok(d) => d,
         Err(e) => return ctx.out.fail(format!("error: {e}")),
     };
-    match ctx.sim() {
-        Ok(sim) => sim.advance(d),
-        Err(e) => ctx.out.fail(e),
+    // The cluster is made first if there is none, as every command makes it.
+    if let Err(e) = ctx.sim() {
+        return ctx.out.fail(e);
+    }
+    if let Some(sim) = ctx.sim.as_mut() {
+        advance(sim, d, &mut ctx.progress);
     }
 }
 

@@ -19,6 +19,7 @@ mod net;
 mod node;
 mod output;
 mod pcap;
+mod progress;
 mod shell;
 mod sources;
 mod state;

@@ -22,6 +22,15 @@ pub struct WriteOptions {
     pub dry_run: bool,
 }
 
+/// How far an [`Sim::advance_watched`] has got, in virtual milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Advanced {
+    /// Virtual time run so far.
+    pub done_ms: i64,
+    /// Virtual time asked for.
+    pub total_ms: i64,
+}
+
 /// The whole simulated cluster.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sim {
@@ -213,18 +222,25 @@ impl Sim {
     /// Moves the clock forward by `by` (negative durations are ignored), running every event
     /// due on the way.
     pub fn advance(&mut self, by: SignedDuration) {
+        self.advance_watched(by, &mut |_| {});
+    }
+
+    /// [`Sim::advance`], telling `watch` how far the clock has got after each instant at which
+    /// something happened (a front end's progress display; it must not touch the cluster).
+    pub fn advance_watched(&mut self, by: SignedDuration, watch: &mut dyn FnMut(Advanced)) {
         let target = self.now_ms.saturating_add(by.as_millis().max(0) as i64);
-        self.advance_to_ms(target);
+        self.advance_to_ms(target, watch);
     }
 
     /// Moves the clock to `to` (never backwards), running every event due on the way.
     pub fn advance_to(&mut self, to: Timestamp) {
-        self.advance_to_ms(to.as_millisecond());
+        self.advance_to_ms(to.as_millisecond(), &mut |_| {});
     }
 
-    fn advance_to_ms(&mut self, target: i64) {
+    fn advance_to_ms(&mut self, target: i64, watch: &mut dyn FnMut(Advanced)) {
         // An instant past the calendar's end could not be printed: the clock stops short of it.
         let target = target.min(Timestamp::MAX.as_millisecond() - crate::time::MAX_DURATION_MS);
+        let from = self.now_ms;
         self.settle();
         while let Some(at) = self.queue.next_at() {
             if at > target {
@@ -235,6 +251,10 @@ impl Sim {
                 self.handle(event);
             }
             self.settle();
+            watch(Advanced {
+                done_ms: self.now_ms - from,
+                total_ms: target - from,
+            });
         }
         self.now_ms = self.now_ms.max(target);
         self.expire_events();

@@ -138,7 +138,10 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
 
     let mut printed: Vec<Object> = Vec::new();
     let mut applied_services: Vec<(String, String)> = Vec::new();
-    for (file, item) in items {
+    let total = items.len();
+    for (done, (file, item)) in items.into_iter().enumerate() {
+        ctx.progress
+            .step(|| format!("netsim: applying {done}/{total} objects"));
         let item = match item {
             Ok(i) => i,
             Err(e) => {

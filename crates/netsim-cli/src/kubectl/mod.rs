@@ -36,6 +36,8 @@ pub struct Ctx<'a> {
     pub think: bool,
     /// Variables `netsim shell` exported (they win over the process environment).
     pub env: std::collections::BTreeMap<String, String>,
+    /// The progress line of a long command.
+    pub progress: crate::progress::Progress,
 }
 
 impl Ctx<'_> {
