@@ -5,12 +5,14 @@
 //! atomic replacement: the state on disk is always the old one or the new one, never
 //! half-written.
 //!
-//! Format 2: `state.json` is a small header (clock, queue, RNG, per-node views, the store's
-//! revision) naming one segment file per kind, `state.KIND.GENERATION.json`, a JSON array of
-//! that kind's objects. A save writes only the kinds that changed, as new files, then commits by
-//! renaming a new header over the old one; a command that reads only some kinds loads only
-//! their segments. So the cost of a command follows what it touches, not the cluster's size.
-//! Format 1 (everything inline in `state.json`) is still read, and rewritten as format 2.
+//! Format 3: `state.json` is a small header (clock, queue, RNG, the store's revision) naming
+//! one segment file per kind, `state.KIND.GENERATION.json`, a JSON array of that kind's objects,
+//! and one for the per-node records (the CNI's and the runtime's, `state.NodeRecords.GENERATION
+//! .json`). A save writes only the kinds that changed, as new files, then commits by renaming a
+//! new header over the old one; a command that reads only some kinds loads only their segments
+//! and not the per-node records. So the cost of a command follows what it touches, not the
+//! cluster's size. Formats 1 (everything inline in `state.json`) and 2 (per-node records in the
+//! header) are still read, and rewritten as format 3.
 
 use netsim_engine::Sim;
 use netsim_model::Kind;
@@ -23,7 +25,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The state format this netsim writes and reads.
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 
 /// Why the state could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +68,8 @@ struct HeaderOut<'a> {
     format: u32,
     generation: u64,
     segments: &'a BTreeMap<Kind, String>,
+    /// The segment of the per-node records (format 3).
+    node_records: &'a str,
     sim: &'a Sim,
 }
 
@@ -77,6 +81,7 @@ struct HeaderIn {
     format: u32,
     generation: Option<Box<RawValue>>,
     segments: Option<Box<RawValue>>,
+    node_records: Option<Box<RawValue>>,
     sim: Option<Box<RawValue>>,
 }
 
@@ -89,6 +94,9 @@ pub struct StateDir {
     segments: BTreeMap<Kind, String>,
     /// Kinds whose segments were not read (see [`StateDir::load`]).
     unloaded: BTreeSet<Kind>,
+    /// The per-node records' segment as loaded, and whether it was left unread.
+    node_records: Option<String>,
+    node_records_unloaded: bool,
 }
 
 impl StateDir {
@@ -113,6 +121,8 @@ impl StateDir {
             generation: 0,
             segments: BTreeMap::new(),
             unloaded: BTreeSet::new(),
+            node_records: None,
+            node_records_unloaded: false,
         })
     }
 
@@ -191,8 +201,31 @@ impl StateDir {
             sim.load_segment(*kind, &bytes)
                 .map_err(|e| corrupt(&seg, e.to_string()))?;
         }
+        // Format 3 keeps the per-node records in a segment of their own, which a command
+        // that reads only some kinds does not need (earlier formats have them inline).
+        let node_records: Option<String> = match header.node_records {
+            Some(raw) => {
+                Some(serde_json::from_str(raw.get()).map_err(|e| corrupt(&path, e.to_string()))?)
+            }
+            None => None,
+        };
+        if let Some(name) = &node_records {
+            if only.is_some() {
+                self.node_records_unloaded = true;
+            } else {
+                let seg = self.segment_path(name)?;
+                let bytes = fs::read(&seg).map_err(|e| StateError::Io {
+                    what: "read",
+                    path: seg.display().to_string(),
+                    source: e,
+                })?;
+                sim.load_node_records(&bytes)
+                    .map_err(|e| corrupt(&seg, e.to_string()))?;
+            }
+        }
         self.generation = generation;
         self.segments = segments;
+        self.node_records = node_records;
         sim.loaded();
         Ok(Some(sim))
     }
@@ -226,7 +259,9 @@ impl StateDir {
         let generation = self.generation + 1;
         let unloaded = &self.unloaded;
         let old_segments = &self.segments;
-        let header = sim.with_objects_apart(|sim, objects| {
+        let records_unloaded = self.node_records_unloaded;
+        let old_records = self.node_records.as_deref();
+        let header = sim.with_parts_apart(|sim, objects, records| {
             if let Some(kind) = objects.dirty_kinds().iter().find(|k| unloaded.contains(k)) {
                 // Writing it would drop the objects that were never read: refuse instead.
                 return Err(StateError::Corrupt {
@@ -258,19 +293,43 @@ impl StateDir {
                 write_synced(&seg, &bytes).map_err(|e| io("write", &seg, e))?;
                 segments.insert(kind, name);
             }
+            // The per-node records are written on every save that read them (they change
+            // with nearly every command that moves time on); kept as they are otherwise.
+            let node_records = match old_records.filter(|_| records_unloaded) {
+                Some(old) => {
+                    if !sim.node_records_empty() {
+                        return Err(StateError::Corrupt {
+                            path: path.display().to_string(),
+                            detail: "internal error: the per-node records changed but were not loaded; nothing saved".into(),
+                        });
+                    }
+                    old.to_string()
+                }
+                None => {
+                    let name = format!("state.NodeRecords.{generation}.json");
+                    let seg = self.dir.join(&name);
+                    let bytes = serde_json::to_vec(records).map_err(|e| StateError::Corrupt {
+                        path: seg.display().to_string(),
+                        detail: e.to_string(),
+                    })?;
+                    write_synced(&seg, &bytes).map_err(|e| io("write", &seg, e))?;
+                    name
+                }
+            };
             let text = serde_json::to_vec(&HeaderOut {
                 format: FORMAT,
                 generation,
                 segments: &segments,
+                node_records: &node_records,
                 sim,
             })
             .map_err(|e| StateError::Corrupt {
                 path: path.display().to_string(),
                 detail: e.to_string(),
             })?;
-            Ok((segments, text))
+            Ok((segments, node_records, text))
         });
-        let (segments, text) = header?;
+        let (segments, node_records, text) = header?;
         // The new segments' directory entries must be durable before a header names them.
         sync_dir(&self.dir);
         let tmp = self.dir.join("state.json.tmp");
@@ -279,6 +338,7 @@ impl StateDir {
         sync_dir(&self.dir);
         self.generation = generation;
         self.segments = segments;
+        self.node_records = Some(node_records);
         self.remove_stray_segments();
         Ok(())
     }
@@ -286,7 +346,12 @@ impl StateDir {
     /// Removes segment files the header does not name (replaced ones, or ones a crash left
     /// before its commit). Best effort: a leftover file is harmless.
     fn remove_stray_segments(&self) {
-        let named: BTreeSet<&str> = self.segments.values().map(String::as_str).collect();
+        let named: BTreeSet<&str> = self
+            .segments
+            .values()
+            .chain(&self.node_records)
+            .map(String::as_str)
+            .collect();
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return;
         };
@@ -315,6 +380,8 @@ impl StateDir {
         }
         self.segments.clear();
         self.unloaded.clear();
+        self.node_records = None;
+        self.node_records_unloaded = false;
         self.remove_stray_segments();
         Ok(())
     }
@@ -366,6 +433,11 @@ mod tests {
         serde_json::to_string(&sim.store().iter().collect::<Vec<_>>()).expect("objects serialize")
     }
 
+    fn node_records(sim: &mut Sim) -> String {
+        sim.with_parts_apart(|_, _, records| serde_json::to_string(records))
+            .expect("records serialize")
+    }
+
     fn files(dir: &Path) -> BTreeSet<String> {
         fs::read_dir(dir)
             .expect("dir")
@@ -382,11 +454,20 @@ mod tests {
         state.save(&mut sim).expect("save");
         let first = files(&dir);
         assert!(first.contains("state.Node.1.json"), "{first:?}");
+        assert!(first.contains("state.NodeRecords.1.json"), "{first:?}");
+        let records = node_records(&mut sim);
+        assert!(records.len() > 1000, "{records}");
         // Nothing changed: the segments stay, only the header is rewritten.
         let mut again = state.load(None).expect("load").expect("saved");
         assert_eq!(objects(&again), objects(&sim));
+        assert_eq!(node_records(&mut again), records);
         state.save(&mut again).expect("save again");
-        assert_eq!(files(&dir), first);
+        // The per-node records are rewritten by every save that read them.
+        let second: BTreeSet<String> = first
+            .iter()
+            .map(|f| f.replace("state.NodeRecords.1.json", "state.NodeRecords.2.json"))
+            .collect();
+        assert_eq!(files(&dir), second);
         // A partial load reads only the kinds asked for and keeps the others' segments. (The
         // lock is per open file: one StateDir at a time, or the second waits forever.)
         drop(state);
@@ -394,14 +475,46 @@ mod tests {
         let only = BTreeSet::from([Kind::Node]);
         let mut partial = state.load(Some(&only)).expect("load").expect("saved");
         assert!(partial.store().iter().all(|o| o.kind() == Kind::Node));
+        assert!(partial.node_records_empty());
         state.save(&mut partial).expect("save partial");
+        assert!(files(&dir).contains("state.NodeRecords.2.json"));
         drop(state);
-        let full = StateDir::open(&dir)
+        let mut full = StateDir::open(&dir)
             .expect("reopen")
             .load(None)
             .expect("load")
             .expect("saved");
         assert_eq!(objects(&full), objects(&sim));
+        assert_eq!(node_records(&mut full), records);
+        fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn reads_format_2_with_the_per_node_records_inline() {
+        let dir = temp_dir("format2");
+        let mut sim = Sim::new(ClusterConfig::default()).expect("default cluster");
+        let records = node_records(&mut sim);
+        let mut state = StateDir::open(&dir).expect("open");
+        state.save(&mut sim).expect("save");
+        drop(state);
+        // Format 2 is format 3 with the records inside `sim` and no `node_records` segment.
+        let header: serde_json::Value =
+            serde_json::from_slice(&fs::read(dir.join("state.json")).expect("read")).expect("json");
+        let seg = header["node_records"].as_str().expect("named").to_string();
+        let inline: serde_json::Value =
+            serde_json::from_slice(&fs::read(dir.join(&seg)).expect("read")).expect("json");
+        let mut v2 = header.clone();
+        v2["format"] = 2.into();
+        v2.as_object_mut().expect("object").remove("node_records");
+        v2["sim"]["node_net"] = inline["nodeNet"].clone();
+        v2["sim"]["node_runtime"] = inline["nodeRuntime"].clone();
+        fs::write(dir.join("state.json"), v2.to_string()).expect("write v2");
+        fs::remove_file(dir.join(&seg)).expect("remove the segment");
+        let mut state = StateDir::open(&dir).expect("open");
+        let mut loaded = state.load(None).expect("v2 loads").expect("saved");
+        assert_eq!(node_records(&mut loaded), records);
+        state.save(&mut loaded).expect("rewritten as format 3");
+        assert!(files(&dir).contains("state.NodeRecords.2.json"));
         fs::remove_dir_all(&dir).expect("cleanup");
     }
 

@@ -363,7 +363,7 @@ fn run_netsim(args: &[String], stdin: Option<&Path>) -> Run {
 
 /// The part of a state directory a refused command must not change (see the module docs).
 /// Reads both state formats: objects inline in `state.json` (format 1), or in the segment files
-/// its header names, one per kind (format 2).
+/// its header names, one per kind (formats 2 and 3).
 fn cluster_state(dir: &Path) -> serde_json::Value {
     let read = |name: &str| -> serde_json::Value {
         let path = dir.join(name);

@@ -30,4 +30,4 @@ pub mod time;
 
 pub use error::ApiError;
 pub use queue::Event;
-pub use sim::{Advanced, Sim, WriteOptions};
+pub use sim::{Advanced, NodeRecords, Sim, WriteOptions};

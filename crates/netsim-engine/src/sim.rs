@@ -31,6 +31,16 @@ pub struct Advanced {
     pub total_ms: i64,
 }
 
+/// What the node agents keep per node, apart from the API objects: the CNI's and kernel's
+/// network records and the container runtime's. The biggest part of a large cluster's state
+/// besides its objects, and read only by commands that look inside nodes or move time on.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeRecords {
+    node_net: BTreeMap<String, netsim_model::netns::NodeNet>,
+    node_runtime: BTreeMap<String, netsim_model::runtime::NodeRuntime>,
+}
+
 /// The whole simulated cluster.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Sim {
@@ -48,11 +58,13 @@ pub struct Sim {
     pub(crate) lb_pending: BTreeSet<ObjectKey>,
     /// kube-proxy settings from a `KubeProxyConfiguration` document, as given.
     pub(crate) kube_proxy_config: Option<serde_json::Value>,
-    /// The CNI's and kernel's records per node (ifindexes, veth pairs, netnsids).
-    #[serde(default)]
+    /// The CNI's and kernel's records per node (ifindexes, veth pairs, netnsids). Saved apart
+    /// from the rest (see [`Sim::with_parts_apart`]); inline only in older state files.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) node_net: BTreeMap<String, netsim_model::netns::NodeNet>,
-    /// The container runtime's records per node (sandboxes, containers, PIDs).
-    #[serde(default)]
+    /// The container runtime's records per node (sandboxes, containers, PIDs); saved like
+    /// `node_net`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub(crate) node_runtime: BTreeMap<String, netsim_model::runtime::NodeRuntime>,
     /// Images each node's runtime holds (pulled once, reused by `IfNotPresent`).
     #[serde(default)]
@@ -142,15 +154,35 @@ impl Sim {
         &self.store
     }
 
-    /// Runs `f` on this cluster with its objects set apart (the store left holding only its
-    /// revision) and on the objects, so that a state file can write them separately from the
-    /// rest. Nothing changes.
-    pub fn with_objects_apart<R>(&mut self, f: impl FnOnce(&Sim, &Store) -> R) -> R {
+    /// Runs `f` on this cluster with its objects and its per-node records set apart (the
+    /// store left holding only its revision), and on those parts, so that a state file can
+    /// write each separately from the rest. Nothing changes.
+    pub fn with_parts_apart<R>(&mut self, f: impl FnOnce(&Sim, &Store, &NodeRecords) -> R) -> R {
         let apart = Store::with_revision(self.store.revision());
         let objects = std::mem::replace(&mut self.store, apart);
-        let result = f(self, &objects);
+        let records = NodeRecords {
+            node_net: std::mem::take(&mut self.node_net),
+            node_runtime: std::mem::take(&mut self.node_runtime),
+        };
+        let result = f(self, &objects, &records);
         self.store = objects;
+        self.node_net = records.node_net;
+        self.node_runtime = records.node_runtime;
         result
+    }
+
+    /// Whether the per-node records are empty: a cluster loaded without them (a read-only
+    /// `get`) must still have none when it is saved.
+    pub fn node_records_empty(&self) -> bool {
+        self.node_net.is_empty() && self.node_runtime.is_empty()
+    }
+
+    /// Adds the saved per-node records (see [`Sim::with_parts_apart`]).
+    pub fn load_node_records(&mut self, text: &[u8]) -> Result<(), serde_json::Error> {
+        let records: NodeRecords = serde_json::from_slice(text)?;
+        self.node_net = records.node_net;
+        self.node_runtime = records.node_runtime;
+        Ok(())
     }
 
     /// Adds one saved segment of objects of `kind` (see [`Store::load_segment`]).
