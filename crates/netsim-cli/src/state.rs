@@ -192,12 +192,7 @@ impl StateDir {
                 self.unloaded.insert(*kind);
                 continue;
             }
-            let seg = self.segment_path(name)?;
-            let bytes = fs::read(&seg).map_err(|e| StateError::Io {
-                what: "read",
-                path: seg.display().to_string(),
-                source: e,
-            })?;
+            let (seg, bytes) = self.read_segment(name)?;
             sim.load_segment(*kind, &bytes)
                 .map_err(|e| corrupt(&seg, e.to_string()))?;
         }
@@ -213,12 +208,7 @@ impl StateDir {
             if only.is_some() {
                 self.node_records_unloaded = true;
             } else {
-                let seg = self.segment_path(name)?;
-                let bytes = fs::read(&seg).map_err(|e| StateError::Io {
-                    what: "read",
-                    path: seg.display().to_string(),
-                    source: e,
-                })?;
+                let (seg, bytes) = self.read_segment(name)?;
                 sim.load_node_records(&bytes)
                     .map_err(|e| corrupt(&seg, e.to_string()))?;
             }
@@ -228,6 +218,17 @@ impl StateDir {
         self.node_records = node_records;
         sim.loaded();
         Ok(Some(sim))
+    }
+
+    /// Segment `name`'s path and bytes.
+    fn read_segment(&self, name: &str) -> Result<(PathBuf, Vec<u8>), StateError> {
+        let seg = self.segment_path(name)?;
+        let bytes = fs::read(&seg).map_err(|e| StateError::Io {
+            what: "read",
+            path: seg.display().to_string(),
+            source: e,
+        })?;
+        Ok((seg, bytes))
     }
 
     /// The path of segment `name`, which must be a plain file name in the state directory.
