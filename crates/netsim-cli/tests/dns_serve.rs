@@ -60,10 +60,19 @@ fn comparable(text: &str) -> Vec<String> {
 }
 
 fn serve(state: &Path, port: u16) -> Child {
+    let (child, line) = start(state, &format!("127.0.0.1:{port}"), &[]);
+    assert!(line.contains("serving"), "unexpected: {line}");
+    child
+}
+
+/// Starts `netsim dns serve --listen LISTEN FLAGS...` and reads the line it announces itself
+/// with.
+fn start(state: &Path, listen: &str, flags: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_netsim"))
         .arg("--state")
         .arg(state)
-        .args(["dns", "serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["dns", "serve", "--listen", listen])
+        .args(flags)
         .current_dir(repo_root())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -74,8 +83,7 @@ fn serve(state: &Path, port: u16) -> Child {
     BufReader::new(stderr)
         .read_line(&mut line)
         .expect("the server announces itself");
-    assert!(line.contains("serving"), "unexpected: {line}");
-    child
+    (child, line)
 }
 
 fn real_dig(port: u16, args: &[&str]) -> String {
@@ -318,21 +326,7 @@ fn real_busybox_nslookup_matches_netsims() {
 /// `netsim dns serve` with `flags` on a port it picks itself (port 0 on loopback), read from
 /// the line it announces itself with.
 fn serve_on_any_port(state: &Path, flags: &[&str]) -> (Child, std::net::SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_netsim"))
-        .arg("--state")
-        .arg(state)
-        .args(["dns", "serve", "--listen", "127.0.0.1:0"])
-        .args(flags)
-        .current_dir(repo_root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start netsim dns serve");
-    let stderr = child.stderr.take().expect("stderr is piped");
-    let mut line = String::new();
-    BufReader::new(stderr)
-        .read_line(&mut line)
-        .expect("the server announces itself");
+    let (child, line) = start(state, "127.0.0.1:0", flags);
     let addr = line
         .split_whitespace()
         .find_map(|w| w.parse().ok())
