@@ -174,11 +174,12 @@ impl Sim {
     /// Appends `line` to the application log of the pod with uid `uid`, keeping the last
     /// [`LOG_LINES`].
     pub(crate) fn push_app_log(&mut self, uid: String, line: String) {
+        // A queue: a log that is full drops its oldest line without moving the others (a
+        // burst of requests writes one line each).
         let log = self.app_logs.entry(uid).or_default();
-        log.push(line);
-        if log.len() > LOG_LINES {
-            let extra = log.len() - LOG_LINES;
-            log.drain(..extra);
+        log.push_back(line);
+        while log.len() > LOG_LINES {
+            log.pop_front();
         }
     }
 }

@@ -10,7 +10,7 @@ use netsim_model::jiff::{SignedDuration, Timestamp};
 use netsim_model::k8s_openapi::api::core::v1::{Event as CoreEvent, Service};
 use netsim_model::{ApiObject, ClusterConfig, Kind, Object, ObjectKey, Store};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// How long Events live (kube-apiserver's `--event-ttl` default).
 const EVENT_TTL_MS: i64 = 3_600_000;
@@ -72,7 +72,7 @@ pub struct Sim {
     /// What the applications wrote to their logs while serving (access lines, CoreDNS's `log`
     /// plugin), by pod uid; the last [`crate::servers::LOG_LINES`] of each.
     #[serde(default)]
-    pub(crate) app_logs: BTreeMap<String, Vec<String>>,
+    pub(crate) app_logs: BTreeMap<String, VecDeque<String>>,
     /// Each node's connection-tracking table and `recent` lists.
     #[serde(default)]
     pub(crate) conntrack: BTreeMap<String, netsim_model::conntrack::Conntrack>,

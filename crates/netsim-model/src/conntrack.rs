@@ -8,7 +8,8 @@
 
 use crate::netfilter::Proto;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::net::Ipv4Addr;
 
 /// One direction of a connection: addresses and ports (ICMP: the echo id as `sport`, 0 as
@@ -113,15 +114,20 @@ pub enum Direction {
 ///
 /// Entries are numbered in creation order; the numbers are stable while an entry lives (they
 /// are what [`Conntrack::lookup`] returns), so expiring one entry touches only that entry's
-/// index slots and expiry slot: a command that sends 100,000 requests pays O(log n) per
-/// packet, not a rebuild of the table each time the oldest entry times out.
+/// index slots: a command that sends 100,000 requests pays O(1) per packet, not a rebuild of
+/// the table each time the oldest entry times out.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(from = "ConntrackRepr<Vec<CtEntry>, Recent>")]
 pub struct Conntrack {
-    /// Entries by creation number.
-    entries: BTreeMap<usize, CtEntry>,
-    /// The number the next entry gets.
-    next: usize,
+    /// Entries by creation number, the first being number `base`. An expired entry leaves a
+    /// hole until every older one is gone too: numbers only grow, so the table stays a queue
+    /// and a number finds its entry without a search. Holes last at most one command (the
+    /// stored form has none).
+    slots: VecDeque<Option<CtEntry>>,
+    /// The number of the first slot.
+    base: usize,
+    /// How many slots hold an entry.
+    live: usize,
     /// `-m recent` lists: list name → source address → last seen (ms since the epoch).
     pub recent: Recent,
     /// The lookup structures, built on first use after a load (a command that only prints
@@ -129,45 +135,356 @@ pub struct Conntrack {
     derived: Option<Derived>,
 }
 
+/// A protocol and tuple packed into two words: the index's key.
+type Key = (u64, u64);
+
+fn key(proto: Proto, t: Tuple) -> Key {
+    (
+        u64::from(u32::from(t.src)) << 32 | u64::from(u32::from(t.dst)),
+        (proto as u64) << 32 | u64::from(t.sport) << 16 | u64::from(t.dport),
+    )
+}
+
+/// An entry's number and the direction a tuple names, packed into one word.
+fn pack(id: usize, dir: Direction) -> u64 {
+    (id as u64) << 1 | u64::from(dir == Direction::Reply)
+}
+
+fn unpack(v: u64) -> (usize, Direction) {
+    let dir = if v & 1 == 1 {
+        Direction::Reply
+    } else {
+        Direction::Original
+    };
+    ((v >> 1) as usize, dir)
+}
+
+/// The index's hash: a multiply-xorshift of the packed key. The index is never iterated, so
+/// its order cannot leak into anything printed or saved.
+fn hash(k: Key) -> u64 {
+    let mut h = (k.0 ^ 0x243F_6A88_85A3_08D3).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    h ^= h >> 29;
+    h = (h ^ k.1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    h ^= h >> 32;
+    h
+}
+
+/// What an unused slot of a [`Table`] holds as its value (entry numbers never get near it).
+const VACANT: u64 = u64::MAX;
+
+/// The index: a hash table with open addressing and linear probing, each slot holding its
+/// key and value, so that finding a tuple reads one place in memory (the conntrack table of
+/// a command that opens 100,000 connections outgrows the processor's caches, and each
+/// further read costs a trip to memory). Never iterated.
+#[derive(Debug, Clone)]
+struct Table {
+    slots: Vec<(Key, u64)>,
+    len: usize,
+}
+
+impl Default for Table {
+    fn default() -> Table {
+        Table::with_capacity(0)
+    }
+}
+
+impl Table {
+    /// A table that holds `n` keys before it grows.
+    fn with_capacity(n: usize) -> Table {
+        let size = (n * 2).max(16).next_power_of_two();
+        Table {
+            slots: vec![((0, 0), VACANT); size],
+            len: 0,
+        }
+    }
+
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    /// The slot that holds `k`, or the vacant slot where it would go.
+    fn find(&self, k: Key) -> usize {
+        let mask = self.mask();
+        let mut i = hash(k) as usize & mask;
+        loop {
+            match self.slots.get(i) {
+                Some(&(at, v)) if v != VACANT && at != k => i = (i + 1) & mask,
+                _ => return i,
+            }
+        }
+    }
+
+    fn get(&self, k: Key) -> Option<u64> {
+        match self.slots.get(self.find(k)) {
+            Some(&(_, v)) if v != VACANT => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Sets `k` to `v`; the value it had, if any.
+    fn insert(&mut self, k: Key, v: u64) -> Option<u64> {
+        let i = self.find(k);
+        let slot = self.slots.get_mut(i)?;
+        let old = std::mem::replace(slot, (k, v)).1;
+        if old != VACANT {
+            return Some(old);
+        }
+        self.len += 1;
+        if self.len * 2 > self.slots.len() {
+            self.grow();
+        }
+        None
+    }
+
+    fn grow(&mut self) {
+        let size = self.slots.len() * 2;
+        let old = std::mem::replace(&mut self.slots, vec![((0, 0), VACANT); size]);
+        for (k, v) in old {
+            if v != VACANT {
+                let i = self.find(k);
+                if let Some(slot) = self.slots.get_mut(i) {
+                    *slot = (k, v);
+                }
+            }
+        }
+    }
+
+    /// Removes `k` if `keep` refuses its value; later keys of its probe run move back into
+    /// the hole, so that no search stops short of them.
+    fn remove_if(&mut self, k: Key, keep: impl FnOnce(u64) -> bool) {
+        let mask = self.mask();
+        let mut hole = self.find(k);
+        match self.slots.get(hole) {
+            Some(&(_, v)) if v != VACANT && !keep(v) => {}
+            _ => return,
+        }
+        self.len -= 1;
+        let mut j = hole;
+        loop {
+            j = (j + 1) & mask;
+            let Some(&(at, v)) = self.slots.get(j) else {
+                break;
+            };
+            if v == VACANT {
+                break;
+            }
+            let home = hash(at) as usize & mask;
+            // The key at `j` may fill the hole unless its home lies cyclically in (hole, j].
+            let stays = if hole <= j {
+                hole < home && home <= j
+            } else {
+                hole < home || home <= j
+            };
+            if !stays {
+                if let Some(slot) = self.slots.get_mut(hole) {
+                    *slot = (at, v);
+                }
+                hole = j;
+            }
+        }
+        if let Some(slot) = self.slots.get_mut(hole) {
+            *slot = ((0, 0), VACANT);
+        }
+    }
+}
+
+/// Slots of [`Derived::recent`] (a power of two).
+const RECENT_SLOTS: usize = 256;
+
 /// What [`Conntrack`] keeps beside its entries to answer quickly.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Derived {
-    /// Both tuples of every entry → its number and direction: the kernel's hash table. An
-    /// original tuple wins over another entry's equal reply tuple.
-    index: BTreeMap<(Proto, Tuple), (usize, Direction)>,
-    /// (expiry, number) of every entry, earliest first.
-    expiries: BTreeSet<(i64, usize)>,
+    /// Both tuples of every entry → its number and direction (packed): the kernel's hash
+    /// table. An original tuple wins over another entry's equal reply tuple.
+    index: Table,
+    /// The last keys found, by their hash: a connection's packets ask for the same few
+    /// tuples, and a big index answers each from memory the processor no longer holds.
+    /// Kept equal to `index` for every key it holds: each change of a key's value in the
+    /// index writes or clears its slot.
+    recent: Box<[Option<(Key, u64)>]>,
+    /// When each entry is due to be looked at, earliest first.
+    expiries: Expiries,
     /// Whether some tuple was ever claimed by two entries at once: then removing one entry
     /// must rebuild the index, so that the other one is found again.
     shadowed: bool,
 }
 
-impl Derived {
-    fn build(entries: &BTreeMap<usize, CtEntry>) -> Derived {
-        let mut d = Derived::default();
-        for (&id, e) in entries {
-            d.add(id, e);
+impl Default for Derived {
+    fn default() -> Derived {
+        Derived {
+            index: Table::default(),
+            recent: vec![None; RECENT_SLOTS].into_boxed_slice(),
+            expiries: Expiries::default(),
+            shadowed: false,
         }
+    }
+}
+
+impl Derived {
+    fn build(slots: &VecDeque<Option<CtEntry>>, base: usize) -> Derived {
+        let mut d = Derived {
+            index: Table::with_capacity(slots.len() * 2),
+            ..Derived::default()
+        };
+        let mut records = Vec::with_capacity(slots.len());
+        for (i, e) in slots.iter().enumerate() {
+            if let Some(e) = e {
+                d.index_entry(base + i, e);
+                records.push(Reverse((e.expires_ms, base + i)));
+            }
+        }
+        d.expiries.heap = BinaryHeap::from(records);
+        d.expiries.refresh();
         d
     }
 
-    fn add(&mut self, id: usize, e: &CtEntry) {
-        if let Some((old, _)) = self
-            .index
-            .insert((e.proto, e.orig), (id, Direction::Original))
-            && old != id
+    fn slot(k: Key) -> usize {
+        hash(k) as usize & (RECENT_SLOTS - 1)
+    }
+
+    fn get(&mut self, k: Key) -> Option<(usize, Direction)> {
+        let slot = Derived::slot(k);
+        if let Some(Some((hit, v))) = self.recent.get(slot)
+            && *hit == k
+        {
+            return Some(unpack(*v));
+        }
+        let v = self.index.get(k)?;
+        if let Some(s) = self.recent.get_mut(slot) {
+            *s = Some((k, v));
+        }
+        Some(unpack(v))
+    }
+
+    fn remember(&mut self, k: Key, v: u64) {
+        if let Some(s) = self.recent.get_mut(Derived::slot(k)) {
+            *s = Some((k, v));
+        }
+    }
+
+    /// Removes `k` from the index if entry `id` holds it.
+    fn remove(&mut self, k: Key, id: usize) {
+        self.index.remove_if(k, |v| unpack(v).0 != id);
+        if let Some(s) = self.recent.get_mut(Derived::slot(k))
+            && s.is_some_and(|(hit, v)| hit == k && unpack(v).0 == id)
+        {
+            *s = None;
+        }
+    }
+
+    fn index_entry(&mut self, id: usize, e: &CtEntry) {
+        let orig = key(e.proto, e.orig);
+        let v = pack(id, Direction::Original);
+        if let Some(old) = self.index.insert(orig, v)
+            && unpack(old).0 != id
         {
             self.shadowed = true;
         }
-        match self.index.entry((e.proto, e.reply)) {
-            std::collections::btree_map::Entry::Vacant(slot) => {
-                slot.insert((id, Direction::Reply));
+        self.remember(orig, v);
+        let reply = key(e.proto, e.reply);
+        match self.index.get(reply) {
+            None => {
+                let v = pack(id, Direction::Reply);
+                self.index.insert(reply, v);
+                self.remember(reply, v);
             }
-            std::collections::btree_map::Entry::Occupied(slot) => {
-                self.shadowed |= slot.get().0 != id;
+            Some(v) => self.shadowed |= unpack(v).0 != id,
+        }
+    }
+
+    fn add(&mut self, id: usize, e: &CtEntry) {
+        self.index_entry(id, e);
+        self.expiries.push(e.expires_ms, id);
+    }
+}
+
+/// Queues that never hold more than this many records' worth of distinct timeouts.
+const QUEUES: usize = 8;
+
+/// (expiry, entry number) records, earliest first. Every live entry has a record no later
+/// than its expiry; an update that postpones the expiry leaves the record where it is (the
+/// record is moved on when it comes due), one that brings it forward adds a record. So a
+/// packet of a tracked connection, which postpones its entry, costs nothing here.
+///
+/// Records come in expiry order per timeout (the kernel's few timeouts, counted from a
+/// clock that moves forward), so each goes at the back of a queue whose last record is not
+/// later: the queue with the latest such record, which keeps one timeout per queue. Only a
+/// record no queue takes (time set back, more timeouts than queues) goes to the heap.
+#[derive(Debug, Clone, Default)]
+struct Expiries {
+    queues: Vec<VecDeque<(i64, usize)>>,
+    heap: BinaryHeap<Reverse<(i64, usize)>>,
+    /// The earliest record's expiry, if there is a record.
+    next: Option<i64>,
+}
+
+impl Expiries {
+    fn push(&mut self, at: i64, id: usize) {
+        let fit = self
+            .queues
+            .iter()
+            .enumerate()
+            .filter_map(|(i, q)| match q.back() {
+                None => Some((i64::MIN, i)),
+                Some(&(last, _)) if last <= at => Some((last, i)),
+                Some(_) => None,
+            })
+            .max_by_key(|(last, _)| *last)
+            .map(|(_, i)| i);
+        let room = self.queues.len() < QUEUES;
+        match fit.and_then(|i| self.queues.get_mut(i)) {
+            Some(q) => q.push_back((at, id)),
+            None if room => self.queues.push(VecDeque::from([(at, id)])),
+            None => self.heap.push(Reverse((at, id))),
+        }
+        self.next = Some(self.next.map_or(at, |n| n.min(at)));
+    }
+
+    /// Recomputes the earliest record's expiry.
+    fn refresh(&mut self) {
+        let queued = self.queues.iter().filter_map(|q| q.front().map(|r| r.0));
+        let heaped = self.heap.peek().map(|Reverse(r)| r.0);
+        self.next = queued.chain(heaped).min();
+    }
+
+    /// Takes the earliest record if it is due by `now_ms`.
+    fn pop_due(&mut self, now_ms: i64) -> Option<(i64, usize)> {
+        if self.next.is_none_or(|n| n > now_ms) {
+            return None;
+        }
+        let mut best: Option<(i64, usize)> = None;
+        let mut from: Option<usize> = None;
+        for (i, q) in self.queues.iter().enumerate() {
+            if let Some(&r) = q.front()
+                && best.is_none_or(|b| r < b)
+            {
+                best = Some(r);
+                from = Some(i);
             }
         }
-        self.expiries.insert((e.expires_ms, id));
+        if let Some(&Reverse(r)) = self.heap.peek()
+            && best.is_none_or(|b| r < b)
+        {
+            best = Some(r);
+            from = None;
+        }
+        let record = best?;
+        if record.0 > now_ms {
+            self.next = Some(record.0);
+            return None;
+        }
+        match from {
+            Some(i) => {
+                if let Some(q) = self.queues.get_mut(i) {
+                    q.pop_front();
+                }
+            }
+            None => {
+                self.heap.pop();
+            }
+        }
+        self.refresh();
+        Some(record)
     }
 }
 
@@ -185,10 +502,11 @@ type Recent = BTreeMap<String, BTreeMap<Ipv4Addr, i64>>;
 
 impl From<ConntrackRepr<Vec<CtEntry>, Recent>> for Conntrack {
     fn from(repr: ConntrackRepr<Vec<CtEntry>, Recent>) -> Conntrack {
-        let next = repr.entries.len();
+        let live = repr.entries.len();
         Conntrack {
-            entries: repr.entries.into_iter().enumerate().collect(),
-            next,
+            slots: repr.entries.into_iter().map(Some).collect(),
+            base: 0,
+            live,
             recent: repr.recent,
             derived: None,
         }
@@ -197,15 +515,15 @@ impl From<ConntrackRepr<Vec<CtEntry>, Recent>> for Conntrack {
 
 impl Serialize for Conntrack {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        /// The entries' values in order, without collecting them into a list first.
-        struct Values<'a>(&'a BTreeMap<usize, CtEntry>);
+        /// The entries in order, without collecting them into a list first.
+        struct Values<'a>(&'a Conntrack);
         impl Serialize for Values<'_> {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_seq(self.0.values())
+                serializer.collect_seq(self.0.entries())
             }
         }
         ConntrackRepr {
-            entries: Values(&self.entries),
+            entries: Values(self),
             recent: &self.recent,
         }
         .serialize(serializer)
@@ -214,7 +532,7 @@ impl Serialize for Conntrack {
 
 impl PartialEq for Conntrack {
     fn eq(&self, other: &Conntrack) -> bool {
-        self.entries.values().eq(other.entries.values()) && self.recent == other.recent
+        self.entries().eq(other.entries()) && self.recent == other.recent
     }
 }
 
@@ -223,17 +541,21 @@ impl Eq for Conntrack {}
 impl Conntrack {
     /// The entries, in creation order.
     pub fn entries(&self) -> impl Iterator<Item = &CtEntry> {
-        self.entries.values()
+        self.slots.iter().flatten()
     }
 
     /// How many entries there are.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.live
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.live == 0
+    }
+
+    fn slot_mut(&mut self, id: usize) -> Option<&mut CtEntry> {
+        self.slots.get_mut(id.checked_sub(self.base)?)?.as_mut()
     }
 
     /// Entry `id` (as [`Conntrack::lookup`] gave it).
@@ -241,93 +563,103 @@ impl Conntrack {
     /// # Panics
     /// When no entry has that number: numbers come from this table's own lookups.
     pub fn entry(&self, id: usize) -> &CtEntry {
-        &self.entries[&id]
+        let slot = id
+            .checked_sub(self.base)
+            .and_then(|i| self.slots.get(i))
+            .and_then(Option::as_ref);
+        let Some(e) = slot else {
+            panic!("conntrack entry {id} does not exist");
+        };
+        e
     }
 
     /// Updates entry `id` in place (`f` must not change its tuples) and files its new expiry.
     pub fn update<R>(&mut self, id: usize, f: impl FnOnce(&mut CtEntry) -> R) -> R {
-        let Some(e) = self.entries.get_mut(&id) else {
+        let Some(e) = self.slot_mut(id) else {
             panic!("conntrack entry {id} does not exist");
         };
         let (before, tuples) = (e.expires_ms, (e.orig, e.reply));
         let out = f(e);
         debug_assert_eq!(tuples, (e.orig, e.reply), "an entry's tuples never change");
+        let after = e.expires_ms;
         if let Some(d) = &mut self.derived
-            && before != e.expires_ms
+            && after < before
         {
-            d.expiries.remove(&(before, id));
-            d.expiries.insert((e.expires_ms, id));
+            d.expiries.push(after, id);
         }
         out
     }
 
     /// Adds an entry.
     pub fn push(&mut self, entry: CtEntry) {
-        let id = self.next;
-        self.next += 1;
+        let id = self.base + self.slots.len();
         if let Some(d) = &mut self.derived {
             d.add(id, &entry);
         }
-        self.entries.insert(id, entry);
+        self.slots.push_back(Some(entry));
+        self.live += 1;
     }
 
     /// Drops entries that expired by `now_ms`.
     pub fn expire(&mut self, now_ms: i64) {
-        let entries = &mut self.entries;
-        let d = self.derived.get_or_insert_with(|| Derived::build(entries));
+        let (slots, base) = (&mut self.slots, self.base);
+        let d = self
+            .derived
+            .get_or_insert_with(|| Derived::build(slots, base));
         let mut rebuild = false;
-        while let Some(&(at, id)) = d.expiries.first() {
-            if at > now_ms {
-                break;
-            }
-            d.expiries.pop_first();
-            let Some(e) = entries.remove(&id) else {
+        while let Some((_, id)) = d.expiries.pop_due(now_ms) {
+            let Some(slot) = id.checked_sub(base).and_then(|i| slots.get_mut(i)) else {
                 continue;
             };
+            let Some(e) = slot else { continue };
+            if e.expires_ms > now_ms {
+                // Postponed since this record was filed: file it again at its expiry.
+                d.expiries.push(e.expires_ms, id);
+                continue;
+            }
+            let Some(e) = slot.take() else { continue };
+            self.live -= 1;
             if d.shadowed {
                 rebuild = true;
                 continue;
             }
             for tuple in [e.orig, e.reply] {
-                if d.index
-                    .get(&(e.proto, tuple))
-                    .is_some_and(|(i, _)| *i == id)
-                {
-                    d.index.remove(&(e.proto, tuple));
-                }
+                d.remove(key(e.proto, tuple), id);
             }
         }
+        while let Some(None) = self.slots.front() {
+            self.slots.pop_front();
+            self.base += 1;
+        }
         if rebuild {
-            self.derived = Some(Derived::build(entries));
+            self.derived = Some(Derived::build(&self.slots, self.base));
         }
     }
 
-    fn index(&mut self) -> &BTreeMap<(Proto, Tuple), (usize, Direction)> {
-        let entries = &self.entries;
-        &self
-            .derived
-            .get_or_insert_with(|| Derived::build(entries))
-            .index
+    fn derived(&mut self) -> &mut Derived {
+        let (slots, base) = (&self.slots, self.base);
+        self.derived
+            .get_or_insert_with(|| Derived::build(slots, base))
     }
 
     /// The entry `tuple` belongs to, and in which direction.
     pub fn lookup(&mut self, proto: Proto, tuple: Tuple) -> Option<(usize, Direction)> {
-        self.index().get(&(proto, tuple)).copied()
+        self.derived().get(key(proto, tuple))
     }
 
     /// Whether `tuple` is already used as some entry's reply tuple (a MASQUERADE source port
     /// must not collide).
     pub fn reply_in_use(&mut self, proto: Proto, tuple: Tuple) -> bool {
-        self.index()
-            .get(&(proto, tuple))
-            .is_some_and(|(_, d)| *d == Direction::Reply)
+        self.derived()
+            .get(key(proto, tuple))
+            .is_some_and(|(_, d)| d == Direction::Reply)
     }
 
     /// The entry whose connection an ICMP error quoting `quoted` (the packet as it left this
     /// namespace) belongs to.
     pub fn related(&mut self, proto: Proto, quoted: Tuple) -> Option<usize> {
-        match self.index().get(&(proto, quoted.reversed())) {
-            Some((i, Direction::Reply)) => Some(*i),
+        match self.derived().get(key(proto, quoted.reversed())) {
+            Some((i, Direction::Reply)) => Some(i),
             _ => None,
         }
     }
@@ -404,6 +736,73 @@ mod tests {
         let (now, _) = ct.lookup(Proto::Tcp, reply).expect("still found");
         assert_ne!(first, now);
         assert_eq!(ct.entry(now).expires_ms, 100);
+    }
+
+    #[test]
+    fn an_entry_goes_when_it_is_due_however_its_expiry_moved() {
+        // More distinct timeouts than queues, expiries moved both ways, time set back:
+        // after each `expire`, exactly the entries due by then are gone.
+        let mut ct = Conntrack::default();
+        let mut expected: BTreeMap<u16, i64> = BTreeMap::new();
+        for i in 0..200u16 {
+            let at = i64::from(i % 13) * 1000 + i64::from(i) * 7
+                - if i.is_multiple_of(17) { 5000 } else { 0 };
+            ct.push(entry(1000 + i, [10, 0, 0, 1], at));
+            expected.insert(1000 + i, at);
+            if i.is_multiple_of(5) {
+                let moved = at + if i.is_multiple_of(2) { 3000 } else { -2500 };
+                let (id, _) = ct
+                    .lookup(Proto::Tcp, entry(1000 + i, [10, 0, 0, 1], 0).orig)
+                    .expect("found");
+                ct.update(id, |e| e.expires_ms = moved);
+                expected.insert(1000 + i, moved);
+            }
+        }
+        for now in (-6000..16000).step_by(250) {
+            ct.expire(now);
+            expected.retain(|_, at| *at > now);
+            let left: Vec<u16> = ct.entries().map(|e| e.orig.sport).collect();
+            assert_eq!(
+                left,
+                expected.keys().copied().collect::<Vec<_>>(),
+                "at {now}"
+            );
+            for sport in 1000..1200u16 {
+                let found = ct
+                    .lookup(Proto::Tcp, entry(sport, [10, 0, 0, 1], 0).orig)
+                    .is_some();
+                assert_eq!(found, expected.contains_key(&sport), "{sport} at {now}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_index_finds_what_a_map_would() {
+        // Few distinct keys in a table that grows and shrinks, so probe runs collide,
+        // wrap around the end and close up after removals.
+        let mut table = Table::default();
+        let mut map: BTreeMap<Key, u64> = BTreeMap::new();
+        let mut x: u64 = 1;
+        for step in 0..20_000u64 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let k = ((x >> 40) % 97, (x >> 20) % 3);
+            if (x >> 8).is_multiple_of(3) {
+                table.remove_if(k, |v| v % 2 == 1);
+                if map.get(&k).is_some_and(|v| v.is_multiple_of(2)) {
+                    map.remove(&k);
+                }
+            } else {
+                assert_eq!(table.insert(k, step), map.insert(k, step), "step {step}");
+            }
+            assert_eq!(table.len, map.len(), "step {step}");
+            if step.is_multiple_of(16) {
+                for k in (0..97).flat_map(|a| (0..3).map(move |b| (a, b))) {
+                    assert_eq!(table.get(k), map.get(&k).copied(), "step {step}");
+                }
+            }
+        }
     }
 
     #[test]

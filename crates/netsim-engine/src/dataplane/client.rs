@@ -8,6 +8,7 @@ use netsim_model::conntrack::TcpState;
 use netsim_model::packet::{Icmp, L4, Packet, Payload, TcpFlags};
 use netsim_model::trace::{DropReason, HopKind, NsId};
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 /// Linux's SYN retransmission intervals (`tcp_syn_retries` = 6, initial RTO 1 s): the connect
 /// gives up about 127 s after the first SYN.
@@ -196,7 +197,7 @@ impl Dataplane<'_> {
                 ..TcpFlags::default()
             },
         );
-        request.payload = Payload::HttpRequest(req.wire_bytes().into());
+        request.payload = Payload::HttpRequest(self.request_bytes(req));
         let Fate::Delivered {
             ns: server_ns,
             packet: at_server,
@@ -251,7 +252,7 @@ impl Dataplane<'_> {
                 ..TcpFlags::default()
             },
         );
-        reply.payload = Payload::HttpResponse(response.wire_bytes().into());
+        reply.payload = Payload::HttpResponse(self.response_bytes(&response));
         match self.send(server_ns, reply) {
             Fate::Delivered { ns: back, .. } if &back == client => HttpOutcome::Response {
                 response,
@@ -279,14 +280,10 @@ impl Dataplane<'_> {
         let date = |dp: &Self| now(dp).strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
         let head = req.method == "HEAD";
         let route = self.sim.ingress_route(&req.host, &req.path);
-        self.hop(
-            ns,
-            packet,
-            HopKind::Proxy {
-                process: "nginx (ingress-nginx controller)".into(),
-                decision: route.describe(),
-            },
-        );
+        self.hop(ns, packet, || HopKind::Proxy {
+            process: "nginx (ingress-nginx controller)".into(),
+            decision: route.describe(),
+        });
         // The endpoint: a ready address of the Service's port, on the port the slices give it.
         let mut endpoint: Option<(Ipv4Addr, u16)> = None;
         let mut response = match &route.upstream {
@@ -393,7 +390,7 @@ impl Dataplane<'_> {
     fn close_connections(&mut self) {
         let now = self.now_ms();
         for (node, proto, orig) in std::mem::take(&mut self.created) {
-            let Some(ct) = self.sim.conntrack.get_mut(&node) else {
+            let Some(ct) = self.sim.conntrack.get_mut(&*node) else {
                 continue;
             };
             if let Some((i, _)) = ct.lookup(proto, orig) {
@@ -628,18 +625,50 @@ impl Dataplane<'_> {
     /// Appends `line` to the log of the pod `ns` names.
     fn app_log(&mut self, ns: &NsId, line: String) {
         let NsId::Pod(key) = ns else { return };
-        let Some((pns, name)) = key.split_once('/') else {
-            return;
-        };
-        let Some(uid) = self
-            .sim
-            .store()
-            .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(pns, name)
-            .and_then(|p| p.metadata.uid.clone())
-        else {
-            return;
+        // The pod's context has its uid when the packet reached the pod (always, for a
+        // server's line); the store is asked otherwise.
+        let uid = match self.pods.get(key) {
+            Some(pod) => pod.uid.clone(),
+            None => {
+                let Some((pns, name)) = key.split_once('/') else {
+                    return;
+                };
+                let Some(uid) = self
+                    .sim
+                    .store()
+                    .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(pns, name)
+                    .and_then(|p| p.metadata.uid.clone())
+                else {
+                    return;
+                };
+                uid
+            }
         };
         self.sim.push_app_log(uid, line);
+    }
+
+    /// `req` as sent, made once for a run of equal requests.
+    fn request_bytes(&mut self, req: &HttpRequest) -> Arc<[u8]> {
+        if let Some((last, bytes)) = &self.wire_request
+            && last == req
+        {
+            return bytes.clone();
+        }
+        let bytes: Arc<[u8]> = req.wire_bytes().into();
+        self.wire_request = Some((req.clone(), bytes.clone()));
+        bytes
+    }
+
+    /// `response` as sent, made once for a run of equal responses.
+    fn response_bytes(&mut self, response: &HttpResponse) -> Arc<[u8]> {
+        if let Some((last, bytes)) = &self.wire_response
+            && last == response
+        {
+            return bytes.clone();
+        }
+        let bytes: Arc<[u8]> = response.wire_bytes().into();
+        self.wire_response = Some((response.clone(), bytes.clone()));
+        bytes
     }
 
     /// CoreDNS in pod `ns` answers `q`: the kubernetes plugin, else `forward` to the

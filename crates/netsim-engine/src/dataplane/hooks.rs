@@ -1,12 +1,15 @@
 //! A node's netfilter hooks with conntrack: which tables run at which hook, NAT on a
 //! connection's first packet, and the translation of its later packets and replies.
 
-use super::netfilter::{MatchCtx, Verdict, run_hook};
+use super::netfilter::{
+    Hook, MatchCtx, Recent, RecentLists, Trace, Verdict, WalkKey, run_hook_remembered,
+};
 use super::{Dataplane, NodeCtx, Step};
 use netsim_model::conntrack::{Conntrack, CtEntry, Direction, TcpState, Tuple};
 use netsim_model::netfilter::{CtState, Proto, TableName};
 use netsim_model::packet::{Icmp, L4, Packet};
 use netsim_model::trace::{DropReason, HopKind, NatKind, NsId};
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 /// What conntrack knows about the packet being processed in one namespace.
@@ -15,6 +18,10 @@ pub(super) struct Track {
     found: Option<(usize, Direction)>,
     /// An ICMP error about an existing entry's connection.
     related: Option<usize>,
+    /// The entry `found` or `related` names, as it was when the packet met the table: it
+    /// changes only when the packet leaves the namespace ([`Dataplane::confirm`]), so the
+    /// hooks in between read it here instead of looking it up again.
+    entry: Option<CtEntry>,
     /// For a new connection: its original tuple.
     new_orig: Option<Tuple>,
     /// A new connection's destination was rewritten.
@@ -29,15 +36,66 @@ impl Track {
     }
 }
 
+/// The connection states a packet has at a hook (at most two: one of NEW, ESTABLISHED,
+/// RELATED, INVALID, and DNAT).
+struct States {
+    states: [CtState; 2],
+    len: usize,
+}
+
+impl States {
+    fn push(&mut self, state: CtState) {
+        if let Some(slot) = self.states.get_mut(self.len) {
+            *slot = state;
+            self.len += 1;
+        }
+    }
+
+    fn as_slice(&self) -> &[CtState] {
+        self.states.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// `node`'s conntrack table in `tables`, made empty the first time a packet meets it.
+fn table_of<'a>(tables: &'a mut BTreeMap<String, Conntrack>, node: &str) -> &'a mut Conntrack {
+    // Looked up by `&str` first: the table exists for every packet but a node's first, and
+    // the key is allocated only then.
+    if !tables.contains_key(node) {
+        tables.insert(node.to_string(), Conntrack::default());
+    }
+    match tables.get_mut(node) {
+        Some(ct) => ct,
+        None => unreachable!("the table was just inserted"),
+    }
+}
+
+/// A node's `recent` lists, found only by a walk that meets a `recent` rule (few do, and
+/// the table is found by name).
+struct NodeRecent<'a> {
+    tables: &'a mut BTreeMap<String, Conntrack>,
+    node: &'a str,
+}
+
+impl RecentLists for NodeRecent<'_> {
+    fn lists(&mut self) -> &mut Recent {
+        &mut table_of(self.tables, self.node).recent
+    }
+}
+
 impl Dataplane<'_> {
     fn conntrack_of(&mut self, node: &str) -> &mut Conntrack {
-        self.sim.conntrack.entry(node.to_string()).or_default()
+        table_of(&mut self.sim.conntrack, node)
     }
 
     /// Looks the packet up in the node's conntrack table.
     pub(super) fn track(&mut self, node: &NodeCtx, pkt: &mut Packet) -> Track {
         let now = self.now_ms();
-        let ct = self.conntrack_of(&node.name);
+        // One search when the table exists (a packet's every visit but a node's first).
+        let tables = &mut self.sim.conntrack;
+        let ct = match tables.get_mut(&*node.name) {
+            Some(ct) => ct,
+            None => tables.entry(node.name.to_string()).or_default(),
+        };
         ct.expire(now);
         if let L4::Icmp(Icmp::Unreachable { original, .. }) = &mut pkt.l4 {
             // An ICMP error belongs to the connection of the packet it quotes (RELATED).
@@ -45,6 +103,7 @@ impl Dataplane<'_> {
             return Track {
                 found: None,
                 related: hit,
+                entry: hit.map(|i| ct.entry(i).clone()),
                 new_orig: None,
                 dnat: false,
                 snat: false,
@@ -54,6 +113,7 @@ impl Dataplane<'_> {
             Some(found) => Track {
                 found: Some(found),
                 related: None,
+                entry: Some(ct.entry(found.0).clone()),
                 new_orig: None,
                 dnat: false,
                 snat: false,
@@ -61,6 +121,7 @@ impl Dataplane<'_> {
             None => Track {
                 found: None,
                 related: None,
+                entry: None,
                 new_orig: Some(pkt.tuple()),
                 dnat: false,
                 snat: false,
@@ -68,15 +129,17 @@ impl Dataplane<'_> {
         }
     }
 
-    fn states(&mut self, node: &str, track: &Track) -> Vec<CtState> {
-        let mut out = Vec::new();
+    fn states(track: &Track) -> States {
+        let mut out = States {
+            states: [CtState::Invalid; 2],
+            len: 0,
+        };
         if track.is_new() {
             out.push(CtState::New);
             if track.dnat {
                 out.push(CtState::Dnat);
             }
-        } else if let Some((i, dir)) = track.found {
-            let entry = self.conntrack_of(node).entry(i);
+        } else if let (Some((_, dir)), Some(entry)) = (track.found, &track.entry) {
             if dir == Direction::Reply || entry.seen_reply {
                 out.push(CtState::Established);
             } else {
@@ -93,67 +156,70 @@ impl Dataplane<'_> {
         out
     }
 
-    /// Runs `table`'s chain `hook` and traces the rules that matched.
+    /// Runs `table`'s chain `hook` and traces the rules that matched. Keeps the deciding
+    /// rule's comment when the verdict drops the packet (the only time it is read).
     #[allow(clippy::too_many_arguments)]
     fn table(
         &mut self,
         ns: &NsId,
         node: &NodeCtx,
         table: TableName,
-        hook: &str,
+        hook: Hook,
         pkt: &mut Packet,
         track: &Track,
         in_dev: Option<&str>,
         out_dev: Option<&str>,
     ) -> Verdict {
-        let (verdict, comment) =
-            self.table_with_comment(ns, node, table, hook, pkt, track, in_dev, out_dev);
-        self.last_comment = comment;
-        verdict
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn table_with_comment(
-        &mut self,
-        ns: &NsId,
-        node: &NodeCtx,
-        table: TableName,
-        hook: &str,
-        pkt: &mut Packet,
-        track: &Track,
-        in_dev: Option<&str>,
-        out_dev: Option<&str>,
-    ) -> (Verdict, Option<String>) {
-        let states = self.states(&node.name, track);
+        let hook = hook.index();
+        if node.resolved.accepts_all(table, hook) {
+            self.last_comment = None;
+            return Verdict::Accept;
+        }
+        let states = Self::states(track);
+        // A walk is looked up (and remembered) only when it is not traced, and when the
+        // interfaces are ones the namespace has.
+        let remembered = match (self.record, node.dev_id(in_dev), node.dev_id(out_dev)) {
+            (false, Some(i), Some(o)) => Some((
+                &node.walks,
+                WalkKey::new(table, hook, pkt, states.as_slice(), (i, o)),
+            )),
+            _ => None,
+        };
         let now_ms = self.now_ms();
         let ctx = MatchCtx {
             in_dev,
             out_dev,
-            states: &states,
+            states: states.as_slice(),
             local: &node.local,
             now_ms,
         };
         let mut hops: Vec<(HopKind, Packet)> = Vec::new();
-        let record = self.record;
-        let mut ct = std::mem::take(self.conntrack_of(&node.name));
-        let verdict = run_hook(
+        let mut collect = |kind, p: &Packet| hops.push((kind, p.clone()));
+        let trace: Trace<'_> = if self.record {
+            Some(&mut collect)
+        } else {
+            None
+        };
+        let sim = &mut *self.sim;
+        let (verdict, comment) = run_hook_remembered(
+            remembered,
             &node.rules,
+            &node.resolved,
             &node.skip,
             table,
             hook,
             pkt,
             &ctx,
-            &mut self.sim.rng,
-            &mut ct,
-            &mut |kind, p| {
-                if record {
-                    hops.push((kind, p.clone()));
-                }
+            &mut sim.rng,
+            &mut NodeRecent {
+                tables: &mut sim.conntrack,
+                node: &node.name,
             },
+            trace,
         );
-        *self.conntrack_of(&node.name) = ct;
+        self.last_comment = comment;
         for (kind, p) in hops {
-            self.hop(ns, &p, kind);
+            self.hop(ns, &p, || kind);
         }
         verdict
     }
@@ -169,23 +235,23 @@ impl Dataplane<'_> {
         }
     }
 
-    fn dropped(&mut self, ns: &NsId, pkt: &Packet, table: TableName, hook: &str) -> Step {
-        let detail = match &self.last_comment {
+    fn dropped(&mut self, ns: &NsId, pkt: &Packet, table: TableName, hook: Hook) -> Step {
+        let comment = self.last_comment.clone();
+        let reason = self.reason();
+        self.drop_with(ns, pkt, reason, || match comment {
             Some(c) => format!(
                 "dropped by the {} table's {hook} rules: \"{c}\"",
                 table.as_str()
             ),
             None => format!("dropped by the {} table's {hook} rules", table.as_str()),
-        };
-        let reason = self.reason();
-        self.drop_with(ns, pkt, reason, detail)
+        })
     }
 
     fn filter(
         &mut self,
         ns: &NsId,
         node: &NodeCtx,
-        hook: &str,
+        hook: Hook,
         pkt: &mut Packet,
         track: &Track,
         devs: (Option<&str>, Option<&str>),
@@ -195,17 +261,16 @@ impl Dataplane<'_> {
                 Verdict::Accept | Verdict::Dnat(..) | Verdict::Masquerade { .. } => {}
                 Verdict::Drop => return Err(self.dropped(ns, pkt, table, hook)),
                 Verdict::Reject => {
-                    let why = self
-                        .last_comment
-                        .as_deref()
-                        .map(|c| format!(": \"{c}\""))
-                        .unwrap_or_default();
-                    let detail = format!(
-                        "rejected by the {} table's {hook} rules{why}; an ICMP port unreachable goes back",
-                        table.as_str()
-                    );
+                    let comment = self.last_comment.clone();
                     let reason = self.reason();
-                    self.hop(ns, pkt, HopKind::Dropped { reason, detail });
+                    self.hop(ns, pkt, || {
+                        let why = comment.map(|c| format!(": \"{c}\"")).unwrap_or_default();
+                        let detail = format!(
+                            "rejected by the {} table's {hook} rules{why}; an ICMP port unreachable goes back",
+                            table.as_str()
+                        );
+                        HopKind::Dropped { reason, detail }
+                    });
                     return Err(Step::Reject { ns: ns.clone() });
                 }
             }
@@ -219,7 +284,7 @@ impl Dataplane<'_> {
         &mut self,
         ns: &NsId,
         node: &NodeCtx,
-        hook: &str,
+        hook: Hook,
         pkt: &mut Packet,
         track: &mut Track,
         devs: (Option<&str>, Option<&str>),
@@ -242,7 +307,9 @@ impl Dataplane<'_> {
         if track.is_new() {
             match self.table(ns, node, TableName::Nat, hook, pkt, track, devs.0, devs.1) {
                 Verdict::Dnat(ip, port) => {
-                    track.dnat = true;
+                    // Like the kernel's IPS_DST_NAT (`--ctstate DNAT`): set only when the
+                    // translation changed the destination.
+                    track.dnat |= (pkt.dst, pkt.ports().1) != (ip, port);
                     self.rewrite(ns, pkt, true, (ip, port), NatKind::Dnat);
                 }
                 Verdict::Drop | Verdict::Reject => {
@@ -253,25 +320,26 @@ impl Dataplane<'_> {
             return Ok(());
         }
         let (entry, dir) = match (track.found, track.related) {
-            (Some((i, dir)), _) => (self.conntrack_of(&node.name).entry(i).clone(), dir),
-            (None, Some(i)) => {
+            (Some((_, dir)), _) => match &track.entry {
+                Some(entry) => (entry.clone(), dir),
+                None => return Ok(()),
+            },
+            (None, Some(_)) => {
                 // An ICMP error: restore the quoted packet and send it to the original source.
-                let entry = self.conntrack_of(&node.name).entry(i).clone();
+                let Some(entry) = track.entry.clone() else {
+                    return Ok(());
+                };
                 if let L4::Icmp(Icmp::Unreachable { original, .. }) = &mut pkt.l4 {
                     original.1 = entry.orig;
                 }
                 if pkt.dst != entry.orig.src {
                     let from = (pkt.dst, 0);
                     pkt.dst = entry.orig.src;
-                    self.hop(
-                        ns,
-                        pkt,
-                        HopKind::Nat {
-                            kind: NatKind::UnSnat,
-                            from,
-                            to: (entry.orig.src, 0),
-                        },
-                    );
+                    self.hop(ns, pkt, || HopKind::Nat {
+                        kind: NatKind::UnSnat,
+                        from,
+                        to: (entry.orig.src, 0),
+                    });
                 }
                 return Ok(());
             }
@@ -323,7 +391,7 @@ impl Dataplane<'_> {
             pkt.src = to.0;
             pkt.set_ports(to.1, dport);
         }
-        self.hop(ns, pkt, HopKind::Nat { kind, from, to });
+        self.hop(ns, pkt, || HopKind::Nat { kind, from, to });
     }
 
     /// Source NAT point (POSTROUTING, INPUT).
@@ -332,7 +400,7 @@ impl Dataplane<'_> {
         &mut self,
         ns: &NsId,
         node: &NodeCtx,
-        hook: &str,
+        hook: Hook,
         pkt: &mut Packet,
         track: &mut Track,
         devs: (Option<&str>, Option<&str>),
@@ -367,22 +435,27 @@ impl Dataplane<'_> {
                             }
                         }
                     }
-                    if proto == Proto::Icmp {
+                    // An echo keeps its id (the remapping `--random-fully` would do is not
+                    // modelled) unless another connection's reply already has it: then, as in
+                    // the kernel, it gets a free one, or the answers would reach the wrong pod.
+                    if proto == Proto::Icmp
+                        && !self
+                            .conntrack_of(&node.name)
+                            .reply_in_use(proto, reply_for(sport, pkt))
+                    {
                         new_port = sport;
                     }
                     let from = (pkt.src, sport);
                     pkt.src = addr;
                     pkt.set_ports(new_port, dport);
-                    track.snat = true;
-                    self.hop(
-                        ns,
-                        pkt,
-                        HopKind::Nat {
-                            kind: NatKind::Masquerade,
-                            from,
-                            to: (addr, new_port),
-                        },
-                    );
+                    // IPS_SRC_NAT only when the source changed: MASQUERADE of a packet that
+                    // already leaves from the interface's address and a free port is a no-op.
+                    track.snat |= from != (addr, new_port);
+                    self.hop(ns, pkt, || HopKind::Nat {
+                        kind: NatKind::Masquerade,
+                        from,
+                        to: (addr, new_port),
+                    });
                 }
                 Verdict::Drop | Verdict::Reject => {
                     return Err(self.dropped(ns, pkt, TableName::Nat, hook));
@@ -391,10 +464,9 @@ impl Dataplane<'_> {
             }
             return Ok(());
         }
-        let Some((i, dir)) = track.found else {
+        let (Some((_, dir)), Some(entry)) = (track.found, &track.entry) else {
             return Ok(());
         };
-        let entry = self.conntrack_of(&node.name).entry(i).clone();
         match dir {
             Direction::Original if entry.snat => self.rewrite(
                 ns,
@@ -423,7 +495,7 @@ impl Dataplane<'_> {
         track: &mut Track,
         in_dev: &str,
     ) -> Result<(), Step> {
-        self.dst_nat(ns, node, "PREROUTING", pkt, track, (Some(in_dev), None))
+        self.dst_nat(ns, node, Hook::Prerouting, pkt, track, (Some(in_dev), None))
     }
 
     pub(super) fn hook_output(
@@ -434,8 +506,8 @@ impl Dataplane<'_> {
         track: &mut Track,
         out_dev: Option<&str>,
     ) -> Result<(), Step> {
-        self.dst_nat(ns, node, "OUTPUT", pkt, track, (None, out_dev))?;
-        self.filter(ns, node, "OUTPUT", pkt, track, (None, out_dev))
+        self.dst_nat(ns, node, Hook::Output, pkt, track, (None, out_dev))?;
+        self.filter(ns, node, Hook::Output, pkt, track, (None, out_dev))
     }
 
     pub(super) fn hook_input(
@@ -446,8 +518,8 @@ impl Dataplane<'_> {
         track: &mut Track,
         in_dev: Option<&str>,
     ) -> Result<(), Step> {
-        self.filter(ns, node, "INPUT", pkt, track, (in_dev, None))?;
-        self.src_nat(ns, node, "INPUT", pkt, track, (in_dev, None), None)
+        self.filter(ns, node, Hook::Input, pkt, track, (in_dev, None))?;
+        self.src_nat(ns, node, Hook::Input, pkt, track, (in_dev, None), None)
     }
 
     pub(super) fn hook_forward(
@@ -462,7 +534,7 @@ impl Dataplane<'_> {
         self.filter(
             ns,
             node,
-            "FORWARD",
+            Hook::Forward,
             pkt,
             track,
             (Some(in_dev), Some(out_dev)),
@@ -482,14 +554,14 @@ impl Dataplane<'_> {
             ns,
             node,
             TableName::Mangle,
-            "POSTROUTING",
+            Hook::Postrouting,
             pkt,
             track,
             in_dev,
             Some(out_dev),
         ) {
             Verdict::Drop | Verdict::Reject => {
-                return Err(self.dropped(ns, pkt, TableName::Mangle, "POSTROUTING"));
+                return Err(self.dropped(ns, pkt, TableName::Mangle, Hook::Postrouting));
             }
             _ => {}
         }
@@ -501,7 +573,7 @@ impl Dataplane<'_> {
         self.src_nat(
             ns,
             node,
-            "POSTROUTING",
+            Hook::Postrouting,
             pkt,
             track,
             (in_dev, Some(out_dev)),
@@ -518,7 +590,12 @@ impl Dataplane<'_> {
             _ => None,
         };
         let record = self.record;
-        let ct = self.conntrack_of(&node.name);
+        // One search when the table exists (a packet's every visit but a node's first).
+        let tables = &mut self.sim.conntrack;
+        let ct = match tables.get_mut(&*node.name) {
+            Some(ct) => ct,
+            None => tables.entry(node.name.to_string()).or_default(),
+        };
         let (entry, new) = if let Some(orig) = track.new_orig {
             let tcp_state = flags.map(|f| {
                 if f.rst {
@@ -572,8 +649,8 @@ impl Dataplane<'_> {
             return;
         };
         if record {
-            let ns = NsId::Node(node.name.clone());
-            self.hop(&ns, pkt, HopKind::Conntrack { entry, new });
+            let ns = NsId::Node(node.name.to_string());
+            self.hop(&ns, pkt, || HopKind::Conntrack { entry, new });
         }
         if new {
             self.created.push((

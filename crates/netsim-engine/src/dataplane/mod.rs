@@ -22,7 +22,7 @@ pub use client::DnsOutcome;
 mod hooks;
 mod netfilter;
 
-use crate::servers::{App, HttpResponse, Listener};
+use crate::servers::{App, HttpRequest, HttpResponse, Listener};
 use crate::sim::Sim;
 use ipnet::Ipv4Net;
 use netsim_model::conntrack::Tuple;
@@ -31,28 +31,48 @@ use netsim_model::netfilter::{Proto, Ruleset};
 use netsim_model::netns::{LinkKind, Netns, Route};
 use netsim_model::packet::{Icmp, L4, Packet, Payload};
 use netsim_model::trace::{DropReason, Hop, HopKind, NsId};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::rc::Rc;
+use std::sync::Arc;
 
 /// The VXLAN UDP port flannel uses.
 const VXLAN_PORT: u16 = 8472;
 
 /// A node's namespace, rules and addresses, built once per command.
 struct NodeCtx {
-    name: String,
+    /// Shared with the records of the conntrack entries an exchange creates.
+    name: Rc<str>,
     netns: Rc<Netns>,
     rules: Ruleset,
+    /// The rules' chain names, resolved.
+    resolved: netfilter::Resolved,
     /// The rules' per-destination shortcuts.
     skip: netfilter::SkipIndex,
+    /// The walks the rules took (see [`netfilter::Walks`]).
+    walks: RefCell<netfilter::Walks>,
+    /// The namespace's interface names: the walks' keys number them.
+    devs: Vec<String>,
     local: Vec<Ipv4Net>,
     /// Pods on this node's bridge, by address: (pod key, host veth name).
     bridge_ports: BTreeMap<Ipv4Addr, (String, String)>,
 }
 
+impl NodeCtx {
+    /// `dev`'s number among the namespace's interfaces (from 1; 0 for none), if it has it.
+    fn dev_id(&self, dev: Option<&str>) -> Option<u8> {
+        let Some(dev) = dev else { return Some(0) };
+        let at = self.devs.iter().position(|d| d == dev)?;
+        u8::try_from(at + 1).ok()
+    }
+}
+
 /// A pod's namespace.
 struct PodCtx {
     node: String,
+    /// The pod's uid (its application log's key).
+    uid: String,
     netns: Rc<Netns>,
     host_veth: String,
     listeners: Vec<Listener>,
@@ -64,7 +84,7 @@ enum At {
     /// Sent by a socket in the namespace.
     Output(NsId),
     /// Arrived on an interface (`bridged`: switched by `cni0` rather than routed to it).
-    Ingress(NsId, String, bool),
+    Ingress(NsId, &'static str, bool),
 }
 
 /// What became of one packet.
@@ -153,7 +173,7 @@ pub struct Dataplane<'s> {
     hops: Vec<Hop>,
     packet_no: usize,
     /// Conntrack entries created by the current exchange: (node, protocol, original tuple).
-    created: Vec<(String, Proto, Tuple)>,
+    created: Vec<(Rc<str>, Proto, Tuple)>,
     /// The current exchange's client socket: namespace, address, port.
     client: Option<(NsId, Ipv4Addr, u16)>,
     /// The comment of the rule that decided the last table's verdict.
@@ -164,6 +184,10 @@ pub struct Dataplane<'s> {
     internet: Option<Rc<Netns>>,
     /// What listens on each node.
     node_listeners: BTreeMap<String, Rc<Vec<Listener>>>,
+    /// The last request sent and its bytes: `curl --count` sends the same one each time.
+    wire_request: Option<(HttpRequest, Arc<[u8]>)>,
+    /// The last response answered and its bytes (they change only when the Date does).
+    wire_response: Option<(HttpResponse, Arc<[u8]>)>,
 }
 
 impl Sim {
@@ -227,6 +251,8 @@ impl Sim {
             external: None,
             internet: None,
             node_listeners: BTreeMap::new(),
+            wire_request: None,
+            wire_response: None,
         }
     }
 }
@@ -305,10 +331,14 @@ impl<'s> Dataplane<'s> {
                 }
             }
         }
+        let devs = netns.links.iter().map(|l| l.name.clone()).collect();
         let ctx = Rc::new(NodeCtx {
-            name: name.to_string(),
+            name: name.into(),
             netns: Rc::new(netns),
+            resolved: netfilter::Resolved::build(&rules),
             skip: netfilter::SkipIndex::build(&rules),
+            walks: RefCell::default(),
+            devs,
             rules,
             local,
             bridge_ports,
@@ -337,6 +367,7 @@ impl<'s> Dataplane<'s> {
         let listeners = crate::servers::listeners(&pod);
         let ctx = Rc::new(PodCtx {
             node,
+            uid,
             netns: Rc::new(netns),
             host_veth,
             listeners,
@@ -345,14 +376,16 @@ impl<'s> Dataplane<'s> {
         Some(ctx)
     }
 
-    fn hop(&mut self, ns: &NsId, pkt: &Packet, kind: HopKind) {
+    /// Records a hop when tracing; `kind` is built only then (the engine does not describe
+    /// what nobody asked to see).
+    fn hop(&mut self, ns: &NsId, pkt: &Packet, kind: impl FnOnce() -> HopKind) {
         if self.record {
             self.hops.push(Hop {
                 at_ns: self.t_ns,
                 packet_no: self.packet_no,
                 ns: ns.clone(),
                 packet: pkt.clone(),
-                kind,
+                kind: kind(),
             });
         }
     }
@@ -445,12 +478,12 @@ impl<'s> Dataplane<'s> {
     pub fn send(&mut self, from: NsId, mut pkt: Packet) -> Fate {
         let origin = from.clone();
         let original = (pkt.proto(), pkt.tuple());
-        self.hop(&from, &pkt, HopKind::Sent);
+        self.hop(&from, &pkt, || HopKind::Sent);
         let mut at = At::Output(from);
         for _ in 0..64 {
             let step = match at {
                 At::Output(ns) => self.output(ns, &mut pkt),
-                At::Ingress(ns, dev, bridged) => self.ingress(ns, &dev, bridged, &mut pkt),
+                At::Ingress(ns, dev, bridged) => self.ingress(ns, dev, bridged, &mut pkt),
             };
             match step {
                 Step::Next(next) => at = next,
@@ -489,42 +522,48 @@ impl<'s> Dataplane<'s> {
                 }
             }
         }
-        self.hop(
-            &origin,
-            &pkt,
-            HopKind::Dropped {
-                reason: DropReason::TtlExceeded,
-                detail: "routing loop".into(),
-            },
-        );
+        self.hop(&origin, &pkt, || HopKind::Dropped {
+            reason: DropReason::TtlExceeded,
+            detail: "routing loop".into(),
+        });
         Fate::Dropped(DropReason::TtlExceeded)
     }
 
-    fn drop_with(&mut self, ns: &NsId, pkt: &Packet, reason: DropReason, detail: String) -> Step {
-        self.hop(ns, pkt, HopKind::Dropped { reason, detail });
+    /// Drops the packet; `detail` is worded only when tracing.
+    fn drop_with(
+        &mut self,
+        ns: &NsId,
+        pkt: &Packet,
+        reason: DropReason,
+        detail: impl FnOnce() -> String,
+    ) -> Step {
+        self.hop(ns, pkt, || HopKind::Dropped {
+            reason,
+            detail: detail(),
+        });
         Step::Drop(reason)
     }
 
     /// A socket in `ns` sends `pkt`.
     fn output(&mut self, ns: NsId, pkt: &mut Packet) -> Step {
         self.t_ns += self.latency().stack_micros * 1000;
-        let Some(netns) = self.netns_of(&ns) else {
-            return self.drop_with(&ns, pkt, DropReason::NoRoute, "no such namespace".into());
-        };
         let node = match &ns {
             NsId::Node(n) => self.node(n),
             _ => None,
         };
+        let netns = match &node {
+            Some(node) => Some(node.netns.clone()),
+            None => self.netns_of(&ns),
+        };
+        let Some(netns) = netns else {
+            return self.drop_with(&ns, pkt, DropReason::NoRoute, || "no such namespace".into());
+        };
         // Local destination: over `lo`.
         if pkt.dst.is_loopback() || owns(&netns, pkt.dst) {
-            self.hop(
-                &ns,
-                pkt,
-                HopKind::Route {
-                    dst: pkt.dst,
-                    route: None,
-                },
-            );
+            self.hop(&ns, pkt, || HopKind::Route {
+                dst: pkt.dst,
+                route: None,
+            });
             if let Some(node) = &node {
                 let mut track = self.track(node, pkt);
                 if let Err(step) = self.hook_output(&ns, node, pkt, &mut track, None) {
@@ -537,22 +576,15 @@ impl<'s> Dataplane<'s> {
             }
             return self.deliver(ns, pkt);
         }
-        let Some(mut route) = netns.route_lookup(pkt.dst).cloned() else {
-            return self.drop_with(
-                &ns,
-                pkt,
-                DropReason::NoRoute,
-                format!("no route to {} in this namespace's table", pkt.dst),
-            );
+        let Some(mut route) = netns.route_lookup(pkt.dst) else {
+            return self.drop_with(&ns, pkt, DropReason::NoRoute, || {
+                format!("no route to {} in this namespace's table", pkt.dst)
+            });
         };
-        self.hop(
-            &ns,
-            pkt,
-            HopKind::Route {
-                dst: pkt.dst,
-                route: Some(route.clone()),
-            },
-        );
+        self.hop(&ns, pkt, || HopKind::Route {
+            dst: pkt.dst,
+            route: Some(route.clone()),
+        });
         if let Some(node) = &node {
             let mut track = self.track(node, pkt);
             let before = pkt.dst;
@@ -568,52 +600,53 @@ impl<'s> Dataplane<'s> {
                     self.confirm(node, pkt, track);
                     return self.deliver(ns, pkt);
                 }
-                let Some(r) = netns.route_lookup(pkt.dst).cloned() else {
-                    return self.drop_with(&ns, pkt, DropReason::NoRoute, "no route".into());
+                let Some(r) = netns.route_lookup(pkt.dst) else {
+                    return self.drop_with(&ns, pkt, DropReason::NoRoute, || "no route".into());
                 };
                 route = r;
-                self.hop(
-                    &ns,
-                    pkt,
-                    HopKind::Route {
-                        dst: pkt.dst,
-                        route: Some(route.clone()),
-                    },
-                );
+                self.hop(&ns, pkt, || HopKind::Route {
+                    dst: pkt.dst,
+                    route: Some(route.clone()),
+                });
             }
             if let Err(step) = self.hook_postrouting(&ns, node, pkt, &mut track, None, &route.dev) {
                 return step;
             }
             self.confirm(node, pkt, track);
         }
-        self.transmit(ns, &netns, &route, pkt)
+        self.transmit(ns, node.as_ref(), &netns, route, pkt)
     }
 
     /// `pkt` arrives on `dev` in `ns`.
-    fn ingress(&mut self, ns: NsId, dev: &str, bridged: bool, pkt: &mut Packet) -> Step {
+    fn ingress(&mut self, ns: NsId, dev: &'static str, bridged: bool, pkt: &mut Packet) -> Step {
         self.t_ns += self.latency().stack_micros * 1000;
         // The skb mark does not survive a change of namespace.
         pkt.mark = 0;
-        self.hop(
-            &ns,
-            pkt,
-            HopKind::Received {
-                dev: dev.to_string(),
-            },
-        );
-        let Some(netns) = self.netns_of(&ns) else {
-            return self.drop_with(&ns, pkt, DropReason::NoRoute, "no such namespace".into());
+        self.hop(&ns, pkt, || HopKind::Received {
+            dev: dev.to_string(),
+        });
+        let node = match &ns {
+            NsId::Node(n) => self.node(n),
+            _ => None,
         };
-        let NsId::Node(node_name) = &ns else {
+        let netns = match &node {
+            Some(node) => Some(node.netns.clone()),
+            None => self.netns_of(&ns),
+        };
+        let Some(netns) = netns else {
+            return self.drop_with(&ns, pkt, DropReason::NoRoute, || "no such namespace".into());
+        };
+        let NsId::Node(_) = &ns else {
             // Pods and the outside client do not forward (ip_forward=0) and have no rules; the
             // internet side answers DNS at any address.
             if owns(&netns, pkt.dst) || ns == NsId::Internet {
                 return self.deliver(ns, pkt);
             }
-            let detail = format!("{} is not an address of this namespace", pkt.dst);
-            return self.drop_with(&ns, pkt, DropReason::UnknownTarget, detail);
+            return self.drop_with(&ns, pkt, DropReason::UnknownTarget, || {
+                format!("{} is not an address of this namespace", pkt.dst)
+            });
         };
-        let Some(node) = self.node(node_name) else {
+        let Some(node) = node else {
             return Step::Drop(DropReason::NoRoute);
         };
         let mut track = self.track(&node, pkt);
@@ -621,50 +654,46 @@ impl<'s> Dataplane<'s> {
             return step;
         }
         if owns(&netns, pkt.dst) {
-            self.hop(
-                &ns,
-                pkt,
-                HopKind::Route {
-                    dst: pkt.dst,
-                    route: None,
-                },
-            );
+            self.hop(&ns, pkt, || HopKind::Route {
+                dst: pkt.dst,
+                route: None,
+            });
             if let Err(step) = self.hook_input(&ns, &node, pkt, &mut track, Some(dev)) {
                 return step;
             }
             self.confirm(&node, pkt, track);
             // VXLAN: the kernel's vxlan socket unwraps and the inner packet arrives on the
             // VXLAN device.
-            if let (L4::Udp { dport, .. }, Some(inner)) = (&pkt.l4, self.take_inner(pkt))
-                && *dport == VXLAN_PORT
+            if matches!(
+                pkt.l4,
+                L4::Udp {
+                    dport: VXLAN_PORT,
+                    ..
+                }
+            ) && matches!(pkt.payload, Payload::Vxlan(_))
             {
-                self.hop(
-                    &ns,
-                    pkt,
-                    HopKind::Decapsulate {
-                        dev: "flannel.1".into(),
-                    },
-                );
-                *pkt = inner;
-                return Step::Next(At::Ingress(ns, "flannel.1".into(), false));
+                self.hop(&ns, pkt, || HopKind::Decapsulate {
+                    dev: "flannel.1".into(),
+                });
+                if let Payload::Vxlan(inner) = std::mem::replace(&mut pkt.payload, Payload::None) {
+                    *pkt = *inner;
+                }
+                return Step::Next(At::Ingress(ns, "flannel.1", false));
             }
             return self.deliver(ns, pkt);
         }
-        let Some(route) = netns.route_lookup(pkt.dst).cloned() else {
-            let detail = format!("no route to {}", pkt.dst);
-            return self.drop_with(&ns, pkt, DropReason::NoRoute, detail);
+        let Some(route) = netns.route_lookup(pkt.dst) else {
+            return self.drop_with(&ns, pkt, DropReason::NoRoute, || {
+                format!("no route to {}", pkt.dst)
+            });
         };
         if !bridged {
-            self.hop(
-                &ns,
-                pkt,
-                HopKind::Route {
-                    dst: pkt.dst,
-                    route: Some(route.clone()),
-                },
-            );
+            self.hop(&ns, pkt, || HopKind::Route {
+                dst: pkt.dst,
+                route: Some(route.clone()),
+            });
             if pkt.ttl <= 1 {
-                return self.drop_with(&ns, pkt, DropReason::TtlExceeded, "TTL 0".into());
+                return self.drop_with(&ns, pkt, DropReason::TtlExceeded, || "TTL 0".into());
             }
             pkt.ttl -= 1;
         }
@@ -676,36 +705,33 @@ impl<'s> Dataplane<'s> {
             return step;
         }
         self.confirm(&node, pkt, track);
-        self.transmit(ns, &netns, &route, pkt)
-    }
-
-    fn take_inner(&mut self, pkt: &Packet) -> Option<Packet> {
-        match &pkt.payload {
-            Payload::Vxlan(inner) => Some((**inner).clone()),
-            _ => None,
-        }
+        self.transmit(ns, Some(&node), &netns, route, pkt)
     }
 }
 
 impl Dataplane<'_> {
-    /// Sends `pkt` out of `route.dev` in `ns` toward its next hop.
-    fn transmit(&mut self, ns: NsId, netns: &Netns, route: &Route, pkt: &mut Packet) -> Step {
+    /// Sends `pkt` out of `route.dev` in `ns` (whose context is `node`, for a node) toward
+    /// its next hop.
+    fn transmit(
+        &mut self,
+        ns: NsId,
+        node: Option<&Rc<NodeCtx>>,
+        netns: &Netns,
+        route: &Route,
+        pkt: &mut Packet,
+    ) -> Step {
         let next_hop = route.via.unwrap_or(pkt.dst);
-        self.hop(
-            &ns,
-            pkt,
-            HopKind::Transmit {
-                dev: route.dev.clone(),
-                next_hop,
-            },
-        );
-        let lat = self.latency().clone();
+        self.hop(&ns, pkt, || HopKind::Transmit {
+            dev: route.dev.clone(),
+            next_hop,
+        });
+        let veth_ns = self.latency().veth_micros * 1000;
         match &ns {
             NsId::Pod(key) => {
                 let Some(pod) = self.pod(key) else {
                     return Step::Drop(DropReason::NoRoute);
                 };
-                self.t_ns += lat.veth_micros * 1000;
+                self.t_ns += veth_ns;
                 // The frame crosses the veth pair to the host, where the veth is a port of cni0.
                 let gateway = pod
                     .netns
@@ -715,56 +741,51 @@ impl Dataplane<'_> {
                     .and_then(|r| r.via);
                 let bridged = Some(next_hop) != gateway;
                 let host = NsId::Node(pod.node.clone());
-                let to = if bridged {
-                    let port = self
-                        .node(&pod.node)
-                        .and_then(|n| n.bridge_ports.get(&next_hop).map(|p| p.1.clone()));
-                    match port {
-                        Some(veth) => {
-                            format!("{veth} (switched; br_netfilter runs the host's hooks)")
+                if self.record {
+                    let to = if bridged {
+                        let port = self
+                            .node(&pod.node)
+                            .and_then(|n| n.bridge_ports.get(&next_hop).map(|p| p.1.clone()));
+                        match port {
+                            Some(veth) => {
+                                format!("{veth} (switched; br_netfilter runs the host's hooks)")
+                            }
+                            None => "no port has that address".to_string(),
                         }
-                        None => "no port has that address".to_string(),
-                    }
-                } else {
-                    "cni0 (up to the host's stack)".to_string()
-                };
-                self.hop(
-                    &host,
-                    pkt,
-                    HopKind::Bridge {
+                    } else {
+                        "cni0 (up to the host's stack)".to_string()
+                    };
+                    self.hop(&host, pkt, || HopKind::Bridge {
                         bridge: "cni0".into(),
                         from: pod.host_veth.clone(),
                         to,
-                    },
-                );
-                Step::Next(At::Ingress(host, "cni0".into(), bridged))
+                    });
+                }
+                Step::Next(At::Ingress(host, "cni0", bridged))
             }
             NsId::Node(name) => {
-                let Some(node) = self.node(name) else {
+                let Some(node) = node.cloned().or_else(|| self.node(name)) else {
                     return Step::Drop(DropReason::NoRoute);
                 };
-                let kind = netns.link(&route.dev).map(|l| l.kind.clone());
-                match kind {
+                match netns.link(&route.dev).map(|l| &l.kind) {
                     Some(LinkKind::Bridge) if route.dev == "cni0" => {
-                        let Some((key, veth)) = node.bridge_ports.get(&next_hop).cloned() else {
-                            let detail = format!(
-                                "no pod on cni0 has {next_hop}: ARP gets no answer (Destination Host Unreachable)"
-                            );
-                            return self.drop_with(&ns, pkt, DropReason::UnknownTarget, detail);
+                        let Some((key, veth)) = node.bridge_ports.get(&next_hop) else {
+                            return self.drop_with(&ns, pkt, DropReason::UnknownTarget, || {
+                                format!(
+                                    "no pod on cni0 has {next_hop}: ARP gets no answer (Destination Host Unreachable)"
+                                )
+                            });
                         };
-                        self.hop(
-                            &ns,
-                            pkt,
-                            HopKind::Bridge {
-                                bridge: "cni0".into(),
-                                from: "cni0".into(),
-                                to: veth,
-                            },
-                        );
-                        self.t_ns += lat.veth_micros * 1000;
-                        Step::Next(At::Ingress(NsId::Pod(key), "eth0".into(), false))
+                        self.hop(&ns, pkt, || HopKind::Bridge {
+                            bridge: "cni0".into(),
+                            from: "cni0".into(),
+                            to: veth.clone(),
+                        });
+                        self.t_ns += veth_ns;
+                        Step::Next(At::Ingress(NsId::Pod(key.clone()), "eth0", false))
                     }
                     Some(LinkKind::Vxlan { id, local, .. }) => {
+                        let (id, local) = (*id, *local);
                         let mac = netns
                             .neighbours
                             .iter()
@@ -774,8 +795,9 @@ impl Dataplane<'_> {
                             .and_then(|m| netns.fdb.iter().find(|f| f.mac == m))
                             .map(|f| f.dst);
                         let Some(peer) = peer else {
-                            let detail = format!("flannel.1 has no neighbour entry for {next_hop}");
-                            return self.drop_with(&ns, pkt, DropReason::UnknownTarget, detail);
+                            return self.drop_with(&ns, pkt, DropReason::UnknownTarget, || {
+                                format!("flannel.1 has no neighbour entry for {next_hop}")
+                            });
                         };
                         // The outer source port is a hash of the inner flow (Linux picks it
                         // from the ephemeral range).
@@ -784,16 +806,12 @@ impl Dataplane<'_> {
                             ^ u32::from(t.dst).rotate_left(7)
                             ^ (u32::from(t.sport) << 16 | u32::from(t.dport));
                         let sport = 32768 + (hash % 28232) as u16;
-                        self.hop(
-                            &ns,
-                            pkt,
-                            HopKind::Encapsulate {
-                                src: local,
-                                dst: peer,
-                                vni: id,
-                                sport,
-                            },
-                        );
+                        self.hop(&ns, pkt, || HopKind::Encapsulate {
+                            src: local,
+                            dst: peer,
+                            vni: id,
+                            sport,
+                        });
                         let outer = Packet {
                             src: local,
                             dst: peer,
@@ -803,17 +821,17 @@ impl Dataplane<'_> {
                                 sport,
                                 dport: VXLAN_PORT,
                             },
-                            payload: Payload::Vxlan(Box::new(pkt.clone())),
+                            payload: Payload::None,
                         };
-                        *pkt = outer;
+                        let inner = std::mem::replace(pkt, outer);
+                        pkt.payload = Payload::Vxlan(Box::new(inner));
                         // The kernel sends the outer packet like any local UDP packet.
                         Step::Next(At::Output(ns))
                     }
                     Some(LinkKind::Ether) => self.on_node_network(ns, next_hop, pkt),
-                    _ => {
-                        let detail = format!("nothing answers ARP for {next_hop} on {}", route.dev);
-                        self.drop_with(&ns, pkt, DropReason::UnknownTarget, detail)
-                    }
+                    _ => self.drop_with(&ns, pkt, DropReason::UnknownTarget, || {
+                        format!("nothing answers ARP for {next_hop} on {}", route.dev)
+                    }),
                 }
             }
             NsId::External | NsId::Internet => self.on_node_network(ns, next_hop, pkt),
@@ -826,11 +844,11 @@ impl Dataplane<'_> {
         let lat = self.latency().clone();
         if let Some(node) = self.node_ips.get(&next_hop).cloned() {
             self.t_ns += lat.node_network_micros * 1000;
-            return Step::Next(At::Ingress(NsId::Node(node), "eth0".into(), false));
+            return Step::Next(At::Ingress(NsId::Node(node), "eth0", false));
         }
         if next_hop == self.external_ip() {
             self.t_ns += lat.external_micros * 1000;
-            return Step::Next(At::Ingress(NsId::External, "eth0".into(), false));
+            return Step::Next(At::Ingress(NsId::External, "eth0", false));
         }
         // MetalLB layer 2: the elected node answers ARP for the address (asked directly, or
         // by the gateway for a packet from beyond it).
@@ -841,43 +859,38 @@ impl Dataplane<'_> {
         };
         if let Some(announcer) = self.metallb_owner(arp_for) {
             let Some(node) = announcer else {
-                let detail = format!(
+                return self.drop_with(&ns, pkt, DropReason::UnknownTarget, || format!(
                     "no node announces {arp_for}: MetalLB's speakers elect none while the Service has no ready endpoint (with externalTrafficPolicy Local, none on an eligible node)"
-                );
-                return self.drop_with(&ns, pkt, DropReason::UnknownTarget, detail);
+                ));
             };
             self.t_ns += lat.node_network_micros * 1000;
-            self.hop(
-                &ns,
-                pkt,
-                HopKind::Bridge {
-                    bridge: "node network (ARP answered by MetalLB's speaker)".into(),
-                    from: arp_for.to_string(),
-                    to: node.clone(),
-                },
-            );
-            return Step::Next(At::Ingress(NsId::Node(node), "eth0".into(), false));
+            self.hop(&ns, pkt, || HopKind::Bridge {
+                bridge: "node network (ARP answered by MetalLB's speaker)".into(),
+                from: arp_for.to_string(),
+                to: node.clone(),
+            });
+            return Step::Next(At::Ingress(NsId::Node(node), "eth0", false));
         }
         if next_hop != self.gateway() {
-            let detail = format!("nothing on the node network answers ARP for {next_hop}");
-            return self.drop_with(&ns, pkt, DropReason::UnknownTarget, detail);
+            return self.drop_with(&ns, pkt, DropReason::UnknownTarget, || {
+                format!("nothing on the node network answers ARP for {next_hop}")
+            });
+        }
+        if let Some(detail) = self.load_balancer_refuses(pkt) {
+            return self.drop_with(&ns, pkt, DropReason::NoAnswer, || detail);
         }
         if let Some(node) = self.load_balancer_target(pkt) {
             self.t_ns += lat.external_micros * 1000;
-            self.hop(
-                &ns,
-                pkt,
-                HopKind::Bridge {
-                    bridge: "load balancer".into(),
-                    from: pkt.dst.to_string(),
-                    to: node.clone(),
-                },
-            );
-            return Step::Next(At::Ingress(NsId::Node(node), "eth0".into(), false));
+            self.hop(&ns, pkt, || HopKind::Bridge {
+                bridge: "load balancer".into(),
+                from: pkt.dst.to_string(),
+                to: node.clone(),
+            });
+            return Step::Next(At::Ingress(NsId::Node(node), "eth0", false));
         }
         if pkt.dst == self.external_ip() {
             self.t_ns += lat.external_micros * 1000;
-            return Step::Next(At::Ingress(NsId::External, "eth0".into(), false));
+            return Step::Next(At::Ingress(NsId::External, "eth0", false));
         }
         // DNS beyond the gateway: the gateway's own resolver, or a public one on the internet.
         let dns = matches!(
@@ -886,21 +899,58 @@ impl Dataplane<'_> {
         );
         if dns && ns != NsId::Internet {
             self.t_ns += lat.external_micros * 1000;
-            return Step::Next(At::Ingress(NsId::Internet, "eth0".into(), false));
+            return Step::Next(At::Ingress(NsId::Internet, "eth0", false));
         }
         let service_range = self.sim.config.service_cidr.contains(&pkt.dst);
         if service_range {
-            let detail = format!(
-                "{} is a ClusterIP: it exists only in kube-proxy's rules, which match only the Service's ports and protocol; nothing else routes it, so the gateway sends it to the internet and no answer comes",
-                pkt.dst
-            );
-            return self.drop_with(&ns, pkt, DropReason::IsAClusterIp, detail);
+            return self.drop_with(&ns, pkt, DropReason::IsAClusterIp, || {
+                format!(
+                    "{} is a ClusterIP: it exists only in kube-proxy's rules, which match only the Service's ports and protocol; nothing else routes it, so the gateway sends it to the internet and no answer comes",
+                    pkt.dst
+                )
+            });
         }
-        let detail = format!(
-            "the gateway sends {} to the internet; nothing answers",
-            pkt.dst
+        self.drop_with(&ns, pkt, DropReason::NoAnswer, || {
+            format!(
+                "the gateway sends {} to the internet; nothing answers",
+                pkt.dst
+            )
+        })
+    }
+
+    /// Why the cloud load balancer drops a packet for one of its addresses: it forwards only
+    /// the protocols and ports of its Service's listeners. (Forwarding anything else to a node,
+    /// which does not own the address either, would send it straight back: a routing loop.)
+    fn load_balancer_refuses(&self, pkt: &Packet) -> Option<String> {
+        if self.lb_provider() != Some(netsim_model::LoadBalancerProvider::Cloud) {
+            return None;
+        }
+        let svc = self.load_balancer_service(pkt.dst)?;
+        let (proto, (_, dport)) = (pkt.proto(), pkt.ports());
+        let listens = svc
+            .spec
+            .iter()
+            .flat_map(|s| s.ports.iter().flatten())
+            .any(|p| {
+                u16::try_from(p.port).ok() == Some(dport)
+                    && Proto::parse(p.protocol.as_deref().unwrap_or("TCP")) == Some(proto)
+            });
+        if listens {
+            return None;
+        }
+        let name = format!(
+            "{}/{}",
+            svc.metadata.namespace.as_deref().unwrap_or_default(),
+            svc.metadata.name.as_deref().unwrap_or_default()
         );
-        self.drop_with(&ns, pkt, DropReason::NoAnswer, detail)
+        let what = match proto {
+            Proto::Icmp => "ICMP".to_string(),
+            _ => format!("{}/{dport}", proto.as_str().to_ascii_uppercase()),
+        };
+        Some(format!(
+            "the load balancer at {} (Service {name}) has no listener for {what}; it drops the packet",
+            pkt.dst
+        ))
     }
 
     /// The cloud load balancer in front of the nodes: which node gets a packet for a
@@ -973,22 +1023,24 @@ impl Dataplane<'_> {
 
     /// The packet reached its destination namespace.
     fn deliver(&mut self, ns: NsId, pkt: &Packet) -> Step {
-        let process = match &pkt.l4 {
-            _ if ns == NsId::Internet => format!("the resolver at {}", pkt.dst),
-            L4::Icmp(_) => "the kernel (ICMP)".to_string(),
-            L4::Udp { dport, .. } if *dport == VXLAN_PORT => "the vxlan driver".to_string(),
-            _ => {
-                let (_, dport) = pkt.ports();
-                match self.listener(&ns, pkt.proto(), dport) {
-                    Some(l) => l.process,
-                    None if self.client == Some((ns.clone(), pkt.dst, dport)) => {
-                        "the client's socket".to_string()
+        if self.record {
+            let process = match &pkt.l4 {
+                _ if ns == NsId::Internet => format!("the resolver at {}", pkt.dst),
+                L4::Icmp(_) => "the kernel (ICMP)".to_string(),
+                L4::Udp { dport, .. } if *dport == VXLAN_PORT => "the vxlan driver".to_string(),
+                _ => {
+                    let (_, dport) = pkt.ports();
+                    match self.listener(&ns, pkt.proto(), dport) {
+                        Some(l) => l.process,
+                        None if self.client == Some((ns.clone(), pkt.dst, dport)) => {
+                            "the client's socket".to_string()
+                        }
+                        None => "no socket (nothing listens on that port)".to_string(),
                     }
-                    None => "no socket (nothing listens on that port)".to_string(),
                 }
-            }
-        };
-        self.hop(&ns, pkt, HopKind::Delivered { process });
+            };
+            self.hop(&ns, pkt, || HopKind::Delivered { process });
+        }
         Step::Deliver(ns)
     }
 
