@@ -469,13 +469,18 @@ impl Sim {
     }
 
     /// Stores `object` only if it differs from what is stored; returns whether it did.
-    pub(crate) fn put_if_changed(&mut self, object: Object) -> bool {
+    pub(crate) fn put_if_changed(&mut self, mut object: Object) -> bool {
         if let Some(old) = self.store.get(&object.key()) {
-            let mut candidate = object.clone();
-            candidate.metadata_mut().resource_version = old.metadata().resource_version.clone();
-            if &candidate == old {
+            // Compared with the stored version's resourceVersion in place (no copy of the
+            // object: controllers call this for every object they reconcile).
+            let mine = std::mem::replace(
+                &mut object.metadata_mut().resource_version,
+                old.metadata().resource_version.clone(),
+            );
+            if &object == old {
                 return false;
             }
+            object.metadata_mut().resource_version = mine;
         }
         self.put(object);
         true

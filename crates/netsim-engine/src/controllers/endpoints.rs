@@ -1,12 +1,14 @@
 //! The Endpoints, EndpointSlice and EndpointSlice-mirroring controllers.
 //!
 //! For every Service with a selector: the ready pods it selects (named `targetPort`s resolved
-//! against each pod's container ports) become `addresses` of its Endpoints and `ready`
-//! endpoints of its EndpointSlice; pods not ready go to `notReadyAddresses` and `ready: false`;
-//! terminating pods leave Endpoints and stay in the slice as `terminating`. Selector-less
-//! Services keep whatever Endpoints the user wrote, mirrored into an EndpointSlice.
+//! against each pod's container ports of the same protocol) become `addresses` of its
+//! Endpoints and `ready` endpoints of its EndpointSlice; pods not ready go to
+//! `notReadyAddresses` and `ready: false`; terminating pods leave Endpoints and stay in the
+//! slice as `terminating` (with `publishNotReadyAddresses`, every pod stays, ready); a pod that
+//! resolves none of the Service's ports is not in Endpoints. Selector-less Services keep
+//! whatever Endpoints the user wrote, mirrored into an EndpointSlice.
 
-use super::controller_ref;
+use super::controller_ref_to;
 use crate::sim::Sim;
 use crate::time::api_time;
 use netsim_model::k8s_openapi::api::core::v1::{
@@ -18,7 +20,7 @@ use netsim_model::k8s_openapi::api::discovery::v1::{
 use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use netsim_model::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use netsim_model::labels::map_matches;
-use netsim_model::{ApiObject, Object, ObjectKey};
+use netsim_model::{ApiObject, Kind, Object, ObjectKey};
 use std::collections::BTreeMap;
 
 const MANAGED_BY: &str = "endpointslice.kubernetes.io/managed-by";
@@ -35,6 +37,9 @@ struct Backend {
     /// `spec.hostname` when `spec.subdomain` names this Service.
     hostname: Option<String>,
     ip: String,
+    /// The pod's Ready condition (the slice's `serving`).
+    serving: bool,
+    /// Published as ready: `serving`, or anything with `publishNotReadyAddresses`.
     ready: bool,
     terminating: bool,
     ports: Vec<EndpointPort>,
@@ -47,8 +52,9 @@ fn pod_ready(p: &Pod) -> bool {
         .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
-/// The container port `target` names or numbers on `pod`, as `podutil.FindPort` resolves it.
-fn find_port(pod: &Pod, target: &IntOrString) -> Option<i32> {
+/// The container port `target` names or numbers on `pod`, as `podutil.FindPort` resolves it:
+/// a name matches a container port of that name and of the Service port's `protocol`.
+fn find_port(pod: &Pod, target: &IntOrString, protocol: &str) -> Option<i32> {
     match target {
         IntOrString::Int(n) => Some(*n),
         IntOrString::String(name) => pod
@@ -57,7 +63,10 @@ fn find_port(pod: &Pod, target: &IntOrString) -> Option<i32> {
             .containers
             .iter()
             .flat_map(|c| c.ports.iter().flatten())
-            .find(|p| p.name.as_deref() == Some(name.as_str()))
+            .find(|p| {
+                p.name.as_deref() == Some(name.as_str())
+                    && p.protocol.as_deref().unwrap_or("TCP") == protocol
+            })
             .map(|p| p.container_port),
     }
 }
@@ -82,7 +91,9 @@ impl Sim {
         else {
             return;
         };
-        let spec = svc.spec.clone().unwrap_or_default();
+        let Some(spec) = svc.spec.as_ref() else {
+            return self.mirror_endpoints(&svc);
+        };
         if spec.type_.as_deref() == Some("ExternalName") {
             return;
         }
@@ -98,7 +109,9 @@ impl Sim {
     }
 
     fn backends(svc: &Service, selector: &BTreeMap<String, String>, pods: &[&Pod]) -> Vec<Backend> {
-        let spec = svc.spec.clone().unwrap_or_default();
+        let Some(spec) = svc.spec.as_ref() else {
+            return Vec::new();
+        };
         let publish_not_ready = spec.publish_not_ready_addresses == Some(true);
         let mut out = Vec::new();
         for pod in pods {
@@ -117,7 +130,8 @@ impl Sim {
             let mut ports = Vec::new();
             for sp in spec.ports.iter().flatten() {
                 let target = sp.target_port.clone().unwrap_or(IntOrString::Int(sp.port));
-                if let Some(port) = find_port(pod, &target) {
+                let protocol = sp.protocol.as_deref().unwrap_or("TCP");
+                if let Some(port) = find_port(pod, &target, protocol) {
                     ports.push(EndpointPort {
                         name: sp.name.clone().filter(|n| !n.is_empty()),
                         port,
@@ -128,6 +142,7 @@ impl Sim {
             }
             out.push(Backend {
                 ip,
+                serving: pod_ready(pod),
                 ready: pod_ready(pod) || publish_not_ready,
                 terminating: pod.metadata.deletion_timestamp.is_some(),
                 ports,
@@ -147,10 +162,26 @@ impl Sim {
     fn write_endpoints(&mut self, svc: &Service, backends: &[Backend]) {
         let ns = svc.metadata.namespace.clone().unwrap_or_default();
         let name = svc.metadata.name.clone().unwrap_or_default();
-        let headless = svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None");
-        // Group addresses by the exact port list they serve, as RepackSubsets does.
+        let spec = svc.spec.as_ref();
+        let headless = spec.and_then(|s| s.cluster_ip.as_deref()) == Some("None");
+        let publish = spec.and_then(|s| s.publish_not_ready_addresses) == Some(true);
+        let has_ports = spec
+            .and_then(|s| s.ports.as_ref())
+            .is_some_and(|p| !p.is_empty());
+        // Group addresses by the exact port list they serve, as RepackSubsets does. Terminating
+        // pods are left out unless not-ready addresses are published; a pod is listed once per
+        // port it resolves, so one that resolves none is not listed at all. A Service without
+        // ports lists its pods only when it is headless (the endpoints controller's syncService).
         let mut subsets: Vec<EndpointSubset> = Vec::new();
-        for b in backends.iter().filter(|b| !b.terminating) {
+        let listed = backends.iter().filter(|b| {
+            (!b.terminating || publish)
+                && if has_ports {
+                    !b.ports.is_empty()
+                } else {
+                    headless
+                }
+        });
+        for b in listed {
             let address = EndpointAddress {
                 ip: b.ip.clone(),
                 node_name: b.node_name.clone(),
@@ -181,7 +212,8 @@ impl Sim {
         if headless {
             labels.insert("service.kubernetes.io/headless".into(), String::new());
         }
-        let mut next = existing.clone().unwrap_or_else(|| Endpoints {
+        let changed = existing.as_ref().is_none_or(|e| e.subsets != subsets);
+        let mut next = existing.unwrap_or_else(|| Endpoints {
             metadata: ObjectMeta {
                 name: Some(name.clone()),
                 namespace: Some(ns.clone()),
@@ -192,7 +224,7 @@ impl Sim {
             subsets: None,
         });
         next.metadata.labels = Some(labels).filter(|l| !l.is_empty());
-        if existing.as_ref().is_none_or(|e| e.subsets != subsets) {
+        if changed {
             next.metadata
                 .annotations
                 .get_or_insert_with(BTreeMap::new)
@@ -206,13 +238,20 @@ impl Sim {
         let ns = svc.metadata.namespace.clone().unwrap_or_default();
         let name = svc.metadata.name.clone().unwrap_or_default();
         let headless = svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None");
+        let publish = svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.publish_not_ready_addresses)
+            == Some(true);
+        // `podToEndpoint`: never ready while terminating, unless not-ready addresses are
+        // published; serving is the pod's own readiness.
         let endpoints: Vec<Endpoint> = backends
             .iter()
             .map(|b| Endpoint {
                 addresses: vec![b.ip.clone()],
                 conditions: Some(EndpointConditions {
-                    ready: Some(b.ready && !b.terminating),
-                    serving: Some(b.ready),
+                    ready: Some(publish || (b.serving && !b.terminating)),
+                    serving: Some(b.serving),
                     terminating: Some(b.terminating),
                 }),
                 node_name: b.node_name.clone(),
@@ -242,15 +281,15 @@ impl Sim {
         if headless {
             labels.insert("service.kubernetes.io/headless".into(), String::new());
         }
-        let owner = Object::Service(svc.clone());
         let ports = Some(ports).filter(|p| !p.is_empty());
         let endpoints = Some(endpoints).filter(|e| !e.is_empty());
+        let owner = controller_ref_to(Kind::Service, &svc.metadata);
         self.write_managed_slice(
             &ns,
             &name,
             SLICE_CONTROLLER,
             labels,
-            Some(controller_ref(&owner)),
+            Some(owner),
             endpoints,
             ports,
         );
@@ -279,7 +318,12 @@ impl Sim {
                     && l.and_then(|l| l.get(MANAGED_BY)).map(String::as_str) == Some(manager)
             })
             .cloned();
-        let mut next = match existing.clone() {
+        let endpoints = endpoints.unwrap_or_default();
+        let existed = existing.is_some();
+        let changed = existing
+            .as_ref()
+            .is_none_or(|e| e.endpoints != endpoints || e.ports != ports);
+        let mut next = match existing {
             Some(s) => s,
             None => EndpointSlice {
                 metadata: ObjectMeta {
@@ -297,16 +341,12 @@ impl Sim {
                 ports: None,
             },
         };
-        let endpoints = endpoints.unwrap_or_default();
-        let changed = existing
-            .as_ref()
-            .is_none_or(|e| e.endpoints != endpoints || e.ports != ports);
         if changed {
             next.metadata
                 .annotations
                 .get_or_insert_with(BTreeMap::new)
                 .insert(TRIGGER_TIME.into(), rfc3339(api_time(self.now())));
-            if existing.is_some() {
+            if existed {
                 next.metadata.generation = Some(next.metadata.generation.unwrap_or(1) + 1);
             }
         }

@@ -14,7 +14,7 @@ mod kubelet;
 mod loadbalancer;
 mod scheduler;
 
-use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use netsim_model::{Kind, Object};
 
 pub use cni::{PAUSE_IMAGE, image_id};
@@ -22,12 +22,17 @@ pub use deployment::pod_template_hash;
 
 /// A controller owner reference to `owner` (`controller: true, blockOwnerDeletion: true`).
 pub(crate) fn controller_ref(owner: &Object) -> OwnerReference {
-    let kind = owner.kind();
+    controller_ref_to(owner.kind(), owner.metadata())
+}
+
+/// [`controller_ref`] to the object of `kind` with `metadata` (without wrapping a copy of it
+/// in an [`Object`]).
+pub(crate) fn controller_ref_to(kind: Kind, metadata: &ObjectMeta) -> OwnerReference {
     OwnerReference {
         api_version: kind.api_version(),
         kind: kind.info().kind.to_string(),
-        name: owner.name().to_string(),
-        uid: owner.metadata().uid.clone().unwrap_or_default(),
+        name: metadata.name.clone().unwrap_or_default(),
+        uid: metadata.uid.clone().unwrap_or_default(),
         controller: Some(true),
         block_owner_deletion: Some(true),
     }
