@@ -25,6 +25,9 @@ pub enum Event {
     CorefileReload,
     /// ingress-nginx's status sync writes its address into the Ingresses it serves.
     IngressStatusSync,
+    /// The pod garbage collector's pass after a Node was deleted: pods bound to a Node that
+    /// does not exist are marked failed and deleted.
+    PodGc,
 }
 
 /// Pending events by (instant in milliseconds since the epoch, sequence).
@@ -100,7 +103,7 @@ impl EventQueue {
             | Event::ContainersStarted(k)
             | Event::PodTerminated(k)
             | Event::LoadBalancerReady(k) => k != key,
-            Event::CorefileReload | Event::IngressStatusSync => true,
+            Event::CorefileReload | Event::IngressStatusSync | Event::PodGc => true,
         });
     }
 

@@ -345,6 +345,7 @@ impl Sim {
             Event::LoadBalancerReady(key) => self.load_balancer_ready(&key),
             Event::CorefileReload => self.coredns_reload(),
             Event::IngressStatusSync => self.ingress_status_sync(),
+            Event::PodGc => self.pod_gc(),
         }
     }
 
@@ -403,7 +404,21 @@ impl Sim {
                     work.services
                         .insert(ObjectKey::new(Kind::Service, &key.namespace, &key.name));
                 }
-                Kind::Node => work.nodes_changed = true,
+                Kind::Node => {
+                    work.nodes_changed = true;
+                    if current.is_none() {
+                        // The EndpointSlice controller drops the pods of a Node that is gone
+                        // at once; the pod GC deletes them after its quarantine.
+                        for pod in self.store.pods_on_node(&key.name) {
+                            let labels = pod.metadata.labels.as_ref();
+                            let ns = pod.metadata.namespace.as_deref().unwrap_or_default();
+                            for svc in self.store.services_selecting(ns, labels) {
+                                work.services.insert(svc.key());
+                            }
+                        }
+                        self.pod_gc_node_deleted();
+                    }
+                }
                 Kind::Ingress if current.is_some() => {
                     // A change of status alone is the controller's own write: it still gets
                     // a Sync event (the object changed), as a real controller's informer sees.

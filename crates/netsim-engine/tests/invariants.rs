@@ -92,10 +92,6 @@ const STRAY_ADDRESSES: [Ipv4Addr; 4] = [
 /// ignored, tolerates none and shows a minimal case of each.
 #[derive(Debug, Clone, Copy)]
 struct Gaps {
-    /// netsim has no pod garbage collector: the pods of a deleted Node stay forever, and stay
-    /// endpoints. v1.28's EndpointSlice reconciler skips a pod whose Node is gone (unless
-    /// the Service publishes not-ready addresses), and the pod GC deletes it after 40 s.
-    orphaned_pods: bool,
     /// netsim writes one EndpointSlice per Service, with the ports of its first endpoint.
     /// The controller groups endpoints by the ports they resolve (a named targetPort that
     /// only some pods have, or that resolves to different numbers): one slice per group.
@@ -108,13 +104,11 @@ struct Gaps {
 }
 
 const TOLERATED: Gaps = Gaps {
-    orphaned_pods: true,
     one_slice: true,
     no_implicit_remap: true,
 };
 
 const STRICT: Gaps = Gaps {
-    orphaned_pods: false,
     one_slice: false,
     no_implicit_remap: false,
 };
@@ -818,7 +812,6 @@ fn check_endpoints(sim: &Sim, gaps: Gaps) -> Result<(), String> {
         // exists (the reconciler skips them until the pod GC removes them) unless the
         // Service publishes not-ready addresses.
         let mut expected: BTreeMap<String, &Pod> = BTreeMap::new();
-        let mut orphans: BTreeSet<String> = BTreeSet::new();
         let mut port_maps = BTreeSet::new();
         for pod in store.list_typed::<Pod>(Some(&ns)) {
             if !map_matches(&selector, pod.metadata.labels.as_ref()) || pod_ip(pod).is_none() {
@@ -830,7 +823,6 @@ fn check_endpoints(sim: &Sim, gaps: Gaps) -> Result<(), String> {
             }
             port_maps.insert(resolved_ports(svc, pod));
             if !publish && !node_of(pod).is_some_and(|n| node_names.contains(n)) {
-                orphans.insert(pod.metadata.uid.clone().unwrap_or_default());
                 continue;
             }
             expected.insert(pod.metadata.uid.clone().unwrap_or_default(), pod);
@@ -857,9 +849,6 @@ fn check_endpoints(sim: &Sim, gaps: Gaps) -> Result<(), String> {
                     .and_then(|t| t.uid.clone())
                     .unwrap_or_default();
                 let Some(pod) = expected.get(&uid) else {
-                    if gaps.orphaned_pods && orphans.contains(&uid) {
-                        continue;
-                    }
                     return Err(format!(
                         "Service {ns}/{name}: endpoint {:?} ({:?}) is not a pod the selector \
                          {selector:?} matches (or its node is gone)",
@@ -1659,8 +1648,8 @@ proptest! {
     }
 
     #[test]
-    #[ignore = "fails until netsim has a pod GC, one EndpointSlice per port map and the \
-                kernel's implicit source remapping (see `Gaps`)"]
+    #[ignore = "fails until netsim has one EndpointSlice per port map and the kernel's \
+                implicit source remapping (see `Gaps`)"]
     fn strictly_as_kubernetes_does(s in scenario()) {
         run_scenario(&s, STRICT).map_err(TestCaseError::fail)?;
     }

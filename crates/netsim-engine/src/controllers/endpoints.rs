@@ -12,7 +12,7 @@ use super::controller_ref_to;
 use crate::sim::Sim;
 use crate::time::api_time;
 use netsim_model::k8s_openapi::api::core::v1::{
-    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, ObjectReference, Pod, Service,
+    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Node, ObjectReference, Pod, Service,
 };
 use netsim_model::k8s_openapi::api::discovery::v1::{
     Endpoint, EndpointConditions, EndpointPort as SlicePort, EndpointSlice,
@@ -42,6 +42,8 @@ struct Backend {
     /// Published as ready: `serving`, or anything with `publishNotReadyAddresses`.
     ready: bool,
     terminating: bool,
+    /// The pod's Node no longer exists (the pod waits for the pod GC).
+    node_gone: bool,
     ports: Vec<EndpointPort>,
 }
 
@@ -100,7 +102,13 @@ impl Sim {
         match spec.selector.as_ref().filter(|s| !s.is_empty()) {
             Some(selector) => {
                 let pods = self.store.select_pods(&key.namespace, selector);
-                let backends = Self::backends(&svc, selector, &pods);
+                let mut backends = Self::backends(&svc, selector, &pods);
+                for b in &mut backends {
+                    b.node_gone = b
+                        .node_name
+                        .as_deref()
+                        .is_some_and(|n| self.store.typed::<Node>("", n).is_none());
+                }
                 self.write_endpoints(&svc, &backends);
                 self.write_slice(&svc, &backends);
             }
@@ -145,6 +153,7 @@ impl Sim {
                 serving: pod_ready(pod),
                 ready: pod_ready(pod) || publish_not_ready,
                 terminating: pod.metadata.deletion_timestamp.is_some(),
+                node_gone: false,
                 ports,
                 target: target_ref(pod),
                 node_name: pod.spec.as_ref().and_then(|s| s.node_name.clone()),
@@ -244,9 +253,11 @@ impl Sim {
             .and_then(|s| s.publish_not_ready_addresses)
             == Some(true);
         // `podToEndpoint`: never ready while terminating, unless not-ready addresses are
-        // published; serving is the pod's own readiness.
+        // published; serving is the pod's own readiness. A pod whose Node is gone is left out
+        // (the reconciler's "Node Not Found"), unless not-ready addresses are published.
         let endpoints: Vec<Endpoint> = backends
             .iter()
+            .filter(|b| publish || !b.node_gone)
             .map(|b| Endpoint {
                 addresses: vec![b.ip.clone()],
                 conditions: Some(EndpointConditions {
@@ -262,7 +273,8 @@ impl Sim {
             .collect();
         // Slice ports: every service port that at least one backend resolves.
         let ports: Vec<SlicePort> = backends
-            .first()
+            .iter()
+            .find(|b| publish || !b.node_gone)
             .map(|b| {
                 b.ports
                     .iter()

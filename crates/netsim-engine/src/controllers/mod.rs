@@ -12,6 +12,7 @@ pub mod events;
 mod ingress_nginx;
 mod kubelet;
 mod loadbalancer;
+mod podgc;
 mod scheduler;
 
 use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
