@@ -92,10 +92,6 @@ const STRAY_ADDRESSES: [Ipv4Addr; 4] = [
 /// ignored, tolerates none and shows a minimal case of each.
 #[derive(Debug, Clone, Copy)]
 struct Gaps {
-    /// netsim writes one EndpointSlice per Service, with the ports of its first endpoint.
-    /// The controller groups endpoints by the ports they resolve (a named targetPort that
-    /// only some pods have, or that resolves to different numbers): one slice per group.
-    one_slice: bool,
     /// The kernel keeps every tuple once: a new connection whose reply tuple is taken gets
     /// its source port (or echo id) remapped even when no NAT rule applies (the null
     /// binding). netsim remaps only under MASQUERADE, so a node's own connection can share a
@@ -104,12 +100,10 @@ struct Gaps {
 }
 
 const TOLERATED: Gaps = Gaps {
-    one_slice: true,
     no_implicit_remap: true,
 };
 
 const STRICT: Gaps = Gaps {
-    one_slice: false,
     no_implicit_remap: false,
 };
 
@@ -749,7 +743,7 @@ fn resolved_ports(svc: &Service, pod: &Pod) -> PortSet {
     out
 }
 
-fn check_endpoints(sim: &Sim, gaps: Gaps) -> Result<(), String> {
+fn check_endpoints(sim: &Sim) -> Result<(), String> {
     let store = sim.store();
     let node_names: BTreeSet<String> = nodes(sim)
         .iter()
@@ -812,7 +806,6 @@ fn check_endpoints(sim: &Sim, gaps: Gaps) -> Result<(), String> {
         // exists (the reconciler skips them until the pod GC removes them) unless the
         // Service publishes not-ready addresses.
         let mut expected: BTreeMap<String, &Pod> = BTreeMap::new();
-        let mut port_maps = BTreeSet::new();
         for pod in store.list_typed::<Pod>(Some(&ns)) {
             if !map_matches(&selector, pod.metadata.labels.as_ref()) || pod_ip(pod).is_none() {
                 continue;
@@ -821,13 +814,11 @@ fn check_endpoints(sim: &Sim, gaps: Gaps) -> Result<(), String> {
             if matches!(phase, Some("Succeeded" | "Failed")) {
                 continue;
             }
-            port_maps.insert(resolved_ports(svc, pod));
             if !publish && !node_of(pod).is_some_and(|n| node_names.contains(n)) {
                 continue;
             }
             expected.insert(pod.metadata.uid.clone().unwrap_or_default(), pod);
         }
-        let mixed_ports = port_maps.len() > 1;
         let mut seen: BTreeSet<String> = BTreeSet::new();
         for slice in &slices {
             let slice_ports: PortSet = slice
@@ -896,7 +887,7 @@ fn check_endpoints(sim: &Sim, gaps: Gaps) -> Result<(), String> {
                 // Slices group endpoints by the ports they serve: a pod whose named
                 // targetPort resolves differently (or not at all) is in another slice.
                 let want_ports = resolved_ports(svc, pod);
-                if slice_ports != want_ports && !(gaps.one_slice && mixed_ports) {
+                if slice_ports != want_ports {
                     return Err(format!(
                         "Service {ns}/{name}: pod {} serves ports {want_ports:?} but sits in \
                          slice {:?} with ports {slice_ports:?}",
@@ -1597,7 +1588,7 @@ fn check_conntrack(sim: &Sim, gaps: Gaps) -> Result<(), String> {
 // ----------------------------------------------------------------------------------------
 
 fn check_state(sim: &Sim, gaps: Gaps) -> Result<(), String> {
-    check_endpoints(sim, gaps).map_err(|e| format!("[1 endpoints] {e}"))?;
+    check_endpoints(sim).map_err(|e| format!("[1 endpoints] {e}"))?;
     check_addresses(sim).map_err(|e| format!("[2 addresses] {e}"))?;
     check_veths(sim).map_err(|e| format!("[3 veths] {e}"))?;
     check_conntrack(sim, gaps).map_err(|e| format!("[5 conntrack] {e}"))
@@ -1648,8 +1639,7 @@ proptest! {
     }
 
     #[test]
-    #[ignore = "fails until netsim has one EndpointSlice per port map and the kernel's \
-                implicit source remapping (see `Gaps`)"]
+    #[ignore = "fails until netsim has the kernel's implicit source remapping (see `Gaps`)"]
     fn strictly_as_kubernetes_does(s in scenario()) {
         run_scenario(&s, STRICT).map_err(TestCaseError::fail)?;
     }

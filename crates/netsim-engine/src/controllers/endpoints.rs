@@ -83,6 +83,109 @@ fn target_ref(pod: &Pod) -> ObjectReference {
     }
 }
 
+/// The most endpoints one EndpointSlice holds (kube-controller-manager's
+/// `--max-endpoints-per-slice` default).
+const MAX_ENDPOINTS_PER_SLICE: usize = 100;
+
+/// What identifies a set of slice ports (`endpointutil.NewPortMapKey`): name, port,
+/// protocol and appProtocol of each, in order.
+type PortKey = Vec<(String, i32, String, String)>;
+
+fn port_key(ports: &[SlicePort]) -> PortKey {
+    let mut key: PortKey = ports
+        .iter()
+        .map(|p| {
+            (
+                p.name.clone().unwrap_or_default(),
+                p.port.unwrap_or_default(),
+                p.protocol.clone().unwrap_or_else(|| "TCP".into()),
+                p.app_protocol.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    key.sort();
+    key
+}
+
+/// What makes an endpoint the same one in another version (`hashEndpoint`): its
+/// addresses, hostname and the pod it refers to.
+type EndpointId = (Vec<String>, Option<String>, Option<String>, Option<String>);
+
+fn endpoint_id(ep: &Endpoint) -> EndpointId {
+    let target = ep.target_ref.as_ref();
+    (
+        ep.addresses.clone(),
+        ep.hostname.clone(),
+        target.and_then(|t| t.namespace.clone()),
+        target.and_then(|t| t.name.clone()),
+    )
+}
+
+/// The desired endpoints of one port map, in the order they are added: taken by identity
+/// when an existing slice holds them, popped in order for the rest.
+#[derive(Default)]
+struct Desired {
+    order: Vec<Option<Endpoint>>,
+    by_id: BTreeMap<EndpointId, usize>,
+    /// Entries before this one are all taken.
+    next: usize,
+    left: usize,
+}
+
+impl Desired {
+    fn insert(&mut self, ep: Endpoint) {
+        let id = endpoint_id(&ep);
+        if self.by_id.contains_key(&id) {
+            return;
+        }
+        self.by_id.insert(id, self.order.len());
+        self.order.push(Some(ep));
+        self.left += 1;
+    }
+
+    /// The wanted version of the endpoint `like` names, if it is wanted.
+    fn take(&mut self, like: &Endpoint) -> Option<Endpoint> {
+        let at = self.by_id.remove(&endpoint_id(like))?;
+        let ep = self.order.get_mut(at)?.take();
+        if ep.is_some() {
+            self.left -= 1;
+        }
+        ep
+    }
+
+    /// The first endpoint not yet placed.
+    fn pop(&mut self) -> Option<Endpoint> {
+        while self.next < self.order.len() {
+            let at = self.next;
+            self.next += 1;
+            if let Some(ep) = self.order.get_mut(at).and_then(Option::take) {
+                self.left -= 1;
+                return Some(ep);
+            }
+        }
+        None
+    }
+
+    fn len(&self) -> usize {
+        self.left
+    }
+}
+
+/// `getSliceToFill`: the slice that `n` more endpoints bring closest to full without going
+/// over.
+fn closest_to_full(slices: &[EndpointSlice], n: usize) -> Option<usize> {
+    let mut best: Option<(usize, usize)> = None;
+    for (i, s) in slices.iter().enumerate() {
+        let Some(room) = MAX_ENDPOINTS_PER_SLICE.checked_sub(n + s.endpoints.len()) else {
+            continue;
+        };
+        if best.is_none_or(|(_, r)| room < r) {
+            best = Some((i, room));
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
 impl Sim {
     /// Brings the Endpoints and EndpointSlice of Service `key` up to date.
     pub(crate) fn reconcile_service_endpoints(&mut self, key: &ObjectKey) {
@@ -243,6 +346,13 @@ impl Sim {
         self.put_if_changed(Object::Endpoints(next));
     }
 
+    /// The EndpointSlice reconciler (`reconcileByPortMapping`): endpoints grouped by the
+    /// ports they resolve, each group in slices of at most [`MAX_ENDPOINTS_PER_SLICE`].
+    /// Endpoints stay in the slice they are in; a slice that lost or changed endpoints is
+    /// filled up first, then one left unchanged that the rest fit into best, then new slices;
+    /// a slice left empty is deleted, or reused for a new one; a Service with no endpoints
+    /// keeps one placeholder slice. Endpoints the real controller pops from a set in no
+    /// particular order go in address order here.
     fn write_slice(&mut self, svc: &Service, backends: &[Backend]) {
         let ns = svc.metadata.namespace.clone().unwrap_or_default();
         let name = svc.metadata.name.clone().unwrap_or_default();
@@ -255,10 +365,19 @@ impl Sim {
         // `podToEndpoint`: never ready while terminating, unless not-ready addresses are
         // published; serving is the pod's own readiness. A pod whose Node is gone is left out
         // (the reconciler's "Node Not Found"), unless not-ready addresses are published.
-        let endpoints: Vec<Endpoint> = backends
-            .iter()
-            .filter(|b| publish || !b.node_gone)
-            .map(|b| Endpoint {
+        let mut desired: BTreeMap<PortKey, (Vec<SlicePort>, Desired)> = BTreeMap::new();
+        for b in backends.iter().filter(|b| publish || !b.node_gone) {
+            let ports: Vec<SlicePort> = b
+                .ports
+                .iter()
+                .map(|p| SlicePort {
+                    name: Some(p.name.clone().unwrap_or_default()),
+                    port: Some(p.port),
+                    protocol: p.protocol.clone(),
+                    app_protocol: p.app_protocol.clone(),
+                })
+                .collect();
+            let endpoint = Endpoint {
                 addresses: vec![b.ip.clone()],
                 conditions: Some(EndpointConditions {
                     ready: Some(publish || (b.serving && !b.terminating)),
@@ -269,42 +388,156 @@ impl Sim {
                 target_ref: Some(b.target.clone()),
                 hostname: b.hostname.clone(),
                 ..Default::default()
-            })
-            .collect();
-        // Slice ports: every service port that at least one backend resolves.
-        let ports: Vec<SlicePort> = backends
-            .iter()
-            .find(|b| publish || !b.node_gone)
-            .map(|b| {
-                b.ports
-                    .iter()
-                    .map(|p| SlicePort {
-                        name: Some(p.name.clone().unwrap_or_default()),
-                        port: Some(p.port),
-                        protocol: p.protocol.clone(),
-                        app_protocol: p.app_protocol.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+            };
+            desired
+                .entry(port_key(&ports))
+                .or_insert_with(|| (ports, Desired::default()))
+                .1
+                .insert(endpoint);
+        }
         let mut labels = svc.metadata.labels.clone().unwrap_or_default();
         labels.insert(MANAGED_BY.into(), SLICE_CONTROLLER.into());
         labels.insert(SERVICE_NAME.into(), name.clone());
         if headless {
             labels.insert("service.kubernetes.io/headless".into(), String::new());
         }
-        let ports = Some(ports).filter(|p| !p.is_empty());
-        let endpoints = Some(endpoints).filter(|e| !e.is_empty());
         let owner = controller_ref_to(Kind::Service, &svc.metadata);
-        self.write_managed_slice(
-            &ns,
-            &name,
-            SLICE_CONTROLLER,
-            labels,
-            Some(owner),
-            endpoints,
-            ports,
+        // The Service's slices by port map, by name.
+        let mut existing: BTreeMap<PortKey, Vec<EndpointSlice>> = BTreeMap::new();
+        let uid = owner.uid.clone();
+        for slice in self
+            .store
+            .owned_by(&uid)
+            .filter_map(EndpointSlice::from_object)
+            .filter(|s| {
+                let l = s.metadata.labels.as_ref();
+                l.and_then(|l| l.get(MANAGED_BY)).map(String::as_str) == Some(SLICE_CONTROLLER)
+            })
+        {
+            let ports = slice.ports.clone().unwrap_or_default();
+            existing
+                .entry(port_key(&ports))
+                .or_default()
+                .push(slice.clone());
+        }
+        let mut to_write: Vec<EndpointSlice> = Vec::new();
+        let mut to_create: Vec<(Vec<SlicePort>, Vec<Endpoint>)> = Vec::new();
+        let mut to_delete: Vec<EndpointSlice> = Vec::new();
+        for (key, (ports, mut want)) in desired {
+            let mut updated: Vec<EndpointSlice> = Vec::new();
+            let mut unchanged: Vec<EndpointSlice> = Vec::new();
+            // 1. Keep the endpoints still wanted where they are, in their new version.
+            for mut slice in existing.remove(&key).unwrap_or_default() {
+                let mut kept = Vec::with_capacity(slice.endpoints.len());
+                let mut changed = false;
+                for ep in &slice.endpoints {
+                    if let Some(now) = want.take(ep) {
+                        changed |= now != *ep;
+                        kept.push(now);
+                    }
+                }
+                let labels_changed = slice.metadata.labels.as_ref() != Some(&labels);
+                if changed || kept.len() != slice.endpoints.len() {
+                    if kept.is_empty() {
+                        to_delete.push(slice);
+                    } else {
+                        slice.endpoints = kept;
+                        updated.push(slice);
+                    }
+                } else if labels_changed {
+                    updated.push(slice);
+                } else {
+                    unchanged.push(slice);
+                }
+            }
+            // 2. Fill the slices being updated anyway, fullest first.
+            updated.sort_by_key(|s| std::cmp::Reverse(s.endpoints.len()));
+            for slice in &mut updated {
+                while slice.endpoints.len() < MAX_ENDPOINTS_PER_SLICE {
+                    let Some(ep) = want.pop() else { break };
+                    slice.endpoints.push(ep);
+                }
+            }
+            // 3. The rest into the unchanged slice they fit best, or into new slices.
+            while want.len() > 0 {
+                let fit = (want.len() < MAX_ENDPOINTS_PER_SLICE)
+                    .then(|| closest_to_full(&unchanged, want.len()))
+                    .flatten();
+                match fit {
+                    Some(i) => {
+                        let mut slice = unchanged.remove(i);
+                        while slice.endpoints.len() < MAX_ENDPOINTS_PER_SLICE {
+                            let Some(ep) = want.pop() else { break };
+                            slice.endpoints.push(ep);
+                        }
+                        updated.push(slice);
+                    }
+                    None => {
+                        let mut endpoints = Vec::new();
+                        while endpoints.len() < MAX_ENDPOINTS_PER_SLICE {
+                            let Some(ep) = want.pop() else { break };
+                            endpoints.push(ep);
+                        }
+                        to_create.push((ports.clone(), endpoints));
+                    }
+                }
+            }
+            to_write.extend(updated);
+            to_write.extend(unchanged);
+        }
+        // Port maps no longer wanted.
+        to_delete.extend(existing.into_values().flatten());
+        // A Service whose slices would all be gone keeps a placeholder.
+        if to_write.is_empty() && to_create.is_empty() {
+            to_create.push((Vec::new(), Vec::new()));
+        }
+        // `finalize`: a slice to create takes the place of one to delete.
+        to_delete.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        let mut to_delete = to_delete.into_iter();
+        for (ports, endpoints) in to_create {
+            let slice = match to_delete.next() {
+                Some(mut reused) => {
+                    reused.endpoints = endpoints;
+                    reused.ports = Some(ports).filter(|p| !p.is_empty());
+                    reused
+                }
+                None => {
+                    let mut fresh = self.new_slice(&ns, &name, Some(owner.clone()));
+                    fresh.endpoints = endpoints;
+                    fresh.ports = Some(ports).filter(|p| !p.is_empty());
+                    fresh
+                }
+            };
+            to_write.push(slice);
+        }
+        for slice in to_delete {
+            self.remove(&Object::EndpointSlice(slice).key());
+        }
+        for mut slice in to_write {
+            slice.metadata.labels = Some(labels.clone());
+            self.store_slice(slice);
+        }
+    }
+
+    /// Stores `next`, stamping the trigger time and the next generation when its endpoints
+    /// or ports differ from the stored version's.
+    fn store_slice(&mut self, mut next: EndpointSlice) {
+        let before = self.store.typed::<EndpointSlice>(
+            next.metadata.namespace.as_deref().unwrap_or_default(),
+            next.metadata.name.as_deref().unwrap_or_default(),
         );
+        let existed = before.is_some();
+        let changed = before.is_none_or(|e| e.endpoints != next.endpoints || e.ports != next.ports);
+        if changed {
+            next.metadata
+                .annotations
+                .get_or_insert_with(BTreeMap::new)
+                .insert(TRIGGER_TIME.into(), rfc3339(api_time(self.now())));
+            if existed {
+                next.metadata.generation = Some(next.metadata.generation.unwrap_or(1) + 1);
+            }
+        }
+        self.put_if_changed(Object::EndpointSlice(next));
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -330,42 +563,38 @@ impl Sim {
                     && l.and_then(|l| l.get(MANAGED_BY)).map(String::as_str) == Some(manager)
             })
             .cloned();
-        let endpoints = endpoints.unwrap_or_default();
-        let existed = existing.is_some();
-        let changed = existing
-            .as_ref()
-            .is_none_or(|e| e.endpoints != endpoints || e.ports != ports);
         let mut next = match existing {
             Some(s) => s,
-            None => EndpointSlice {
-                metadata: ObjectMeta {
-                    name: Some(format!("{service}-{}", self.rng.kube_suffix(5))),
-                    generate_name: Some(format!("{service}-")),
-                    namespace: Some(ns.to_string()),
-                    uid: Some(self.rng.uuid()),
-                    creation_timestamp: Some(self.now_time()),
-                    owner_references: owner.map(|o| vec![o]),
-                    generation: Some(1),
-                    ..Default::default()
-                },
-                address_type: "IPv4".into(),
-                endpoints: vec![],
-                ports: None,
-            },
+            None => self.new_slice(ns, service, owner),
         };
-        if changed {
-            next.metadata
-                .annotations
-                .get_or_insert_with(BTreeMap::new)
-                .insert(TRIGGER_TIME.into(), rfc3339(api_time(self.now())));
-            if existed {
-                next.metadata.generation = Some(next.metadata.generation.unwrap_or(1) + 1);
-            }
-        }
         next.metadata.labels = Some(labels);
-        next.endpoints = endpoints;
+        next.endpoints = endpoints.unwrap_or_default();
         next.ports = ports;
-        self.put_if_changed(Object::EndpointSlice(next));
+        self.store_slice(next);
+    }
+
+    /// A new, empty slice of `service` named as `generateName` would name it.
+    fn new_slice(
+        &mut self,
+        ns: &str,
+        service: &str,
+        owner: Option<netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference>,
+    ) -> EndpointSlice {
+        EndpointSlice {
+            metadata: ObjectMeta {
+                name: Some(format!("{service}-{}", self.rng.kube_suffix(5))),
+                generate_name: Some(format!("{service}-")),
+                namespace: Some(ns.to_string()),
+                uid: Some(self.rng.uuid()),
+                creation_timestamp: Some(self.now_time()),
+                owner_references: owner.map(|o| vec![o]),
+                generation: Some(1),
+                ..Default::default()
+            },
+            address_type: "IPv4".into(),
+            endpoints: vec![],
+            ports: None,
+        }
     }
 
     /// Mirrors user-written Endpoints of a selector-less Service into an EndpointSlice.
