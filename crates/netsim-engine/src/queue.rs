@@ -25,6 +25,9 @@ pub enum Event {
     CorefileReload,
     /// ingress-nginx's status sync writes its address into the Ingresses it serves.
     IngressStatusSync,
+    /// The DaemonSet controller writes the status of a DaemonSet whose pods changed (at most
+    /// once a second: see `controllers::daemonset`).
+    DaemonSetStatus(ObjectKey),
     /// The pod garbage collector's pass after a Node was deleted: pods bound to a Node that
     /// does not exist are marked failed and deleted.
     PodGc,
@@ -80,6 +83,17 @@ impl EventQueue {
         self.pending.insert((at_ms, seq), event);
     }
 
+    /// Schedules `event` at `at_ms` unless the very same event is already pending then.
+    pub fn push_once(&mut self, at_ms: i64, event: Event) {
+        let pending = self
+            .pending
+            .range((at_ms, 0)..=(at_ms, u64::MAX))
+            .any(|(_, e)| *e == event);
+        if !pending {
+            self.push(at_ms, event);
+        }
+    }
+
     /// The instant of the earliest pending event.
     pub fn next_at(&self) -> Option<i64> {
         self.pending.keys().next().map(|(t, _)| *t)
@@ -102,7 +116,8 @@ impl EventQueue {
             | Event::ContainerReady(k, _, _)
             | Event::ContainersStarted(k)
             | Event::PodTerminated(k)
-            | Event::LoadBalancerReady(k) => k != key,
+            | Event::LoadBalancerReady(k)
+            | Event::DaemonSetStatus(k) => k != key,
             Event::CorefileReload | Event::IngressStatusSync | Event::PodGc => true,
         });
     }

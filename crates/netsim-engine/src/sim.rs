@@ -346,6 +346,7 @@ impl Sim {
             Event::CorefileReload => self.coredns_reload(),
             Event::IngressStatusSync => self.ingress_status_sync(),
             Event::PodGc => self.pod_gc(),
+            Event::DaemonSetStatus(key) => self.daemonset_status(&key),
         }
     }
 
@@ -384,7 +385,15 @@ impl Sim {
                             work.ingress_nginx = true;
                         }
                         work.replicasets.extend(controller_key(o, Kind::ReplicaSet));
-                        work.daemonsets.extend(controller_key(o, Kind::DaemonSet));
+                        // A DaemonSet places pods again only when one came or went; a pod
+                        // that changed in place (its phase, its readiness) changes only the
+                        // status.
+                        let ds = controller_key(o, Kind::DaemonSet);
+                        if current.is_some() && prev.is_some() {
+                            work.daemonset_statuses.extend(ds);
+                        } else {
+                            work.daemonsets.extend(ds);
+                        }
                         let labels = o.metadata().labels.as_ref();
                         for svc in self.store.services_selecting(&key.namespace, labels) {
                             work.services.insert(svc.key());
@@ -406,6 +415,7 @@ impl Sim {
                 }
                 Kind::Node => {
                     work.nodes_changed = true;
+                    work.nodes_placement_changed |= placement_changed(prev.as_ref(), current);
                     if current.is_none() {
                         // The EndpointSlice controller drops the pods of a Node that is gone
                         // at once; the pod GC deletes them after its quarantine.
@@ -448,12 +458,15 @@ impl Sim {
             for key in &work.replicasets {
                 self.reconcile_replicaset_key(key);
             }
-            if work.nodes_changed {
+            if work.nodes_placement_changed {
                 work.daemonsets
                     .extend(self.store.list(Kind::DaemonSet, None).map(Object::key));
             }
             for key in &work.daemonsets {
                 self.reconcile_daemonset_key(key);
+            }
+            for key in work.daemonset_statuses.difference(&work.daemonsets) {
+                self.daemonset_status_due(key);
             }
             for (old, cur) in &work.service_updates {
                 self.load_balancer_service_updated(old, cur);
@@ -548,6 +561,10 @@ struct Work {
     deployments: BTreeSet<ObjectKey>,
     replicasets: BTreeSet<ObjectKey>,
     daemonsets: BTreeSet<ObjectKey>,
+    /// DaemonSets only some of whose pods changed in place: their status is due.
+    daemonset_statuses: BTreeSet<ObjectKey>,
+    /// A Node appeared, went, or changed what DaemonSets place pods by.
+    nodes_placement_changed: bool,
     services: BTreeSet<ObjectKey>,
     /// Services changed in place: (before, after), for the service controller's events.
     service_updates: Vec<(Service, Service)>,
@@ -556,6 +573,17 @@ struct Work {
     /// Something ingress-nginx's status sync reads changed (its pods, a LoadBalancer Service).
     ingress_nginx: bool,
     nodes_changed: bool,
+}
+
+/// Whether a Node change can change where DaemonSets place pods: the Node came or went, or
+/// its labels, taints or schedulability changed (its status, heartbeats and addresses cannot).
+fn placement_changed(prev: Option<&Object>, current: Option<&Object>) -> bool {
+    match (prev, current) {
+        (Some(Object::Node(a)), Some(Object::Node(b))) => {
+            a.metadata.labels != b.metadata.labels || a.spec != b.spec
+        }
+        _ => true,
+    }
 }
 
 /// The key of `object`'s controller of kind `kind` (same namespace), if it has one.

@@ -383,13 +383,12 @@ fn selector_hints(ctx: &mut Ctx, services: &[(String, String)]) -> Result<(), St
             else {
                 continue;
             };
-            let pods: Vec<&Pod> = sim.store().list_typed::<Pod>(Some(ns)).collect();
-            if pods
-                .iter()
-                .any(|p| map_matches(selector, p.metadata.labels.as_ref()))
-            {
+            // The store's label index answers the usual case (pods match) without a scan; the
+            // namespace's pods are looked through only to explain an empty selection.
+            if !sim.store().select_pods(ns, selector).is_empty() {
                 continue;
             }
+            let pods: Vec<&Pod> = sim.store().list_typed::<Pod>(Some(ns)).collect();
             let before = hints.len();
             for (k, want) in selector {
                 let near = pods

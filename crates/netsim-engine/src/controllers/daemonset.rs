@@ -2,6 +2,13 @@
 //!
 //! Pods are pinned with required node affinity on `metadata.name`, as the real controller does,
 //! and bound by the scheduler.
+//!
+//! Placing pods looks at every Node, so it runs only when a DaemonSet, one of its pods' coming
+//! or going, or a Node's labels, taints or existence change. A pod that changes in place (bound,
+//! started, ready) changes only the status, which is written at the next whole second of
+//! virtual time, once for everything that changed until then: the controller's work queue
+//! folds a burst of pod updates into one sync likewise, and a cluster of thousands of nodes
+//! starting its kube-proxy and flannel pods would otherwise count them all at every pod's step.
 
 use super::{controller_uid, scheduler::tolerates};
 use crate::sim::Sim;
@@ -116,6 +123,33 @@ impl Sim {
                 None,
             );
         }
+        self.write_daemonset_status(ds, eligible.len() as i32);
+    }
+
+    /// Some pods of DaemonSet `key` changed in place: its status is written at the next whole
+    /// second (one pending write per DaemonSet and second).
+    pub(crate) fn daemonset_status_due(&mut self, key: &ObjectKey) {
+        let at = (self.now_ms.div_euclid(1000) + 1) * 1000;
+        self.queue
+            .push_once(at, crate::queue::Event::DaemonSetStatus(key.clone()));
+    }
+
+    /// Writes the status of DaemonSet `key` from its pods, keeping the number of nodes it
+    /// should run on (placing pods, which alone changes that, writes it).
+    pub(crate) fn daemonset_status(&mut self, key: &ObjectKey) {
+        let Some(ds) = self
+            .store
+            .typed::<DaemonSet>(&key.namespace, &key.name)
+            .cloned()
+        else {
+            return;
+        };
+        let desired = ds.status.as_ref().map_or(0, |s| s.desired_number_scheduled);
+        self.write_daemonset_status(ds, desired);
+    }
+
+    fn write_daemonset_status(&mut self, ds: DaemonSet, desired: i32) {
+        let uid = ds.metadata.uid.clone().unwrap_or_default();
         let (mut ready, mut scheduled) = (0i32, 0i32);
         for p in self
             .store
@@ -131,16 +165,17 @@ impl Sim {
             ready += i32::from(is_ready);
             scheduled += i32::from(p.spec.as_ref().is_some_and(|s| s.node_name.is_some()));
         }
-        let mut next = ds.clone();
+        let generation = ds.metadata.generation;
+        let mut next = ds;
         next.status = Some(DaemonSetStatus {
             current_number_scheduled: scheduled,
-            desired_number_scheduled: eligible.len() as i32,
+            desired_number_scheduled: desired,
             number_ready: ready,
             number_available: Some(ready).filter(|n| *n != 0),
-            number_unavailable: Some(eligible.len() as i32 - ready).filter(|n| *n > 0),
+            number_unavailable: Some(desired - ready).filter(|n| *n > 0),
             number_misscheduled: 0,
             updated_number_scheduled: Some(scheduled).filter(|n| *n != 0),
-            observed_generation: ds.metadata.generation,
+            observed_generation: generation,
             collision_count: None,
             conditions: None,
         });
