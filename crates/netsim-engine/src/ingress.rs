@@ -196,15 +196,9 @@ impl Sim {
     /// The running ingress-nginx controller pods.
     pub fn ingress_nginx_pods(&self) -> Vec<&Pod> {
         self.store
-            .list_typed::<Pod>(None)
-            .filter(|p| {
-                p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
-                    && p.spec.as_ref().is_some_and(|s| {
-                        s.containers
-                            .iter()
-                            .any(|c| c.image.as_deref().is_some_and(is_controller_image))
-                    })
-            })
+            .pods_running_image(is_controller_image)
+            .into_iter()
+            .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
             .collect()
     }
 

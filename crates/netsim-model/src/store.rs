@@ -24,6 +24,12 @@ pub struct Store {
     pods_by_node: BTreeMap<String, BTreeSet<ObjectKey>>,
     /// Pods by (namespace, label key, label value).
     pods_by_label: BTreeMap<Triple, BTreeSet<ObjectKey>>,
+    /// Pods on the pod network (not `hostNetwork`) by (node, pod IP): the node's host-local
+    /// IPAM asks whether an address is taken.
+    pods_by_node_ip: BTreeMap<(String, Ipv4Addr), BTreeSet<ObjectKey>>,
+    /// Pods by each image their containers run (a cluster runs few distinct images, so
+    /// finding the pods of one program looks through images, not pods).
+    pods_by_image: BTreeMap<String, BTreeSet<ObjectKey>>,
     /// Services with a selector, by (namespace, key, value) of the selector's first pair: a
     /// pod's labels must hold that pair for the Service to select it, so the pod's own pairs
     /// find every candidate.
@@ -48,6 +54,8 @@ struct IndexEntries {
     owners: Vec<String>,
     node: Option<String>,
     pod_labels: Vec<Triple>,
+    images: Vec<String>,
+    node_ip: Option<(String, Ipv4Addr)>,
     anchor: Option<Triple>,
     cluster_ips: Vec<Ipv4Addr>,
     node_ports: Vec<u16>,
@@ -160,6 +168,25 @@ impl Store {
                     .flatten()
                     .map(|(k, v)| (ns(), k.clone(), v.clone()))
                     .collect();
+                entries.images = p
+                    .spec
+                    .iter()
+                    .flat_map(|s| &s.containers)
+                    .filter_map(|c| c.image.clone())
+                    .collect();
+                entries.images.sort();
+                entries.images.dedup();
+                let on_pod_network = p
+                    .spec
+                    .as_ref()
+                    .is_some_and(|s| s.host_network != Some(true));
+                let ip = p
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.pod_ip.as_ref()?.parse().ok());
+                if let (Some(node), Some(ip), true) = (entries.node.clone(), ip, on_pod_network) {
+                    entries.node_ip = Some((node, ip));
+                }
             }
             Object::Service(svc) => {
                 if let Some(spec) = &svc.spec {
@@ -215,6 +242,12 @@ impl Store {
         e.pod_labels
             .into_iter()
             .for_each(|k| add(&mut self.pods_by_label, k, &key));
+        e.images
+            .into_iter()
+            .for_each(|k| add(&mut self.pods_by_image, k, &key));
+        e.node_ip
+            .into_iter()
+            .for_each(|k| add(&mut self.pods_by_node_ip, k, &key));
         e.anchor
             .into_iter()
             .for_each(|k| add(&mut self.services_by_anchor, k, &key));
@@ -249,6 +282,12 @@ impl Store {
         e.pod_labels
             .into_iter()
             .for_each(|k| drop(&mut self.pods_by_label, k, &key));
+        e.images
+            .into_iter()
+            .for_each(|k| drop(&mut self.pods_by_image, k, &key));
+        e.node_ip
+            .into_iter()
+            .for_each(|k| drop(&mut self.pods_by_node_ip, k, &key));
         e.anchor
             .into_iter()
             .for_each(|k| drop(&mut self.services_by_anchor, k, &key));
@@ -331,6 +370,25 @@ impl Store {
             .into_iter()
             .flatten()
             .filter_map(|k| self.objects.get(k))
+    }
+
+    /// Whether a pod on the pod network of `node` holds address `ip`.
+    pub fn pod_ip_taken(&self, node: &str, ip: Ipv4Addr) -> bool {
+        self.pods_by_node_ip.contains_key(&(node.to_string(), ip))
+    }
+
+    /// Pods one of whose containers runs an image `wanted` accepts, in key order.
+    pub fn pods_running_image(&self, wanted: impl Fn(&str) -> bool) -> Vec<&Pod> {
+        let keys: BTreeSet<&ObjectKey> = self
+            .pods_by_image
+            .iter()
+            .filter(|(image, _)| wanted(image))
+            .flat_map(|(_, keys)| keys)
+            .collect();
+        keys.into_iter()
+            .filter_map(|k| self.objects.get(k))
+            .filter_map(Pod::from_object)
+            .collect()
     }
 
     /// Pods bound to `node`.

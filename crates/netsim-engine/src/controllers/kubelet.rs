@@ -403,16 +403,6 @@ impl Sim {
     /// host-local IPAM on `node`'s pod subnet.
     fn allocate_pod_ip(&mut self, node: &str) -> Option<Ipv4Addr> {
         let cidr = self.node_pod_cidr(node)?;
-        let in_use: BTreeSet<Ipv4Addr> = self
-            .store
-            .pods_on_node(node)
-            .filter(|p| {
-                p.spec
-                    .as_ref()
-                    .is_some_and(|s| s.host_network != Some(true))
-            })
-            .filter_map(|p| p.status.as_ref()?.pod_ip.as_ref()?.parse().ok())
-            .collect();
         let size: u32 = 1u32 << (32 - u32::from(cidr.prefix_len()));
         // Usable offsets: 2 ..= size-2 (.0 network, .1 gateway on cni0, last broadcast).
         let (first, last) = (2u32, size.saturating_sub(2));
@@ -425,7 +415,7 @@ impl Sim {
         for i in 1..=n {
             let offset = first + (start + i).rem_euclid(n) as u32;
             let ip = netsim_model::cluster::nth_address(cidr, offset);
-            if !in_use.contains(&ip) {
+            if !self.store.pod_ip_taken(node, ip) {
                 self.ipam_last.insert(node.to_string(), offset);
                 return Some(ip);
             }

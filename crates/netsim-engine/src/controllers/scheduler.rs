@@ -76,7 +76,8 @@ impl Sim {
             .enumerate()
             .map(|(i, n)| (n.as_str(), i))
             .collect();
-        let mut per_owner: BTreeMap<(usize, String), usize> = BTreeMap::new();
+        // Per owner uid: its pods per node.
+        let mut per_owner: BTreeMap<String, BTreeMap<usize, usize>> = BTreeMap::new();
         let owners: BTreeSet<String> = pending.iter().filter_map(owner_uid).collect();
         for owner in owners {
             for o in self.store.owned_by(&owner) {
@@ -87,7 +88,11 @@ impl Sim {
                         .and_then(|s| s.node_name.as_deref())
                         .and_then(|n| node_index.get(n))
                 {
-                    *per_owner.entry((i, owner.clone())).or_default() += 1;
+                    *per_owner
+                        .entry(owner.clone())
+                        .or_default()
+                        .entry(i)
+                        .or_default() += 1;
                 }
             }
         }
@@ -158,10 +163,9 @@ impl Sim {
             // Ties are broken over the feasible nodes in name order.
             feasible.sort_unstable();
             let owner = owner_uid(&pod);
+            let mine = owner.as_ref().and_then(|o| per_owner.get(o));
             let score = |i: usize| {
-                let same = owner
-                    .as_ref()
-                    .map_or(0, |o| per_owner.get(&(i, o.clone())).copied().unwrap_or(0));
+                let same = mine.map_or(0, |m| m.get(&i).copied().unwrap_or(0));
                 (same, per_node[i])
             };
             let best = feasible.iter().map(|&i| score(i)).min().unwrap_or_default();
@@ -174,7 +178,7 @@ impl Sim {
             let chosen = names[index].clone();
             per_node[index] += 1;
             if let Some(o) = owner {
-                *per_owner.entry((index, o)).or_default() += 1;
+                *per_owner.entry(o).or_default().entry(index).or_default() += 1;
             }
             let mut bound = pod.clone();
             if let Some(spec) = bound.spec.as_mut() {
