@@ -326,13 +326,9 @@ fn snapshot(ctx: &mut Ctx, rest: &[String]) {
         }
         "restore" => {
             ctx.think = false;
-            let text = match std::fs::read_to_string(file) {
+            let text = match read_snapshot(file) {
                 Ok(t) => t,
-                Err(_) => {
-                    return ctx
-                        .out
-                        .fail(format!("error: the path \"{file}\" does not exist"));
-                }
+                Err(e) => return ctx.out.fail(e),
             };
             match restore(&text, file, parsed.flag("paused")) {
                 Ok(sim) => ctx.sim = Some(sim),
@@ -517,4 +513,32 @@ fn convert(rest: &[String], out: &mut Output) {
             }
         }
     }
+}
+
+/// The most a snapshot file may hold (a generated 1,000-node cluster saves to about 250 MB).
+const MAX_SNAPSHOT_BYTES: u64 = 1 << 30;
+
+/// Reads snapshot `file`: a regular file of at most [`MAX_SNAPSHOT_BYTES`] of UTF-8 text (a
+/// device or a FIFO, `/dev/zero` say, would never end).
+fn read_snapshot(file: &str) -> Result<String, String> {
+    let missing = || format!("error: the path \"{file}\" does not exist");
+    let meta = std::fs::metadata(file).map_err(|_| missing())?;
+    if !meta.is_file() {
+        return Err(format!(
+            "error: {file} is not a regular file: a snapshot is a file written by `netsim snapshot save`"
+        ));
+    }
+    if meta.len() > MAX_SNAPSHOT_BYTES {
+        return Err(format!(
+            "error: {file} is {} bytes, more than a snapshot may hold ({MAX_SNAPSHOT_BYTES} bytes)",
+            meta.len()
+        ));
+    }
+    let bytes = std::fs::read(file).map_err(|e| format!("error: cannot read {file}: {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "error: {file} is not UTF-8 text (invalid byte at offset {}): a snapshot is YAML written by `netsim snapshot save`",
+            e.utf8_error().valid_up_to()
+        )
+    })
 }
