@@ -38,8 +38,12 @@
 //! a failure to a minimal cluster and script.
 //!
 //! Deterministic: a fixed seed and case count, no failure files. `PROPTEST_CASES=2000` or
-//! `PROPTEST_RNG_SEED=n` in the environment explore further; the ignored test checks without
-//! the [`Gaps`] netsim is known to have.
+//! `PROPTEST_RNG_SEED=n` in the environment explore further.
+//!
+//! What it found and netsim now does as Kubernetes and the kernel do: the pod garbage collector
+//! and the EndpointSlice reconciler's skipping of pods whose Node is gone, one group of slices
+//! per port map, the kernel's source-port remap for a connection whose reply tuple is taken
+//! without any NAT rule, and the fixes listed in the commit that added it.
 
 use netsim_engine::dataplane::Fate;
 use netsim_engine::{Sim, WriteOptions};
@@ -86,26 +90,6 @@ const STRAY_ADDRESSES: [Ipv4Addr; 4] = [
     Ipv4Addr::new(10, 244, 200, 9),
     Ipv4Addr::new(127, 0, 0, 1),
 ];
-
-/// Differences from Kubernetes v1.28 this test found and netsim does not fix yet. The default
-/// run tolerates exactly these (and checks everything else); `strictly_as_kubernetes_does`,
-/// ignored, tolerates none and shows a minimal case of each.
-#[derive(Debug, Clone, Copy)]
-struct Gaps {
-    /// The kernel keeps every tuple once: a new connection whose reply tuple is taken gets
-    /// its source port (or echo id) remapped even when no NAT rule applies (the null
-    /// binding). netsim remaps only under MASQUERADE, so a node's own connection can share a
-    /// reply tuple with a masqueraded pod's, and the answers go to the pod.
-    no_implicit_remap: bool,
-}
-
-const TOLERATED: Gaps = Gaps {
-    no_implicit_remap: true,
-};
-
-const STRICT: Gaps = Gaps {
-    no_implicit_remap: false,
-};
 
 // ----------------------------------------------------------------------------------------
 // The generated scenario
@@ -586,7 +570,7 @@ fn pick<T: Clone>(list: &[T], i: &Index) -> Option<T> {
 
 /// Runs one scripted action. Writes the API server refuses are noted and skipped: the script
 /// is random, the checks are about what the cluster then is.
-fn run(sim: &mut Sim, action: &Action, gaps: Gaps, log: &mut Vec<String>) -> Result<(), String> {
+fn run(sim: &mut Sim, action: &Action, log: &mut Vec<String>) -> Result<(), String> {
     let opts = WriteOptions::default();
     match action {
         Action::Wait(ms) => sim.advance(SignedDuration::from_millis(i64::from(*ms))),
@@ -676,7 +660,7 @@ fn run(sim: &mut Sim, action: &Action, gaps: Gaps, log: &mut Vec<String>) -> Res
                 }
             }
         }
-        Action::Send(probes) => send_probes(sim, probes, gaps, log)?,
+        Action::Send(probes) => send_probes(sim, probes, log)?,
     }
     Ok(())
 }
@@ -1408,12 +1392,7 @@ fn answer(arrived: &Packet) -> Option<Packet> {
     })
 }
 
-fn send_probes(
-    sim: &mut Sim,
-    probes: &[Probe],
-    gaps: Gaps,
-    log: &mut Vec<String>,
-) -> Result<(), String> {
+fn send_probes(sim: &mut Sim, probes: &[Probe], log: &mut Vec<String>) -> Result<(), String> {
     let resolved: Vec<(NsId, Packet)> = probes.iter().filter_map(|p| resolve(sim, p)).collect();
     let sim_pod_cidr = sim.config().pod_cidr;
     let mut dp = sim.dataplane();
@@ -1452,22 +1431,6 @@ fn send_probes(
         let Some(reply) = answer(&arrived) else {
             continue;
         };
-        // Without the kernel's implicit source remapping, a connection can share its reply
-        // tuple with an earlier one (see `Gaps::no_implicit_remap`): its answer is then
-        // matched to the earlier connection.
-        let shared = dp.sim().config().nodes.iter().any(|n| {
-            dp.sim()
-                .conntrack_entries(&n.name)
-                .filter(|e| e.proto == reply.proto() && e.reply == reply.tuple())
-                .count()
-                > 1
-        });
-        if gaps.no_implicit_remap && shared {
-            log.push(format!(
-                "{what}: its answer's tuple is shared; not followed"
-            ));
-            continue;
-        }
         let back = dp.send(there.clone(), reply.clone());
         let back_hops = dp.take_hops();
         let what_back = format!("the answer from {there:?} to {what}");
@@ -1504,7 +1467,7 @@ fn short(fate: &Fate) -> String {
 // Invariant 5: conntrack entries are symmetric
 // ----------------------------------------------------------------------------------------
 
-fn check_conntrack(sim: &Sim, gaps: Gaps) -> Result<(), String> {
+fn check_conntrack(sim: &Sim) -> Result<(), String> {
     for spec in &sim.config().nodes {
         let node = &spec.name;
         let entries: Vec<CtEntry> = sim.conntrack_entries(node).cloned().collect();
@@ -1563,8 +1526,6 @@ fn check_conntrack(sim: &Sim, gaps: Gaps) -> Result<(), String> {
                 });
             match clash {
                 None => {}
-                // netsim does not remap the source of a connection no NAT rule translates.
-                Some(_) if gaps.no_implicit_remap && !e.snat => {}
                 Some((j, d)) => {
                     return Err(format!(
                         "{what}: its reply tuple is also entry {j}'s {d:?} tuple ({:?})",
@@ -1587,21 +1548,21 @@ fn check_conntrack(sim: &Sim, gaps: Gaps) -> Result<(), String> {
 // The property
 // ----------------------------------------------------------------------------------------
 
-fn check_state(sim: &Sim, gaps: Gaps) -> Result<(), String> {
+fn check_state(sim: &Sim) -> Result<(), String> {
     check_endpoints(sim).map_err(|e| format!("[1 endpoints] {e}"))?;
     check_addresses(sim).map_err(|e| format!("[2 addresses] {e}"))?;
     check_veths(sim).map_err(|e| format!("[3 veths] {e}"))?;
-    check_conntrack(sim, gaps).map_err(|e| format!("[5 conntrack] {e}"))
+    check_conntrack(sim).map_err(|e| format!("[5 conntrack] {e}"))
 }
 
-fn run_scenario(s: &Scenario, gaps: Gaps) -> Result<(), String> {
+fn run_scenario(s: &Scenario) -> Result<(), String> {
     let mut sim = build(s);
     let mut log = Vec::new();
-    check_state(&sim, gaps).map_err(|e| format!("after building: {e}"))?;
+    check_state(&sim).map_err(|e| format!("after building: {e}"))?;
     for (step, action) in s.script.iter().enumerate() {
-        let result = run(&mut sim, action, gaps, &mut log)
+        let result = run(&mut sim, action, &mut log)
             .map_err(|e| format!("[4/5 packets] {e}"))
-            .and_then(|()| check_state(&sim, gaps));
+            .and_then(|()| check_state(&sim));
         if let Err(e) = result {
             return Err(format!(
                 "step {step} ({action:?}): {e}\nwhat happened: {log:#?}"
@@ -1610,7 +1571,7 @@ fn run_scenario(s: &Scenario, gaps: Gaps) -> Result<(), String> {
     }
     // Let everything converge (pods started, terminating ones gone), and look again.
     sim.advance(SignedDuration::from_secs(120));
-    check_state(&sim, gaps).map_err(|e| format!("after converging: {e}"))?;
+    check_state(&sim).map_err(|e| format!("after converging: {e}"))?;
     Ok(())
 }
 
@@ -1635,13 +1596,7 @@ proptest! {
 
     #[test]
     fn the_model_stays_consistent_on_random_clusters(s in scenario()) {
-        run_scenario(&s, TOLERATED).map_err(TestCaseError::fail)?;
-    }
-
-    #[test]
-    #[ignore = "fails until netsim has the kernel's implicit source remapping (see `Gaps`)"]
-    fn strictly_as_kubernetes_does(s in scenario()) {
-        run_scenario(&s, STRICT).map_err(TestCaseError::fail)?;
+        run_scenario(&s).map_err(TestCaseError::fail)?;
     }
 }
 
@@ -1693,5 +1648,56 @@ fn masqueraded_echoes_with_one_id_keep_apart() {
         2,
         "two echoes, two reply tuples: {replies:?}"
     );
-    check_conntrack(&sim, STRICT).expect("the table is symmetric");
+    check_conntrack(&sim).expect("the table is symmetric");
+}
+
+/// The kernel's null binding: a pod's echo is masqueraded to the node's address, keeping its
+/// id; the node's own echo with that id to the same address would have the same reply tuple,
+/// so the kernel gives it another id although no NAT rule applies, and both keep apart.
+#[test]
+fn a_taken_reply_tuple_gets_another_source_port_without_nat() {
+    let mut sim = build(&Scenario {
+        nodes: 1,
+        host_gw: false,
+        seed: 0,
+        deployments: Vec::new(),
+        services: Vec::new(),
+        script: Vec::new(),
+    });
+    let pod = sim
+        .store()
+        .list_typed::<Pod>(Some("kube-system"))
+        .find(|p| !host_network(p) && pod_ip(p).is_some())
+        .map(key_of)
+        .expect("a CoreDNS pod");
+    let dst = Ipv4Addr::new(8, 8, 8, 8);
+    let mut dp = sim.dataplane();
+    for from in [NsId::Pod(pod), NsId::Node("control".into())] {
+        let src = dp.source_address(&from, dst).expect("a default route");
+        let echo = Packet {
+            src,
+            dst,
+            ttl: 64,
+            mark: 0,
+            l4: L4::Icmp(Icmp::EchoRequest { id: 7, seq: 1 }),
+            payload: Payload::None,
+        };
+        dp.send(from, echo);
+    }
+    let entries: Vec<CtEntry> = sim
+        .conntrack_entries("control")
+        .filter(|e| e.proto == Proto::Icmp && e.orig.dst == dst)
+        .cloned()
+        .collect();
+    assert_eq!(entries.len(), 2, "two echoes, two entries: {entries:?}");
+    let node_ip = Ipv4Addr::new(10, 0, 0, 10);
+    let node_entry = entries
+        .iter()
+        .find(|e| e.orig.src == node_ip)
+        .expect("the node's own echo");
+    assert!(
+        node_entry.snat && node_entry.reply.dport != 7,
+        "the node's echo got another id: {node_entry:?}"
+    );
+    check_conntrack(&sim).expect("the table is symmetric");
 }

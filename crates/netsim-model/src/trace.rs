@@ -66,6 +66,9 @@ pub enum NatKind {
     Dnat,
     /// Source rewritten by MASQUERADE.
     Masquerade,
+    /// Source port (or echo id) changed by the kernel with no NAT rule: the connection's reply
+    /// tuple was already another connection's (`nf_nat_alloc_null_binding`, `get_unique_tuple`).
+    SourcePortClash,
     /// A reply's source restored (the connection was DNATed).
     UnDnat,
     /// A reply's destination restored (the connection was masqueraded).

@@ -172,6 +172,7 @@ pub fn hop_line(
             let what = match kind {
                 NatKind::Dnat => "DNAT",
                 NatKind::Masquerade => "MASQUERADE (source NAT)",
+                NatKind::SourcePortClash => "source port remapped (reply tuple taken, no NAT rule)",
                 NatKind::UnDnat => "reply: source restored (un-DNAT)",
                 NatKind::UnSnat => "reply: destination restored (un-SNAT)",
                 NatKind::Tracked => "conntrack: translated like the connection's first packet",
@@ -351,6 +352,7 @@ fn sequence(hops: &[Hop]) -> (Vec<String>, Vec<SeqEvent>) {
                 let what = match kind {
                     NatKind::Dnat => "DNAT",
                     NatKind::Masquerade => "SNAT",
+                    NatKind::SourcePortClash => "source port remap",
                     NatKind::UnDnat => "un-DNAT",
                     NatKind::UnSnat => "un-SNAT",
                     NatKind::Tracked => "conntrack",

@@ -315,7 +315,7 @@ impl Dataplane<'_> {
                 Verdict::Drop | Verdict::Reject => {
                     return Err(self.dropped(ns, pkt, TableName::Nat, hook));
                 }
-                _ => {}
+                _ => self.null_binding(ns, node, pkt, track),
             }
             return Ok(());
         }
@@ -460,7 +460,7 @@ impl Dataplane<'_> {
                 Verdict::Drop | Verdict::Reject => {
                     return Err(self.dropped(ns, pkt, TableName::Nat, hook));
                 }
-                _ => {}
+                _ => self.null_binding(ns, node, pkt, track),
             }
             return Ok(());
         }
@@ -579,6 +579,50 @@ impl Dataplane<'_> {
             (in_dev, Some(out_dev)),
             out_addr,
         )
+    }
+
+    /// No rule translated a new connection's source: the kernel still gives it a null
+    /// binding, and if its reply tuple is already another connection's (a node's own
+    /// connection from the port a masqueraded pod's connection took, say), picks another
+    /// source port (or echo id) so that each connection's answers find it.
+    fn null_binding(&mut self, ns: &NsId, node: &NodeCtx, pkt: &mut Packet, track: &mut Track) {
+        let proto = pkt.proto();
+        let (sport, dport) = pkt.ports();
+        let reply_for = |port: u16, p: &Packet| Tuple {
+            src: p.dst,
+            dst: p.src,
+            sport: dport,
+            dport: port,
+        };
+        if !self
+            .conntrack_of(&node.name)
+            .reply_in_use(proto, reply_for(sport, pkt))
+        {
+            return;
+        }
+        // Ports below 1024 stay below it, as the kernel's range for a null binding does.
+        let (low, high) = if sport < 1024 {
+            (1, 1024)
+        } else {
+            (1024, 65536)
+        };
+        for _ in 0..64 {
+            let candidate = self.sim.rng.range(low, high) as u16;
+            if !self
+                .conntrack_of(&node.name)
+                .reply_in_use(proto, reply_for(candidate, pkt))
+            {
+                let from = (pkt.src, sport);
+                pkt.set_ports(candidate, dport);
+                track.snat = true;
+                self.hop(ns, pkt, || HopKind::Nat {
+                    kind: NatKind::SourcePortClash,
+                    from,
+                    to: (from.0, candidate),
+                });
+                return;
+            }
+        }
     }
 
     /// The packet leaves (or is delivered in) the namespace: a new connection's entry is
