@@ -1600,19 +1600,36 @@ proptest! {
     }
 }
 
-/// A case the property reaches only rarely, kept as an example: two pods on one node ping one
-/// outside address with the same echo id. MASQUERADE gives the second echo another id, so the
-/// two connections keep apart and each pod gets its own answers.
-#[test]
-fn masqueraded_echoes_with_one_id_keep_apart() {
-    let mut sim = build(&Scenario {
+/// A one-node cluster with nothing of the user's: its CoreDNS pods share the node.
+fn one_node() -> Sim {
+    build(&Scenario {
         nodes: 1,
         host_gw: false,
         seed: 0,
         deployments: Vec::new(),
         services: Vec::new(),
         script: Vec::new(),
-    });
+    })
+}
+
+/// An ICMP echo request with `id`.
+fn echo(src: Ipv4Addr, dst: Ipv4Addr, id: u16) -> Packet {
+    Packet {
+        src,
+        dst,
+        ttl: 64,
+        mark: 0,
+        l4: L4::Icmp(Icmp::EchoRequest { id, seq: 1 }),
+        payload: Payload::None,
+    }
+}
+
+/// A case the property reaches only rarely, kept as an example: two pods on one node ping one
+/// outside address with the same echo id. MASQUERADE gives the second echo another id, so the
+/// two connections keep apart and each pod gets its own answers.
+#[test]
+fn masqueraded_echoes_with_one_id_keep_apart() {
+    let mut sim = one_node();
     let pods: Vec<String> = sim
         .store()
         .list_typed::<Pod>(Some("kube-system"))
@@ -1628,15 +1645,7 @@ fn masqueraded_echoes_with_one_id_keep_apart() {
     for key in &pods[..2] {
         let from = NsId::Pod(key.clone());
         let src = dp.source_address(&from, dst).expect("a default route");
-        let echo = Packet {
-            src,
-            dst,
-            ttl: 64,
-            mark: 0,
-            l4: L4::Icmp(Icmp::EchoRequest { id: 7, seq: 1 }),
-            payload: Payload::None,
-        };
-        dp.send(from, echo);
+        dp.send(from, echo(src, dst, 7));
     }
     let replies: BTreeSet<Tuple> = sim
         .conntrack_entries("control")
@@ -1656,14 +1665,7 @@ fn masqueraded_echoes_with_one_id_keep_apart() {
 /// so the kernel gives it another id although no NAT rule applies, and both keep apart.
 #[test]
 fn a_taken_reply_tuple_gets_another_source_port_without_nat() {
-    let mut sim = build(&Scenario {
-        nodes: 1,
-        host_gw: false,
-        seed: 0,
-        deployments: Vec::new(),
-        services: Vec::new(),
-        script: Vec::new(),
-    });
+    let mut sim = one_node();
     let pod = sim
         .store()
         .list_typed::<Pod>(Some("kube-system"))
@@ -1674,15 +1676,7 @@ fn a_taken_reply_tuple_gets_another_source_port_without_nat() {
     let mut dp = sim.dataplane();
     for from in [NsId::Pod(pod), NsId::Node("control".into())] {
         let src = dp.source_address(&from, dst).expect("a default route");
-        let echo = Packet {
-            src,
-            dst,
-            ttl: 64,
-            mark: 0,
-            l4: L4::Icmp(Icmp::EchoRequest { id: 7, seq: 1 }),
-            payload: Payload::None,
-        };
-        dp.send(from, echo);
+        dp.send(from, echo(src, dst, 7));
     }
     let entries: Vec<CtEntry> = sim
         .conntrack_entries("control")

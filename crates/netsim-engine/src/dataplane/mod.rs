@@ -544,17 +544,23 @@ impl<'s> Dataplane<'s> {
         Step::Drop(reason)
     }
 
-    /// A socket in `ns` sends `pkt`.
-    fn output(&mut self, ns: NsId, pkt: &mut Packet) -> Step {
-        self.t_ns += self.latency().stack_micros * 1000;
-        let node = match &ns {
+    /// The node context of `ns` (for a node) and its namespace, if it exists.
+    fn place(&mut self, ns: &NsId) -> (Option<Rc<NodeCtx>>, Option<Rc<Netns>>) {
+        let node = match ns {
             NsId::Node(n) => self.node(n),
             _ => None,
         };
         let netns = match &node {
             Some(node) => Some(node.netns.clone()),
-            None => self.netns_of(&ns),
+            None => self.netns_of(ns),
         };
+        (node, netns)
+    }
+
+    /// A socket in `ns` sends `pkt`.
+    fn output(&mut self, ns: NsId, pkt: &mut Packet) -> Step {
+        self.t_ns += self.latency().stack_micros * 1000;
+        let (node, netns) = self.place(&ns);
         let Some(netns) = netns else {
             return self.drop_with(&ns, pkt, DropReason::NoRoute, || "no such namespace".into());
         };
@@ -625,14 +631,7 @@ impl<'s> Dataplane<'s> {
         self.hop(&ns, pkt, || HopKind::Received {
             dev: dev.to_string(),
         });
-        let node = match &ns {
-            NsId::Node(n) => self.node(n),
-            _ => None,
-        };
-        let netns = match &node {
-            Some(node) => Some(node.netns.clone()),
-            None => self.netns_of(&ns),
-        };
+        let (node, netns) = self.place(&ns);
         let Some(netns) = netns else {
             return self.drop_with(&ns, pkt, DropReason::NoRoute, || "no such namespace".into());
         };
