@@ -215,6 +215,8 @@ impl Sim {
     pub fn resume(&mut self) {
         self.paused = false;
         self.mark_all_dirty();
+        // The pod GC's periodic pass, for Nodes deleted while the control plane was stopped.
+        self.pod_gc_node_deleted();
         self.settle();
     }
 

@@ -137,6 +137,10 @@ impl Sim {
     /// Writes the status of DaemonSet `key` from its pods, keeping the number of nodes it
     /// should run on (placing pods, which alone changes that, writes it).
     pub(crate) fn daemonset_status(&mut self, key: &ObjectKey) {
+        // A stopped control plane writes nothing; `resume` looks at every DaemonSet again.
+        if self.paused {
+            return;
+        }
         let Some(ds) = self
             .store
             .typed::<DaemonSet>(&key.namespace, &key.name)

@@ -25,6 +25,10 @@ impl Sim {
 
     /// Collects the pods whose Node does not exist.
     pub(crate) fn pod_gc(&mut self) {
+        // A stopped control plane collects nothing; `resume` schedules another pass.
+        if self.paused {
+            return;
+        }
         let orphans: Vec<Pod> = self
             .store
             .list_typed::<Pod>(None)
