@@ -5,7 +5,7 @@
 
 use netsim_model::ObjectKey;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Something that happens at a virtual instant. A closed set, as the engine's loop accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +38,24 @@ pub enum Event {
 pub struct EventQueue {
     next_seq: u64,
     pending: BTreeMap<(i64, u64), Event>,
+    /// Where the events about each object are in `pending` (not stored: rebuilt on load), so
+    /// that removing an object does not look through every pending event.
+    by_key: BTreeMap<ObjectKey, BTreeSet<(i64, u64)>>,
+}
+
+impl Event {
+    /// The object the event is about, if it is about one.
+    fn key(&self) -> Option<&ObjectKey> {
+        match self {
+            Event::SandboxReady(k)
+            | Event::ContainerReady(k, _, _)
+            | Event::ContainersStarted(k)
+            | Event::PodTerminated(k)
+            | Event::LoadBalancerReady(k)
+            | Event::DaemonSetStatus(k) => Some(k),
+            Event::CorefileReload | Event::IngressStatusSync | Event::PodGc => None,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -63,15 +81,15 @@ impl Serialize for EventQueue {
 impl<'de> Deserialize<'de> for EventQueue {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<EventQueue, D::Error> {
         let repr = EventQueueRepr::deserialize(d)?;
-        let mut pending = BTreeMap::new();
+        let mut queue = EventQueue {
+            next_seq: repr.next_seq,
+            ..EventQueue::default()
+        };
         for (t, q, e) in repr.pending {
             let t: i64 = t.parse().map_err(serde::de::Error::custom)?;
-            pending.insert((t, q), e);
+            queue.insert((t, q), e);
         }
-        Ok(EventQueue {
-            next_seq: repr.next_seq,
-            pending,
-        })
+        Ok(queue)
     }
 }
 
@@ -80,7 +98,26 @@ impl EventQueue {
     pub fn push(&mut self, at_ms: i64, event: Event) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.pending.insert((at_ms, seq), event);
+        self.insert((at_ms, seq), event);
+    }
+
+    fn insert(&mut self, at: (i64, u64), event: Event) {
+        if let Some(key) = event.key() {
+            self.by_key.entry(key.clone()).or_default().insert(at);
+        }
+        self.pending.insert(at, event);
+    }
+
+    /// Removes the event at `at` from the index of its object.
+    fn unindex(&mut self, at: (i64, u64), event: &Event) {
+        if let Some(key) = event.key()
+            && let Some(set) = self.by_key.get_mut(key)
+        {
+            set.remove(&at);
+            if set.is_empty() {
+                self.by_key.remove(key);
+            }
+        }
     }
 
     /// Schedules `event` at `at_ms` unless the very same event is already pending then.
@@ -102,28 +139,61 @@ impl EventQueue {
     /// Removes and returns the earliest event if it is due at or before `now_ms`.
     pub fn pop_due(&mut self, now_ms: i64) -> Option<(i64, Event)> {
         let first = self.pending.first_key_value().map(|(k, _)| *k)?;
-        if first.0 <= now_ms {
-            self.pending.remove(&first).map(|e| (first.0, e))
-        } else {
-            None
+        if first.0 > now_ms {
+            return None;
         }
+        let event = self.pending.remove(&first)?;
+        self.unindex(first, &event);
+        Some((first.0, event))
     }
 
     /// Drops every pending event about `key` (the object is gone).
     pub fn cancel(&mut self, key: &ObjectKey) {
-        self.pending.retain(|_, e| match e {
-            Event::SandboxReady(k)
-            | Event::ContainerReady(k, _, _)
-            | Event::ContainersStarted(k)
-            | Event::PodTerminated(k)
-            | Event::LoadBalancerReady(k)
-            | Event::DaemonSetStatus(k) => k != key,
-            Event::CorefileReload | Event::IngressStatusSync | Event::PodGc => true,
-        });
+        for at in self.by_key.remove(key).into_iter().flatten() {
+            self.pending.remove(&at);
+        }
     }
 
     /// Whether nothing is pending.
     pub fn is_empty(&self) -> bool {
         self.pending.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsim_model::Kind;
+
+    #[test]
+    fn cancel_drops_only_that_objects_events_also_after_a_round_trip() {
+        let a = ObjectKey::new(Kind::Pod, "default", "a");
+        let b = ObjectKey::new(Kind::Pod, "default", "b");
+        let mut q = EventQueue::default();
+        q.push(30, Event::SandboxReady(a.clone()));
+        q.push(10, Event::SandboxReady(b.clone()));
+        q.push(20, Event::CorefileReload);
+        q.push(40, Event::ContainersStarted(a.clone()));
+        q.push(50, Event::PodTerminated(b.clone()));
+        let json = serde_json::to_string(&q).expect("serialises");
+        let mut loaded: EventQueue = serde_json::from_str(&json).expect("deserialises");
+        for queue in [&mut q, &mut loaded] {
+            queue.cancel(&a);
+            let mut left = Vec::new();
+            while let Some(e) = queue.pop_due(i64::MAX) {
+                left.push(e);
+            }
+            assert_eq!(
+                left,
+                vec![
+                    (10, Event::SandboxReady(b.clone())),
+                    (20, Event::CorefileReload),
+                    (50, Event::PodTerminated(b.clone())),
+                ]
+            );
+            // Popped events leave the index: cancelling b now finds nothing to drop.
+            queue.cancel(&b);
+            assert!(queue.is_empty() && queue.by_key.is_empty());
+        }
     }
 }
