@@ -404,16 +404,7 @@ impl Sim {
         let owner = controller_ref_to(Kind::Service, &svc.metadata);
         // The Service's slices by port map, by name.
         let mut existing: BTreeMap<PortKey, Vec<EndpointSlice>> = BTreeMap::new();
-        let uid = owner.uid.clone();
-        for slice in self
-            .store
-            .owned_by(&uid)
-            .filter_map(EndpointSlice::from_object)
-            .filter(|s| {
-                let l = s.metadata.labels.as_ref();
-                l.and_then(|l| l.get(MANAGED_BY)).map(String::as_str) == Some(SLICE_CONTROLLER)
-            })
-        {
+        for slice in self.managed_slices(&owner.uid, SLICE_CONTROLLER) {
             let ports = slice.ports.clone().unwrap_or_default();
             existing
                 .entry(port_key(&ports))
@@ -554,13 +545,10 @@ impl Sim {
         // The slice is found through its owner (the Service, or the mirrored Endpoints).
         let owner_uid = owner.as_ref().map(|o| o.uid.clone()).unwrap_or_default();
         let existing = self
-            .store
-            .owned_by(&owner_uid)
-            .filter_map(EndpointSlice::from_object)
+            .managed_slices(&owner_uid, manager)
             .find(|s| {
                 let l = s.metadata.labels.as_ref();
                 l.and_then(|l| l.get(SERVICE_NAME)).map(String::as_str) == Some(service)
-                    && l.and_then(|l| l.get(MANAGED_BY)).map(String::as_str) == Some(manager)
             })
             .cloned();
         let mut next = match existing {
@@ -571,6 +559,21 @@ impl Sim {
         next.endpoints = endpoints.unwrap_or_default();
         next.ports = ports;
         self.store_slice(next);
+    }
+
+    /// The EndpointSlices owned by `owner_uid` that `manager` manages.
+    fn managed_slices<'a>(
+        &'a self,
+        owner_uid: &'a str,
+        manager: &'a str,
+    ) -> impl Iterator<Item = &'a EndpointSlice> + 'a {
+        self.store
+            .owned_by(owner_uid)
+            .filter_map(EndpointSlice::from_object)
+            .filter(move |s| {
+                let l = s.metadata.labels.as_ref();
+                l.and_then(|l| l.get(MANAGED_BY)).map(String::as_str) == Some(manager)
+            })
     }
 
     /// A new, empty slice of `service` named as `generateName` would name it.

@@ -649,26 +649,12 @@ impl Dataplane<'_> {
 
     /// `req` as sent, made once for a run of equal requests.
     fn request_bytes(&mut self, req: &HttpRequest) -> Arc<[u8]> {
-        if let Some((last, bytes)) = &self.wire_request
-            && last == req
-        {
-            return bytes.clone();
-        }
-        let bytes: Arc<[u8]> = req.wire_bytes().into();
-        self.wire_request = Some((req.clone(), bytes.clone()));
-        bytes
+        wire_once(&mut self.wire_request, req, HttpRequest::wire_bytes)
     }
 
     /// `response` as sent, made once for a run of equal responses.
     fn response_bytes(&mut self, response: &HttpResponse) -> Arc<[u8]> {
-        if let Some((last, bytes)) = &self.wire_response
-            && last == response
-        {
-            return bytes.clone();
-        }
-        let bytes: Arc<[u8]> = response.wire_bytes().into();
-        self.wire_response = Some((response.clone(), bytes.clone()));
-        bytes
+        wire_once(&mut self.wire_response, response, HttpResponse::wire_bytes)
     }
 
     /// CoreDNS in pod `ns` answers `q`: the kubernetes plugin, else `forward` to the
@@ -773,4 +759,21 @@ impl Dataplane<'_> {
         }
         servfail()
     }
+}
+
+/// The bytes of `value`, made by `make` only when `last` holds another value (a burst of
+/// equal requests or responses encodes once).
+fn wire_once<T: PartialEq + Clone>(
+    last: &mut Option<(T, Arc<[u8]>)>,
+    value: &T,
+    make: impl FnOnce(&T) -> Vec<u8>,
+) -> Arc<[u8]> {
+    if let Some((seen, bytes)) = last.as_ref()
+        && seen == value
+    {
+        return bytes.clone();
+    }
+    let bytes: Arc<[u8]> = make(value).into();
+    *last = Some((value.clone(), bytes.clone()));
+    bytes
 }
