@@ -29,6 +29,11 @@ use output::{Output, Stream};
 use std::io::Write;
 use std::path::PathBuf;
 
+/// mimalloc instead of glibc's malloc: most of a large apply's time is spent allocating and
+/// freeing small objects (see ARCHITECTURE.md, "Performance").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Command-line entry: global flags, then a command and its arguments.
 #[derive(Parser, Debug)]
 #[command(

@@ -15,7 +15,9 @@ use std::net::Ipv4Addr;
 /// so that no reconcile step scans the whole store.
 #[derive(Debug, Clone, Default)]
 pub struct Store {
-    objects: BTreeMap<ObjectKey, Object>,
+    /// Boxed: an [`Object`] is a few kilobytes inline, and a B-tree moves its values as nodes
+    /// split and shift.
+    objects: BTreeMap<ObjectKey, Box<Object>>,
     /// The last resource version handed out (etcd's revision).
     revision: u64,
     /// Dependents by the uid in their `ownerReferences`.
@@ -48,6 +50,93 @@ pub struct Store {
 /// (namespace, label key, label value).
 type Triple = (String, String, String);
 
+/// An [`ObjectKey`] seen as borrowed parts, so that lookups by `&str` build no key (the
+/// `Borrow<dyn Trait>` idiom: both sides order by the same tuple).
+trait KeyParts {
+    fn parts(&self) -> (Kind, &str, &str);
+}
+
+impl KeyParts for ObjectKey {
+    fn parts(&self) -> (Kind, &str, &str) {
+        (self.kind, &self.namespace, &self.name)
+    }
+}
+
+impl KeyParts for (Kind, &str, &str) {
+    fn parts(&self) -> (Kind, &str, &str) {
+        *self
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn KeyParts + 'a> for ObjectKey {
+    fn borrow(&self) -> &(dyn KeyParts + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn KeyParts + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn KeyParts + '_ {}
+
+impl PartialOrd for dyn KeyParts + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn KeyParts + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.parts().cmp(&other.parts())
+    }
+}
+
+/// A label-index [`Triple`] seen as borrowed parts (as [`KeyParts`] is for keys).
+trait TripleParts {
+    fn parts(&self) -> (&str, &str, &str);
+}
+
+impl TripleParts for Triple {
+    fn parts(&self) -> (&str, &str, &str) {
+        (&self.0, &self.1, &self.2)
+    }
+}
+
+impl TripleParts for (&str, &str, &str) {
+    fn parts(&self) -> (&str, &str, &str) {
+        *self
+    }
+}
+
+impl<'a> std::borrow::Borrow<dyn TripleParts + 'a> for Triple {
+    fn borrow(&self) -> &(dyn TripleParts + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn TripleParts + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.parts() == other.parts()
+    }
+}
+
+impl Eq for dyn TripleParts + '_ {}
+
+impl PartialOrd for dyn TripleParts + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn TripleParts + '_ {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.parts().cmp(&other.parts())
+    }
+}
+
 /// What one object contributes to the indexes.
 #[derive(Default)]
 struct IndexEntries {
@@ -74,7 +163,10 @@ impl Serialize for Store {
         use serde::ser::SerializeStruct;
         let mut st = serializer.serialize_struct("StoreRepr", 2)?;
         st.serialize_field("revision", &self.revision)?;
-        st.serialize_field("objects", &self.objects.values().collect::<Vec<_>>())?;
+        st.serialize_field(
+            "objects",
+            &self.objects.values().map(Box::as_ref).collect::<Vec<_>>(),
+        )?;
         st.end()
     }
 }
@@ -109,12 +201,18 @@ impl Store {
 
     /// The object at `key`.
     pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
-        self.objects.get(key)
+        self.objects.get(key).map(Box::as_ref)
     }
 
     /// The object of `kind` at `namespace/name`.
     pub fn get_named(&self, kind: Kind, namespace: &str, name: &str) -> Option<&Object> {
-        self.objects.get(&ObjectKey::new(kind, namespace, name))
+        let namespace = if kind.info().namespaced {
+            namespace
+        } else {
+            ""
+        };
+        let key: &dyn KeyParts = &(kind, namespace, name);
+        self.objects.get(key).map(Box::as_ref)
     }
 
     /// The typed object of type `T` at `namespace/name`.
@@ -143,8 +241,8 @@ impl Store {
             self.unindex(o);
         }
         self.index(&object);
-        self.objects.insert(key, object);
-        old
+        self.objects.insert(key, Box::new(object));
+        old.map(|o| *o)
     }
 
     fn index_entries(object: &Object) -> IndexEntries {
@@ -310,11 +408,11 @@ impl Store {
     ) -> Vec<&Service> {
         let mut keys: BTreeSet<&ObjectKey> = BTreeSet::new();
         for (k, v) in labels.into_iter().flatten() {
-            let anchor = (namespace.to_string(), k.clone(), v.clone());
-            keys.extend(self.services_by_anchor.get(&anchor).into_iter().flatten());
+            let anchor: &dyn TripleParts = &(namespace, k.as_str(), v.as_str());
+            keys.extend(self.services_by_anchor.get(anchor).into_iter().flatten());
         }
         keys.into_iter()
-            .filter_map(|k| self.objects.get(k))
+            .filter_map(|k| self.get(k))
             .filter_map(Service::from_object)
             .filter(|svc| {
                 svc.spec
@@ -354,7 +452,7 @@ impl Store {
             .get(k)
             .into_iter()
             .flatten()
-            .filter_map(|k| self.objects.get(k))
+            .filter_map(|k| self.get(k))
             .filter_map(Service::from_object)
     }
 
@@ -369,7 +467,7 @@ impl Store {
             .get(uid)
             .into_iter()
             .flatten()
-            .filter_map(|k| self.objects.get(k))
+            .filter_map(|k| self.get(k))
     }
 
     /// Whether a pod on the pod network of `node` holds address `ip`.
@@ -386,7 +484,7 @@ impl Store {
             .flat_map(|(_, keys)| keys)
             .collect();
         keys.into_iter()
-            .filter_map(|k| self.objects.get(k))
+            .filter_map(|k| self.get(k))
             .filter_map(Pod::from_object)
             .collect()
     }
@@ -397,7 +495,7 @@ impl Store {
             .get(node)
             .into_iter()
             .flatten()
-            .filter_map(|k| self.objects.get(k))
+            .filter_map(|k| self.get(k))
             .filter_map(Pod::from_object)
     }
 
@@ -407,8 +505,8 @@ impl Store {
         let sets: Option<Vec<&BTreeSet<ObjectKey>>> = selector
             .iter()
             .map(|(k, v)| {
-                self.pods_by_label
-                    .get(&(namespace.to_string(), k.clone(), v.clone()))
+                let triple: &dyn TripleParts = &(namespace, k.as_str(), v.as_str());
+                self.pods_by_label.get(triple)
             })
             .collect();
         let Some(mut sets) = sets else {
@@ -420,8 +518,8 @@ impl Store {
         };
         first
             .iter()
-            .filter(|k| sets[1..].iter().all(|s| s.contains(k)))
-            .filter_map(|k| self.objects.get(k))
+            .filter(|k| sets[1..].iter().all(|s| s.contains(*k)))
+            .filter_map(|k| self.get(k))
             .filter_map(Pod::from_object)
             .collect()
     }
@@ -448,7 +546,7 @@ impl Store {
             self.dirty_kinds.insert(key.kind);
             self.unindex(o);
         }
-        removed
+        removed.map(|o| *o)
     }
 
     /// All objects of `kind`, in namespace then name order; `namespace: None` means every
@@ -481,7 +579,7 @@ impl Store {
         self.objects
             .range(start..)
             .take_while(move |(k, _)| k.kind == kind && end.as_ref().is_none_or(|e| *k < e))
-            .map(|(_, o)| o)
+            .map(|(_, o)| o.as_ref())
     }
 
     /// All typed objects of type `T`; `namespace: None` means every namespace.
@@ -491,7 +589,7 @@ impl Store {
 
     /// Every object, in key order.
     pub fn iter(&self) -> impl Iterator<Item = &Object> {
-        self.objects.values()
+        self.objects.values().map(Box::as_ref)
     }
 
     /// Number of stored objects.
