@@ -107,6 +107,10 @@ pub struct Sim {
     /// Events by (involved uid, reason, message), for aggregation; rebuilt on first use.
     #[serde(skip)]
     pub(crate) event_index: Option<BTreeMap<(String, String, String), ObjectKey>>,
+    /// kube-scheduler's view of the Nodes (names, filter verdicts per set of pod
+    /// constraints); dropped whenever a Node is written or removed, rebuilt on first use.
+    #[serde(skip)]
+    pub(crate) scheduler_cache: Option<crate::controllers::SchedulerCache>,
 }
 
 impl Sim {
@@ -141,6 +145,7 @@ impl Sim {
             changes: Vec::new(),
             dirty: Vec::new(),
             event_index: None,
+            scheduler_cache: None,
         })
     }
 
@@ -493,6 +498,7 @@ impl Sim {
     /// Stores `object` (new resource version) and records the change.
     pub(crate) fn put(&mut self, object: Object) {
         let key = object.key();
+        self.node_written(&key);
         self.changes.push(key.clone());
         let prev = self.store.put(object);
         self.dirty.push((key, prev));
@@ -516,10 +522,18 @@ impl Sim {
         true
     }
 
+    /// Drops what is derived from the Nodes when `key` is one.
+    fn node_written(&mut self, key: &ObjectKey) {
+        if key.kind == Kind::Node {
+            self.scheduler_cache = None;
+        }
+    }
+
     /// Removes `key` and records the change.
     pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<Object> {
         let removed = self.store.remove(key);
         if removed.is_some() {
+            self.node_written(key);
             self.changes.push(key.clone());
             self.queue.cancel(key);
             self.dirty.push((key.clone(), removed.clone()));
@@ -533,6 +547,7 @@ impl Sim {
     /// Stores `object` exactly as given (snapshot restore).
     pub fn restore_object(&mut self, object: Object) {
         let key = object.key();
+        self.node_written(&key);
         self.changes.push(key.clone());
         self.store.put_verbatim(object);
         self.dirty.push((key, None));

@@ -7,6 +7,7 @@ use crate::kind::Kind;
 use crate::labels::map_matches;
 use crate::object::{ApiObject, Object, ObjectKey};
 use k8s_openapi::api::core::v1::{Pod, Service};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -15,9 +16,10 @@ use std::net::Ipv4Addr;
 /// so that no reconcile step scans the whole store.
 #[derive(Debug, Clone, Default)]
 pub struct Store {
-    /// Boxed: an [`Object`] is a few kilobytes inline, and a B-tree moves its values as nodes
-    /// split and shift.
-    objects: BTreeMap<ObjectKey, Box<Object>>,
+    /// Objects of each kind by (namespace, name): one map per kind keeps a lookup of a Node
+    /// or a Pod out of the many Events. Boxed: an [`Object`] is a few kilobytes inline, and a
+    /// B-tree moves its values as nodes split and shift.
+    objects: BTreeMap<Kind, KindMap>,
     /// The last resource version handed out (etcd's revision).
     revision: u64,
     /// Dependents by the uid in their `ownerReferences`.
@@ -50,51 +52,114 @@ pub struct Store {
 /// (namespace, label key, label value).
 type Triple = (String, String, String);
 
-/// An [`ObjectKey`] seen as borrowed parts, so that lookups by `&str` build no key (the
-/// `Borrow<dyn Trait>` idiom: both sides order by the same tuple).
-trait KeyParts {
-    fn parts(&self) -> (Kind, &str, &str);
+/// (namespace, name) of a stored object; the namespace is empty for cluster-scoped kinds.
+type NameKey = (String, String);
+
+/// The objects of one kind: found by hashing their name (most of the store's work is
+/// looking objects up and rewriting them in place), listed in name order through a sorted
+/// set of the names that changes only when an object comes or goes.
+#[derive(Debug, Clone, Default)]
+struct KindMap {
+    by_name: FxHashMap<NameKey, Box<Object>>,
+    order: BTreeSet<NameKey>,
 }
 
-impl KeyParts for ObjectKey {
-    fn parts(&self) -> (Kind, &str, &str) {
-        (self.kind, &self.namespace, &self.name)
+impl KindMap {
+    fn get(&self, namespace: &str, name: &str) -> Option<&Object> {
+        let key: &dyn NameParts = &(namespace, name);
+        self.by_name.get(key).map(Box::as_ref)
+    }
+
+    fn remove(&mut self, namespace: &str, name: &str) -> Option<Box<Object>> {
+        let key: &dyn NameParts = &(namespace, name);
+        let removed = self.by_name.remove(key)?;
+        self.order.remove(key);
+        Some(removed)
+    }
+
+    /// Stores `object` at `key`; returns what was there.
+    fn insert(&mut self, key: NameKey, object: Box<Object>) -> Option<Box<Object>> {
+        match self.by_name.entry(key) {
+            std::collections::hash_map::Entry::Occupied(mut slot) => {
+                Some(std::mem::replace(slot.get_mut(), object))
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                self.order.insert(slot.key().clone());
+                slot.insert(object);
+                None
+            }
+        }
+    }
+
+    /// Objects from `start` on, in name order.
+    fn range_from(&self, start: NameKey) -> impl Iterator<Item = (&NameKey, &Object)> {
+        self.order.range(start..).filter_map(|k| {
+            let object = self.by_name.get(k)?;
+            Some((k, object.as_ref()))
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
     }
 }
 
-impl KeyParts for (Kind, &str, &str) {
-    fn parts(&self) -> (Kind, &str, &str) {
+/// A [`NameKey`] seen as borrowed parts, so that lookups by `&str` build no key (the
+/// `Borrow<dyn Trait>` idiom: both sides order by the same tuple).
+trait NameParts {
+    fn parts(&self) -> (&str, &str);
+}
+
+impl NameParts for NameKey {
+    fn parts(&self) -> (&str, &str) {
+        (&self.0, &self.1)
+    }
+}
+
+impl NameParts for (&str, &str) {
+    fn parts(&self) -> (&str, &str) {
         *self
     }
 }
 
-impl<'a> std::borrow::Borrow<dyn KeyParts + 'a> for ObjectKey {
-    fn borrow(&self) -> &(dyn KeyParts + 'a) {
+impl<'a> std::borrow::Borrow<dyn NameParts + 'a> for NameKey {
+    fn borrow(&self) -> &(dyn NameParts + 'a) {
         self
     }
 }
 
-impl PartialEq for dyn KeyParts + '_ {
+impl std::hash::Hash for dyn NameParts + '_ {
+    /// As `(String, String)` hashes: a `String` hashes as its `str`.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.parts().hash(state);
+    }
+}
+
+impl PartialEq for dyn NameParts + '_ {
     fn eq(&self, other: &Self) -> bool {
         self.parts() == other.parts()
     }
 }
 
-impl Eq for dyn KeyParts + '_ {}
+impl Eq for dyn NameParts + '_ {}
 
-impl PartialOrd for dyn KeyParts + '_ {
+impl PartialOrd for dyn NameParts + '_ {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for dyn KeyParts + '_ {
+impl Ord for dyn NameParts + '_ {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.parts().cmp(&other.parts())
     }
 }
 
-/// A label-index [`Triple`] seen as borrowed parts (as [`KeyParts`] is for keys).
+/// A label-index [`Triple`] seen as borrowed parts (as [`NameParts`] is for names).
 trait TripleParts {
     fn parts(&self) -> (&str, &str, &str);
 }
@@ -163,10 +228,7 @@ impl Serialize for Store {
         use serde::ser::SerializeStruct;
         let mut st = serializer.serialize_struct("StoreRepr", 2)?;
         st.serialize_field("revision", &self.revision)?;
-        st.serialize_field(
-            "objects",
-            &self.objects.values().map(Box::as_ref).collect::<Vec<_>>(),
-        )?;
+        st.serialize_field("objects", &self.iter().collect::<Vec<_>>())?;
         st.end()
     }
 }
@@ -201,7 +263,7 @@ impl Store {
 
     /// The object at `key`.
     pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
-        self.objects.get(key).map(Box::as_ref)
+        self.lookup(key.kind, &key.namespace, &key.name)
     }
 
     /// The object of `kind` at `namespace/name`.
@@ -211,8 +273,11 @@ impl Store {
         } else {
             ""
         };
-        let key: &dyn KeyParts = &(kind, namespace, name);
-        self.objects.get(key).map(Box::as_ref)
+        self.lookup(kind, namespace, name)
+    }
+
+    fn lookup(&self, kind: Kind, namespace: &str, name: &str) -> Option<&Object> {
+        self.objects.get(&kind)?.get(namespace, name)
     }
 
     /// The typed object of type `T` at `namespace/name`.
@@ -223,7 +288,7 @@ impl Store {
 
     /// Whether `key` exists.
     pub fn contains(&self, key: &ObjectKey) -> bool {
-        self.objects.contains_key(key)
+        self.get(key).is_some()
     }
 
     /// Stores `object` under its key, stamping a new `resourceVersion`; returns the old one.
@@ -236,12 +301,19 @@ impl Store {
 
     fn insert(&mut self, object: Object) -> Option<Object> {
         let key = object.key();
-        let old = self.objects.remove(&key);
-        if let Some(o) = &old {
-            self.unindex(o);
-        }
-        self.index(&object);
-        self.objects.insert(key, Box::new(object));
+        let old = self
+            .objects
+            .get(&key.kind)
+            .and_then(|map| map.get(&key.namespace, &key.name));
+        // The indexes move before the object does (they borrow both versions).
+        let old_entries = old.map(Store::index_entries);
+        self.reindex_entries(&key, old_entries, Some(Store::index_entries(&object)));
+        let kind = key.kind;
+        let old = self
+            .objects
+            .entry(kind)
+            .or_default()
+            .insert((key.namespace, key.name), Box::new(object));
         old.map(|o| *o)
     }
 
@@ -325,79 +397,82 @@ impl Store {
         entries
     }
 
-    fn index(&mut self, object: &Object) {
-        let key = object.key();
-        let e = Store::index_entries(object);
-        fn add<K: Ord>(map: &mut BTreeMap<K, BTreeSet<ObjectKey>>, k: K, key: &ObjectKey) {
-            map.entry(k).or_default().insert(key.clone());
-        }
-        e.owners
-            .into_iter()
-            .for_each(|k| add(&mut self.by_owner, k, &key));
-        e.node
-            .into_iter()
-            .for_each(|k| add(&mut self.pods_by_node, k, &key));
-        e.pod_labels
-            .into_iter()
-            .for_each(|k| add(&mut self.pods_by_label, k, &key));
-        e.images
-            .into_iter()
-            .for_each(|k| add(&mut self.pods_by_image, k, &key));
-        e.node_ip
-            .into_iter()
-            .for_each(|k| add(&mut self.pods_by_node_ip, k, &key));
-        e.anchor
-            .into_iter()
-            .for_each(|k| add(&mut self.services_by_anchor, k, &key));
-        e.cluster_ips
-            .into_iter()
-            .for_each(|k| add(&mut self.services_by_cluster_ip, k, &key));
-        e.node_ports
-            .into_iter()
-            .for_each(|k| add(&mut self.services_by_node_port, k, &key));
-        e.ingress_ips
-            .into_iter()
-            .for_each(|k| add(&mut self.services_by_ingress_ip, k, &key));
+    /// Moves `key` in the indexes from what `old` contributes to what `new` does, touching
+    /// only the entries that differ (most writes change a status, not what is indexed).
+    fn reindex(&mut self, key: &ObjectKey, old: Option<&Object>, new: Option<&Object>) {
+        let old = old.map(Store::index_entries);
+        let new = new.map(Store::index_entries);
+        self.reindex_entries(key, old, new);
     }
 
-    fn unindex(&mut self, object: &Object) {
-        let key = object.key();
-        let e = Store::index_entries(object);
-        fn drop<K: Ord>(map: &mut BTreeMap<K, BTreeSet<ObjectKey>>, k: K, key: &ObjectKey) {
-            if let Some(set) = map.get_mut(&k) {
-                set.remove(key);
-                if set.is_empty() {
-                    map.remove(&k);
+    fn reindex_entries(
+        &mut self,
+        key: &ObjectKey,
+        old: Option<IndexEntries>,
+        new: Option<IndexEntries>,
+    ) {
+        let old = old.unwrap_or_default();
+        let new = new.unwrap_or_default();
+        fn update<K: Ord>(
+            map: &mut BTreeMap<K, BTreeSet<ObjectKey>>,
+            old: Vec<K>,
+            new: Vec<K>,
+            key: &ObjectKey,
+        ) {
+            if old == new {
+                return;
+            }
+            for k in old.iter().filter(|k| !new.contains(k)) {
+                if let Some(set) = map.get_mut(k) {
+                    set.remove(key);
+                    if set.is_empty() {
+                        map.remove(k);
+                    }
                 }
             }
+            for k in new.into_iter().filter(|k| !old.contains(k)) {
+                map.entry(k).or_default().insert(key.clone());
+            }
         }
-        e.owners
-            .into_iter()
-            .for_each(|k| drop(&mut self.by_owner, k, &key));
-        e.node
-            .into_iter()
-            .for_each(|k| drop(&mut self.pods_by_node, k, &key));
-        e.pod_labels
-            .into_iter()
-            .for_each(|k| drop(&mut self.pods_by_label, k, &key));
-        e.images
-            .into_iter()
-            .for_each(|k| drop(&mut self.pods_by_image, k, &key));
-        e.node_ip
-            .into_iter()
-            .for_each(|k| drop(&mut self.pods_by_node_ip, k, &key));
-        e.anchor
-            .into_iter()
-            .for_each(|k| drop(&mut self.services_by_anchor, k, &key));
-        e.cluster_ips
-            .into_iter()
-            .for_each(|k| drop(&mut self.services_by_cluster_ip, k, &key));
-        e.node_ports
-            .into_iter()
-            .for_each(|k| drop(&mut self.services_by_node_port, k, &key));
-        e.ingress_ips
-            .into_iter()
-            .for_each(|k| drop(&mut self.services_by_ingress_ip, k, &key));
+        update(&mut self.by_owner, old.owners, new.owners, key);
+        update(
+            &mut self.pods_by_node,
+            Vec::from_iter(old.node),
+            Vec::from_iter(new.node),
+            key,
+        );
+        update(&mut self.pods_by_label, old.pod_labels, new.pod_labels, key);
+        update(&mut self.pods_by_image, old.images, new.images, key);
+        update(
+            &mut self.pods_by_node_ip,
+            Vec::from_iter(old.node_ip),
+            Vec::from_iter(new.node_ip),
+            key,
+        );
+        update(
+            &mut self.services_by_anchor,
+            Vec::from_iter(old.anchor),
+            Vec::from_iter(new.anchor),
+            key,
+        );
+        update(
+            &mut self.services_by_cluster_ip,
+            old.cluster_ips,
+            new.cluster_ips,
+            key,
+        );
+        update(
+            &mut self.services_by_node_port,
+            old.node_ports,
+            new.node_ports,
+            key,
+        );
+        update(
+            &mut self.services_by_ingress_ip,
+            old.ingress_ips,
+            new.ingress_ips,
+            key,
+        );
     }
 
     /// Services in `namespace` whose (non-empty) selector matches `labels`, in key order.
@@ -459,6 +534,22 @@ impl Store {
     /// Number of pods bound to `node` (the index's count, without visiting them).
     pub fn pod_count_on_node(&self, node: &str) -> usize {
         self.pods_by_node.get(node).map_or(0, BTreeSet::len)
+    }
+
+    /// Number of pods bound to each of `nodes`, whose names must be in ascending order (the
+    /// order Nodes list in): one walk of the index instead of a lookup per node.
+    pub fn pod_counts_on_nodes(&self, nodes: &[String]) -> Vec<usize> {
+        debug_assert!(nodes.is_sorted(), "node names out of order");
+        let mut index = self.pods_by_node.iter().peekable();
+        nodes
+            .iter()
+            .map(|name| {
+                while index.next_if(|(n, _)| n.as_str() < name.as_str()).is_some() {}
+                index
+                    .next_if(|(n, _)| n.as_str() == name.as_str())
+                    .map_or(0, |(_, pods)| pods.len())
+            })
+            .collect()
     }
 
     /// Objects whose `ownerReferences` name `uid`.
@@ -540,11 +631,14 @@ impl Store {
 
     /// Removes and returns the object at `key`.
     pub fn remove(&mut self, key: &ObjectKey) -> Option<Object> {
-        let removed = self.objects.remove(key);
+        let removed = self
+            .objects
+            .get_mut(&key.kind)
+            .and_then(|map| map.remove(&key.namespace, &key.name));
         if let Some(o) = &removed {
             self.revision += 1;
             self.dirty_kinds.insert(key.kind);
-            self.unindex(o);
+            self.reindex(key, Some(o), None);
         }
         removed.map(|o| *o)
     }
@@ -554,32 +648,15 @@ impl Store {
     pub fn list(&self, kind: Kind, namespace: Option<&str>) -> impl Iterator<Item = &Object> {
         // Cluster-scoped kinds live in no namespace: a namespace filter does not apply.
         let namespace = namespace.filter(|_| kind.info().namespaced);
+        let map = self.objects.get(&kind);
         let (start, end) = match namespace {
-            Some(ns) => (
-                ObjectKey {
-                    kind,
-                    namespace: ns.to_string(),
-                    name: String::new(),
-                },
-                Some(ObjectKey {
-                    kind,
-                    namespace: format!("{ns}\0"),
-                    name: String::new(),
-                }),
-            ),
-            None => (
-                ObjectKey {
-                    kind,
-                    namespace: String::new(),
-                    name: String::new(),
-                },
-                None,
-            ),
+            Some(ns) => ((ns.to_string(), String::new()), Some(format!("{ns}\0"))),
+            None => ((String::new(), String::new()), None),
         };
-        self.objects
-            .range(start..)
-            .take_while(move |(k, _)| k.kind == kind && end.as_ref().is_none_or(|e| *k < e))
-            .map(|(_, o)| o.as_ref())
+        map.into_iter()
+            .flat_map(move |m| m.range_from(start.clone()))
+            .take_while(move |((ns, _), _)| end.as_ref().is_none_or(|e| ns < e))
+            .map(|(_, o)| o)
     }
 
     /// All typed objects of type `T`; `namespace: None` means every namespace.
@@ -589,17 +666,20 @@ impl Store {
 
     /// Every object, in key order.
     pub fn iter(&self) -> impl Iterator<Item = &Object> {
-        self.objects.values().map(Box::as_ref)
+        self.objects
+            .values()
+            .flat_map(|m| m.range_from(NameKey::default()))
+            .map(|(_, o)| o)
     }
 
     /// Number of stored objects.
     pub fn len(&self) -> usize {
-        self.objects.len()
+        self.objects.values().map(KindMap::len).sum()
     }
 
     /// Whether the store is empty.
     pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
+        self.objects.values().all(KindMap::is_empty)
     }
 
     /// The last resource version handed out.
@@ -614,9 +694,10 @@ impl Store {
 
     /// Kinds with at least one object.
     pub fn kinds(&self) -> BTreeSet<Kind> {
-        Kind::ALL
-            .into_iter()
-            .filter(|k| self.list(*k, None).next().is_some())
+        self.objects
+            .iter()
+            .filter(|(_, m)| !m.is_empty())
+            .map(|(k, _)| *k)
             .collect()
     }
 

@@ -99,7 +99,7 @@ impl Sim {
                         e.reason.clone().unwrap_or_default(),
                         e.message.clone().unwrap_or_default(),
                     );
-                    (k, Object::Event(e.clone()).key())
+                    (k, e.key())
                 })
                 .collect()
         })

@@ -124,7 +124,7 @@ impl Sim {
                     })
                     .collect(),
             );
-            let key = Object::Pod(pod.clone()).key();
+            let key = netsim_model::ApiObject::key(&pod);
             let dns_warning = self.pod_resolv(&pod).1;
             self.put(Object::Pod(pod));
             if let Some(message) = dns_warning {

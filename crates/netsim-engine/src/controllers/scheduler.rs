@@ -39,43 +39,37 @@ impl Sim {
         if pending.is_empty() {
             return;
         }
-        // Filtering depends only on the pod's scheduling constraints and the node, so it runs
-        // once per distinct set of constraints (a ReplicaSet's pods share one), reading the
-        // nodes in place.
-        let nodes: Vec<&Node> = self.store.list_typed::<Node>(None).collect();
-        let n_nodes = nodes.len();
-        let names: Vec<String> = nodes
-            .iter()
-            .map(|n| n.metadata.name.clone().unwrap_or_default())
-            .collect();
-        let mut classes: BTreeMap<String, usize> = BTreeMap::new();
-        let mut verdicts: Vec<Vec<Option<String>>> = Vec::new();
+        // The Nodes' names and filter verdicts hold until a Node is written (kube-scheduler's
+        // own cache of NodeInfo): a ReplicaSet's pods share one set of constraints, so
+        // filtering runs once per set and Node generation, not per pod or per call.
+        let mut cache = self
+            .scheduler_cache
+            .take()
+            .unwrap_or_else(|| SchedulerCache::of(&self.store));
+        let n_nodes = cache.names.len();
         // A pod pinned to named nodes (a DaemonSet's) is only checked against those, as
         // NodeAffinity's PreFilter narrows the search; its verdicts are computed below.
-        let pod_class: Vec<Option<usize>> = pending
+        let pod_class: Vec<Option<String>> = pending
             .iter()
             .map(|pod| {
                 if pinned_nodes(pod).is_some() {
                     return None;
                 }
                 let signature = constraints(pod);
-                Some(*classes.entry(signature).or_insert_with(|| {
-                    verdicts.push(nodes.iter().map(|n| filter(pod, n).err()).collect());
-                    verdicts.len() - 1
-                }))
+                if !cache.verdicts.contains_key(&signature) {
+                    let verdicts = self
+                        .store
+                        .list_typed::<Node>(None)
+                        .map(|n| filter(pod, n).err())
+                        .collect();
+                    cache.verdicts.insert(signature.clone(), verdicts);
+                }
+                Some(signature)
             })
             .collect();
         // Pods per node (the node index's counts), and per (node, owner) for the owners of
         // the pods being placed.
-        let mut per_node: Vec<usize> = names
-            .iter()
-            .map(|n| self.store.pod_count_on_node(n))
-            .collect();
-        let node_index: BTreeMap<&str, usize> = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.as_str(), i))
-            .collect();
+        let mut per_node = self.store.pod_counts_on_nodes(&cache.names);
         // Per owner uid: its pods per node.
         let mut per_owner: BTreeMap<String, BTreeMap<usize, usize>> = BTreeMap::new();
         let owners: BTreeSet<String> = pending.iter().filter_map(owner_uid).collect();
@@ -86,7 +80,7 @@ impl Sim {
                         .spec
                         .as_ref()
                         .and_then(|s| s.node_name.as_deref())
-                        .and_then(|n| node_index.get(n))
+                        .and_then(|n| cache.index.get(n))
                 {
                     *per_owner
                         .entry(owner.clone())
@@ -107,16 +101,17 @@ impl Sim {
                 let mut found: Vec<(usize, bool)> = pinned_nodes(pod)
                     .unwrap_or_default()
                     .iter()
-                    .filter_map(|name| node_index.get(name.as_str()).copied())
-                    .map(|i| (i, filter(pod, nodes[i]).is_ok()))
+                    .filter_map(|name| {
+                        let i = *cache.index.get(name.as_str())?;
+                        let node = self.store.typed::<Node>("", name)?;
+                        Some((i, filter(pod, node).is_ok()))
+                    })
                     .collect();
                 found.sort_unstable();
                 found.dedup();
                 found
             })
             .collect();
-        drop(node_index);
-        drop(nodes);
         let to_find = feasible_nodes_to_find(n_nodes);
         for ((pod, class), pinned) in pending.into_iter().zip(pod_class).zip(pinned_verdicts) {
             let key = pod.key();
@@ -125,7 +120,7 @@ impl Sim {
                 // Nodes are searched round-robin from where the last search stopped, until
                 // enough feasible ones are found (all of them below 100 nodes), as
                 // kube-scheduler does.
-                let verdict = &verdicts[class];
+                let verdict = &cache.verdicts[&class];
                 let start = if n_nodes == 0 {
                     0
                 } else {
@@ -175,12 +170,12 @@ impl Sim {
                 .filter(|&i| score(i) == best)
                 .collect();
             let index = top[self.rng.below(top.len() as u64) as usize];
-            let chosen = names[index].clone();
+            let chosen = cache.names[index].clone();
             per_node[index] += 1;
             if let Some(o) = owner {
                 *per_owner.entry(o).or_default().entry(index).or_default() += 1;
             }
-            let mut bound = pod.clone();
+            let mut bound = pod;
             if let Some(spec) = bound.spec.as_mut() {
                 spec.node_name = Some(chosen.clone());
             }
@@ -205,6 +200,8 @@ impl Sim {
                 None,
             );
         }
+        // Binding pods wrote no Node: the cache still holds.
+        self.scheduler_cache = Some(cache);
     }
 
     fn mark_unschedulable(&mut self, pod: &Pod, n_nodes: usize, reasons: &BTreeMap<String, usize>) {
@@ -246,6 +243,36 @@ impl Sim {
             "default-scheduler",
             None,
         );
+    }
+}
+
+/// What kube-scheduler knows of the Nodes between two Node writes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SchedulerCache {
+    /// Node names in list (name) order; a node is known by its position here.
+    names: Vec<String>,
+    /// Position of each node name in `names`.
+    index: BTreeMap<String, usize>,
+    /// Per set of pod constraints ([`constraints`]): each node's filter failure, or `None`.
+    verdicts: BTreeMap<String, Vec<Option<String>>>,
+}
+
+impl SchedulerCache {
+    fn of(store: &netsim_model::Store) -> SchedulerCache {
+        let names: Vec<String> = store
+            .list_typed::<Node>(None)
+            .map(|n| n.metadata.name.clone().unwrap_or_default())
+            .collect();
+        let index = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        SchedulerCache {
+            names,
+            index,
+            verdicts: BTreeMap::new(),
+        }
     }
 }
 
