@@ -82,6 +82,7 @@ fn main() {
         now: cli.now,
         seed: cli.seed,
         env: Default::default(),
+        exits_after: false,
     };
     match cli.args.first().map(String::as_str) {
         Some("shell") => std::process::exit(shell::interactive(options, hints)),
@@ -98,7 +99,11 @@ fn main() {
         }
         _ => {}
     }
-    commands::run(&options, &cli.args, &mut out);
+    let once = commands::Globals {
+        exits_after: true,
+        ..options
+    };
+    commands::run(&once, &cli.args, &mut out);
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let (mut so, mut se) = (stdout.lock(), stderr.lock());

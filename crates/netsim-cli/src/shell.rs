@@ -831,6 +831,7 @@ mod tests {
                 now: None,
                 seed: None,
                 env: Default::default(),
+                exits_after: false,
             },
             true,
         )
