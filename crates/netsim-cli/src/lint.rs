@@ -9,7 +9,6 @@ use crate::output::Output;
 use netsim_engine::Sim;
 use netsim_manifest::{Item, Source, Validate};
 use netsim_model::Object;
-use netsim_model::k8s_openapi::api::apps::v1::{DaemonSet, Deployment};
 use netsim_model::k8s_openapi::api::core::v1::{PodSpec, Service};
 use netsim_model::k8s_openapi::api::networking::v1::Ingress;
 use netsim_model::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -34,14 +33,20 @@ struct ServiceShape {
 fn shapes_of(object: &Object, ns: &str) -> Option<PodShape> {
     let (labels, spec) = match object {
         Object::Pod(p) => (p.metadata.labels.clone(), p.spec.clone()),
-        Object::Deployment(Deployment { spec: Some(s), .. }) => (
-            s.template.metadata.as_ref()?.labels.clone(),
-            s.template.spec.clone(),
-        ),
-        Object::DaemonSet(DaemonSet { spec: Some(s), .. }) => (
-            s.template.metadata.as_ref()?.labels.clone(),
-            s.template.spec.clone(),
-        ),
+        Object::Deployment(d) => {
+            let s = d.spec.as_ref()?;
+            (
+                s.template.metadata.as_ref()?.labels.clone(),
+                s.template.spec.clone(),
+            )
+        }
+        Object::DaemonSet(d) => {
+            let s = d.spec.as_ref()?;
+            (
+                s.template.metadata.as_ref()?.labels.clone(),
+                s.template.spec.clone(),
+            )
+        }
         Object::ReplicaSet(r) => {
             let t = r.spec.as_ref()?.template.as_ref()?;
             (t.metadata.as_ref()?.labels.clone(), t.spec.clone())
@@ -113,10 +118,10 @@ pub fn run(out: &mut Output, sim: Option<&Sim>, args: &[String]) {
                 Object::Service(s) => services.push(ServiceShape {
                     namespace: ns.clone(),
                     name: s.metadata.name.clone().unwrap_or_default(),
-                    service: s,
+                    service: *s,
                     at,
                 }),
-                Object::Ingress(i) => ingresses.push((i, ns, at)),
+                Object::Ingress(i) => ingresses.push((*i, ns, at)),
                 _ => {}
             }
         }
@@ -139,7 +144,7 @@ pub fn run(out: &mut Output, sim: Option<&Sim>, args: &[String]) {
                 existing.push(ServiceShape {
                     namespace: ns,
                     name: o.name().to_string(),
-                    service: s.clone(),
+                    service: s.as_ref().clone(),
                     at: String::new(),
                 });
             }

@@ -132,8 +132,8 @@ fn kube_proxy_situations_load_into_iptables() {
         for item in items {
             match item {
                 Item::Object(doc) => match doc.object {
-                    Object::Service(s) => services.push(s),
-                    Object::EndpointSlice(s) => slices.push(s),
+                    Object::Service(s) => services.push(*s),
+                    Object::EndpointSlice(s) => slices.push(*s),
                     _ => {}
                 },
                 Item::KubeProxy(kp) => cfg.configure(&kp.raw, None),

@@ -29,8 +29,8 @@ fn rules_for(path: &std::path::Path) -> String {
     for item in items {
         match item {
             Item::Object(doc) => match doc.object {
-                Object::Service(s) => services.push(s),
-                Object::EndpointSlice(s) => slices.push(s),
+                Object::Service(s) => services.push(*s),
+                Object::EndpointSlice(s) => slices.push(*s),
                 other => panic!("unexpected {:?} in a kube-proxy fixture", other.kind()),
             },
             Item::KubeProxy(kp) => cfg.configure(&kp.raw, None),

@@ -413,7 +413,8 @@ impl Sim {
                     if let (Some(Object::Service(cur)), Some(Object::Service(old))) =
                         (current, prev)
                     {
-                        work.service_updates.push((old.clone(), cur.clone()));
+                        work.service_updates
+                            .push((old.as_ref().clone(), cur.as_ref().clone()));
                     }
                 }
                 Kind::Endpoints => {

@@ -581,13 +581,13 @@ fn run(sim: &mut Sim, action: &Action, log: &mut Vec<String>) -> Result<(), Stri
                 .collect();
             if let Some(mut dep) = pick(&all, d) {
                 dep.spec.get_or_insert_with(Default::default).replicas = Some(i32::from(*replicas));
-                sim.replace(Object::Deployment(dep), opts)
+                sim.replace(Object::Deployment(Box::new(dep)), opts)
                     .expect("scaling is valid");
             }
         }
         Action::DeletePod { pod, force } => {
             if let Some(p) = pick(&user_pods(sim), pod) {
-                let key = Object::Pod(p).key();
+                let key = Object::Pod(Box::new(p)).key();
                 sim.delete(&key, opts, force.then_some(0))
                     .expect("the pod exists");
             }
@@ -599,7 +599,7 @@ fn run(sim: &mut Sim, action: &Action, log: &mut Vec<String>) -> Result<(), Stri
                     Some(t) => labels.insert("tier".into(), TIERS[*t].into()),
                     None => labels.remove("tier"),
                 };
-                if let Err(e) = sim.replace(Object::Pod(p), opts) {
+                if let Err(e) = sim.replace(Object::Pod(Box::new(p)), opts) {
                     log.push(format!("relabel refused: {e}"));
                 }
             }
@@ -607,19 +607,19 @@ fn run(sim: &mut Sim, action: &Action, log: &mut Vec<String>) -> Result<(), Stri
         Action::Cordon(n, on) => {
             if let Some(mut node) = pick(&workers(sim), n) {
                 node.spec.get_or_insert_with(Default::default).unschedulable = on.then_some(true);
-                sim.replace(Object::Node(node), opts)
+                sim.replace(Object::Node(Box::new(node)), opts)
                     .expect("cordoning is valid");
             }
         }
         Action::DeleteNode(n) => {
             if let Some(node) = pick(&workers(sim), n) {
-                sim.delete(&Object::Node(node).key(), opts, None)
+                sim.delete(&Object::Node(Box::new(node)).key(), opts, None)
                     .expect("the node exists");
             }
         }
         Action::DeleteService(s) => {
             if let Some(svc) = pick(&user_services(sim), s) {
-                sim.delete(&Object::Service(svc).key(), opts, None)
+                sim.delete(&Object::Service(Box::new(svc)).key(), opts, None)
                     .expect("the Service exists");
             }
         }

@@ -137,7 +137,7 @@ fn deleting_a_pod_releases_its_veth_and_the_next_pod_gets_a_new_ifindex() {
         .max()
         .expect("a veth");
     sim.delete(
-        &Object::Pod(pod.clone()).key(),
+        &Object::Pod(Box::new(pod.clone())).key(),
         WriteOptions::default(),
         Some(0),
     )

@@ -17,8 +17,7 @@ use std::net::Ipv4Addr;
 #[derive(Debug, Clone, Default)]
 pub struct Store {
     /// Objects of each kind by (namespace, name): one map per kind keeps a lookup of a Node
-    /// or a Pod out of the many Events. Boxed: an [`Object`] is a few kilobytes inline, and a
-    /// B-tree moves its values as nodes split and shift.
+    /// or a Pod out of the many Events.
     objects: BTreeMap<Kind, KindMap>,
     /// The last resource version handed out (etcd's revision).
     revision: u64,
@@ -60,17 +59,17 @@ type NameKey = (String, String);
 /// set of the names that changes only when an object comes or goes.
 #[derive(Debug, Clone, Default)]
 struct KindMap {
-    by_name: FxHashMap<NameKey, Box<Object>>,
+    by_name: FxHashMap<NameKey, Object>,
     order: BTreeSet<NameKey>,
 }
 
 impl KindMap {
     fn get(&self, namespace: &str, name: &str) -> Option<&Object> {
         let key: &dyn NameParts = &(namespace, name);
-        self.by_name.get(key).map(Box::as_ref)
+        self.by_name.get(key)
     }
 
-    fn remove(&mut self, namespace: &str, name: &str) -> Option<Box<Object>> {
+    fn remove(&mut self, namespace: &str, name: &str) -> Option<Object> {
         let key: &dyn NameParts = &(namespace, name);
         let removed = self.by_name.remove(key)?;
         self.order.remove(key);
@@ -78,7 +77,7 @@ impl KindMap {
     }
 
     /// Stores `object` at `key`; returns what was there.
-    fn insert(&mut self, key: NameKey, object: Box<Object>) -> Option<Box<Object>> {
+    fn insert(&mut self, key: NameKey, object: Object) -> Option<Object> {
         match self.by_name.entry(key) {
             std::collections::hash_map::Entry::Occupied(mut slot) => {
                 Some(std::mem::replace(slot.get_mut(), object))
@@ -95,7 +94,7 @@ impl KindMap {
     fn range_from(&self, start: NameKey) -> impl Iterator<Item = (&NameKey, &Object)> {
         self.order.range(start..).filter_map(|k| {
             let object = self.by_name.get(k)?;
-            Some((k, object.as_ref()))
+            Some((k, object))
         })
     }
 
@@ -308,13 +307,10 @@ impl Store {
         // The indexes move before the object does (they borrow both versions).
         let old_entries = old.map(Store::index_entries);
         self.reindex_entries(&key, old_entries, Some(Store::index_entries(&object)));
-        let kind = key.kind;
-        let old = self
-            .objects
-            .entry(kind)
+        self.objects
+            .entry(key.kind)
             .or_default()
-            .insert((key.namespace, key.name), Box::new(object));
-        old.map(|o| *o)
+            .insert((key.namespace, key.name), object)
     }
 
     fn index_entries(object: &Object) -> IndexEntries {
@@ -640,7 +636,7 @@ impl Store {
             self.dirty_kinds.insert(key.kind);
             self.reindex(key, Some(o), None);
         }
-        removed.map(|o| *o)
+        removed
     }
 
     /// All objects of `kind`, in namespace then name order; `namespace: None` means every
@@ -752,22 +748,22 @@ mod tests {
     #[test]
     fn lists_by_namespace_and_ignores_it_for_cluster_scoped_kinds() {
         let mut store = Store::new();
-        store.put(Object::Node(Node {
+        store.put(Object::Node(Box::new(Node {
             metadata: meta(None, "n1"),
             ..Default::default()
-        }));
-        store.put(Object::Pod(Pod {
+        })));
+        store.put(Object::Pod(Box::new(Pod {
             metadata: meta(Some("a"), "p1"),
             ..Default::default()
-        }));
-        store.put(Object::Pod(Pod {
+        })));
+        store.put(Object::Pod(Box::new(Pod {
             metadata: meta(Some("ab"), "p2"),
             ..Default::default()
-        }));
-        store.put(Object::Pod(Pod {
+        })));
+        store.put(Object::Pod(Box::new(Pod {
             metadata: meta(Some("b"), "p3"),
             ..Default::default()
-        }));
+        })));
         let names = |kind, ns| {
             store
                 .list(kind, ns)

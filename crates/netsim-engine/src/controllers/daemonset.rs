@@ -66,7 +66,7 @@ impl Sim {
     ) {
         let ns = ds.metadata.namespace.clone().unwrap_or_default();
         let uid = ds.metadata.uid.clone().unwrap_or_default();
-        let owner = Object::DaemonSet(ds.clone());
+        let owner = Object::DaemonSet(Box::new(ds.clone()));
         // The nodes that already have a pod of this DaemonSet (pinned by node affinity).
         let pinned: BTreeSet<String> = self
             .store
@@ -113,7 +113,7 @@ impl Sim {
             }
             let pod = self.pod_from_template(&owner, template, &ns);
             let name = pod.metadata.name.clone().unwrap_or_default();
-            self.put(Object::Pod(pod));
+            self.put(Object::Pod(Box::new(pod)));
             self.record_event(
                 &owner.key(),
                 "Normal",
@@ -183,7 +183,7 @@ impl Sim {
             collision_count: None,
             conditions: None,
         });
-        self.put_if_changed(Object::DaemonSet(next));
+        self.put_if_changed(Object::DaemonSet(Box::new(next)));
     }
 }
 

@@ -79,7 +79,7 @@ impl Sim {
         let ns = d.metadata.namespace.clone().unwrap_or_default();
         let name = d.metadata.name.clone().unwrap_or_default();
         let uid = d.metadata.uid.clone().unwrap_or_default();
-        let owner = Object::Deployment(d.clone());
+        let owner = Object::Deployment(Box::new(d.clone()));
         let desired = spec.replicas.unwrap_or(1);
         let hash = pod_template_hash(
             &spec.template,
@@ -177,7 +177,7 @@ impl Sim {
                     ..Default::default()
                 }),
             };
-            self.put(Object::ReplicaSet(rs.clone()));
+            self.put(Object::ReplicaSet(Box::new(rs.clone())));
             self.record_event(
                 &owner.key(),
                 "Normal",
@@ -207,7 +207,7 @@ impl Sim {
                     (desired + max_surge(desired)).to_string(),
                 );
                 scaled.metadata.generation = Some(scaled.metadata.generation.unwrap_or(1) + 1);
-                self.put(Object::ReplicaSet(scaled.clone()));
+                self.put(Object::ReplicaSet(Box::new(scaled.clone())));
                 let verb = if desired > current { "up" } else { "down" };
                 self.record_event(
                     &owner.key(),
@@ -231,7 +231,7 @@ impl Sim {
                 if let Some(s) = scaled.spec.as_mut() {
                     s.replicas = Some(0);
                 }
-                self.put(Object::ReplicaSet(scaled));
+                self.put(Object::ReplicaSet(Box::new(scaled)));
                 self.record_event(
                     &owner.key(),
                     "Normal",
@@ -324,7 +324,7 @@ impl Sim {
             collision_count: old_status.collision_count,
             terminating_replicas: None,
         });
-        self.put_if_changed(Object::Deployment(next));
+        self.put_if_changed(Object::Deployment(Box::new(next)));
     }
 
     pub(crate) fn reconcile_replicaset_key(&mut self, key: &ObjectKey) {
@@ -341,7 +341,7 @@ impl Sim {
         let Some(spec) = rs.spec.clone() else { return };
         let ns = rs.metadata.namespace.clone().unwrap_or_default();
         let uid = rs.metadata.uid.clone().unwrap_or_default();
-        let owner = Object::ReplicaSet(rs.clone());
+        let owner = Object::ReplicaSet(Box::new(rs.clone()));
         let desired = spec.replicas.unwrap_or(1).max(0) as usize;
         // What the controller needs of each pod: (scheduled, ready, created, name, key).
         let mut pods: Vec<PodInfo> = self
@@ -358,7 +358,7 @@ impl Sim {
                     self.pod_from_template(&owner, spec.template.clone().unwrap_or_default(), &ns);
                 let name = pod.metadata.name.clone().unwrap_or_default();
                 let info = PodInfo::of(&pod);
-                self.put(Object::Pod(pod));
+                self.put(Object::Pod(Box::new(pod)));
                 self.record_event(
                     &owner.key(),
                     "Normal",
@@ -403,7 +403,7 @@ impl Sim {
             conditions: None,
             terminating_replicas: None,
         });
-        self.put_if_changed(Object::ReplicaSet(next));
+        self.put_if_changed(Object::ReplicaSet(Box::new(next)));
     }
 
     /// A new pod for controller `owner` from `template`, named `<owner>-<5 random>`.
@@ -430,10 +430,10 @@ impl Sim {
             spec: template.spec,
             status: None,
         };
-        let mut object = Object::Pod(pod.clone());
+        let mut object = Object::Pod(Box::new(pod.clone()));
         netsim_manifest::defaults::apply_defaults(&mut object);
         if let Object::Pod(p) = object {
-            pod = p;
+            pod = *p;
         }
         pod.status = Some(netsim_model::k8s_openapi::api::core::v1::PodStatus {
             phase: Some("Pending".into()),

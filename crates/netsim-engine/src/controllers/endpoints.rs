@@ -343,7 +343,7 @@ impl Sim {
                 .insert(TRIGGER_TIME.into(), rfc3339(api_time(self.now())));
         }
         next.subsets = subsets;
-        self.put_if_changed(Object::Endpoints(next));
+        self.put_if_changed(Object::Endpoints(Box::new(next)));
     }
 
     /// The EndpointSlice reconciler (`reconcileByPortMapping`): endpoints grouped by the
@@ -502,7 +502,7 @@ impl Sim {
             to_write.push(slice);
         }
         for slice in to_delete {
-            self.remove(&Object::EndpointSlice(slice).key());
+            self.remove(&Object::EndpointSlice(Box::new(slice)).key());
         }
         for mut slice in to_write {
             slice.metadata.labels = Some(labels.clone());
@@ -528,7 +528,7 @@ impl Sim {
                 next.metadata.generation = Some(next.metadata.generation.unwrap_or(1) + 1);
             }
         }
-        self.put_if_changed(Object::EndpointSlice(next));
+        self.put_if_changed(Object::EndpointSlice(Box::new(next)));
     }
 
     #[allow(clippy::too_many_arguments)]

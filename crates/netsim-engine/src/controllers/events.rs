@@ -51,7 +51,7 @@ impl Sim {
         if let Some(mut e) = existing {
             e.count = Some(e.count.unwrap_or(1) + 1);
             e.last_timestamp = Some(now);
-            self.put(Object::Event(e));
+            self.put(Object::Event(Box::new(e)));
             return;
         }
         // Real event names are `<object>.<unix nanos in hex>`; the store revision stands in for
@@ -79,7 +79,7 @@ impl Sim {
             reporting_instance: Some(host.unwrap_or("").to_string()),
             ..Default::default()
         };
-        let mut object = Object::Event(event);
+        let mut object = Object::Event(Box::new(event));
         object.metadata_mut().creation_timestamp = Some(now);
         object.metadata_mut().uid = Some(self.rng.uuid());
         let key = object.key();

@@ -129,7 +129,7 @@ impl Sim {
                     ingress: (!wanted.is_empty()).then(|| wanted.clone()),
                 }),
             });
-            self.put(Object::Ingress(next));
+            self.put(Object::Ingress(Box::new(next)));
         }
     }
 }

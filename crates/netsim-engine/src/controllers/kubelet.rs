@@ -126,7 +126,7 @@ impl Sim {
             );
             let key = netsim_model::ApiObject::key(&pod);
             let dns_warning = self.pod_resolv(&pod).1;
-            self.put(Object::Pod(pod));
+            self.put(Object::Pod(Box::new(pod)));
             if let Some(message) = dns_warning {
                 self.record_event(
                     &key,

@@ -78,7 +78,7 @@ impl Sim {
                 load_balancer: Some(LoadBalancerStatus::default()),
                 ..Default::default()
             });
-            self.put(Object::Service(next));
+            self.put(Object::Service(Box::new(next)));
             self.record_event(
                 &key,
                 "Normal",
@@ -170,7 +170,7 @@ impl Sim {
             }),
             ..Default::default()
         });
-        self.put(Object::Service(next));
+        self.put(Object::Service(Box::new(next)));
         if pool.provider == LoadBalancerProvider::MetalLbL2 {
             self.record_event(
                 key,

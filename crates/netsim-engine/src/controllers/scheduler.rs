@@ -189,7 +189,7 @@ impl Sim {
                 None,
                 now,
             );
-            self.put(Object::Pod(bound));
+            self.put(Object::Pod(Box::new(bound)));
             let ns = key.namespace.clone();
             self.record_event(
                 &key,
@@ -234,7 +234,7 @@ impl Sim {
             now,
         );
         let key = pod.key();
-        self.put(Object::Pod(pod));
+        self.put(Object::Pod(Box::new(pod)));
         self.record_event(
             &key,
             "Warning",
