@@ -1,3 +1,3 @@
 # One more document than netsim reads from one file.
-# generate many.yaml: documents 10001
+# generate many.yaml: documents 100001
 apply -f $GENERATED/many.yaml

@@ -75,6 +75,82 @@ pub struct Globals {
     pub exits_after: bool,
 }
 
+/// `netsim CMD --help`: the command's entries of [`HELP`] (usage, then what it does).
+fn usage_of(cmd: &str) -> Option<String> {
+    let lines: Vec<&str> = HELP.lines().collect();
+    let mut out = String::new();
+    for (start, line) in lines.iter().enumerate() {
+        let Some(entry) = line.strip_prefix("  ").filter(|l| !l.starts_with(' ')) else {
+            continue;
+        };
+        // `label | annotate TYPE NAME ...` names two commands.
+        let names: Vec<&str> = entry.split_whitespace().collect();
+        if names.first() != Some(&cmd)
+            && !(names.get(1) == Some(&"|") && names.get(2) == Some(&cmd))
+        {
+            continue;
+        }
+        // An entry's lines: usage (indented less than the description column), then what it
+        // does, after two or more spaces or on lines of its own in the description column.
+        let mut usage: Vec<&str> = Vec::new();
+        let mut what: Vec<&str> = Vec::new();
+        let continued = lines[start + 1..]
+            .iter()
+            .take_while(|l| l.starts_with("    "));
+        for line in std::iter::once(line).chain(continued) {
+            let indent = line.len() - line.trim_start().len();
+            let text = line.trim();
+            if indent >= 26 {
+                what.push(text);
+            } else if let Some((left, right)) = text.split_once("  ") {
+                usage.push(left.trim());
+                what.push(right.trim());
+            } else {
+                usage.push(text);
+            }
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&format!("Usage:\n  netsim {}\n", usage.join(" ")));
+        if !what.is_empty() {
+            out.push_str(&format!("\n{}\n", what.join(" ")));
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+#[cfg(test)]
+mod usage_tests {
+    use super::usage_of;
+
+    #[test]
+    fn help_of_a_command_is_its_entry_in_the_command_list() {
+        assert_eq!(
+            usage_of("generate").as_deref(),
+            Some(
+                "Usage:\n  netsim generate --nodes N --pods P --services S --endpoints-per-service E [--seed N]\n\nwrite a realistic scenario of that size to stdout\n"
+            )
+        );
+        // Usage continued on the next line, what it does after it.
+        let trace = usage_of("trace").unwrap_or_default();
+        assert!(
+            trace.contains("[--step] [--format text|mermaid|svg]\n\nevery hop"),
+            "{trace}"
+        );
+        // Two entries for one command, and a command named second in an entry.
+        assert_eq!(
+            usage_of("snapshot")
+                .unwrap_or_default()
+                .matches("Usage:")
+                .count(),
+            2
+        );
+        assert!(usage_of("annotate").is_some());
+        assert_eq!(usage_of("rollout"), None);
+    }
+}
+
 /// Runs one invocation.
 pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
     let mut args: &[String] = args;
@@ -86,6 +162,18 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
         return;
     };
     let rest = &args[1..];
+    // `CMD --help` (before any `--`, after which the words are the remote command's).
+    if rest
+        .iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--help" || a == "-h")
+    {
+        // Commands HELP does not list answer as they would anyway.
+        if let Some(usage) = usage_of(&cmd) {
+            out.out(usage);
+            return;
+        }
+    }
     if cmd == "convert" {
         convert(rest, out);
         return;
