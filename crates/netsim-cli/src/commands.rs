@@ -120,37 +120,6 @@ fn usage_of(cmd: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
-#[cfg(test)]
-mod usage_tests {
-    use super::usage_of;
-
-    #[test]
-    fn help_of_a_command_is_its_entry_in_the_command_list() {
-        assert_eq!(
-            usage_of("generate").as_deref(),
-            Some(
-                "Usage:\n  netsim generate --nodes N --pods P --services S --endpoints-per-service E [--seed N]\n\nwrite a realistic scenario of that size to stdout\n"
-            )
-        );
-        // Usage continued on the next line, what it does after it.
-        let trace = usage_of("trace").unwrap_or_default();
-        assert!(
-            trace.contains("[--step] [--format text|mermaid|svg]\n\nevery hop"),
-            "{trace}"
-        );
-        // Two entries for one command, and a command named second in an entry.
-        assert_eq!(
-            usage_of("snapshot")
-                .unwrap_or_default()
-                .matches("Usage:")
-                .count(),
-            2
-        );
-        assert!(usage_of("annotate").is_some());
-        assert_eq!(usage_of("rollout"), None);
-    }
-}
-
 /// Runs one invocation.
 pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
     let mut args: &[String] = args;
@@ -638,4 +607,35 @@ fn read_snapshot(file: &str) -> Result<String, String> {
             e.utf8_error().valid_up_to()
         )
     })
+}
+
+#[cfg(test)]
+mod usage_tests {
+    use super::usage_of;
+
+    #[test]
+    fn help_of_a_command_is_its_entry_in_the_command_list() {
+        assert_eq!(
+            usage_of("generate").as_deref(),
+            Some(
+                "Usage:\n  netsim generate --nodes N --pods P --services S --endpoints-per-service E [--seed N]\n\nwrite a realistic scenario of that size to stdout\n"
+            )
+        );
+        // Usage continued on the next line, what it does after it.
+        let trace = usage_of("trace").unwrap_or_default();
+        assert!(
+            trace.contains("[--step] [--format text|mermaid|svg]\n\nevery hop"),
+            "{trace}"
+        );
+        // Two entries for one command, and a command named second in an entry.
+        assert_eq!(
+            usage_of("snapshot")
+                .unwrap_or_default()
+                .matches("Usage:")
+                .count(),
+            2
+        );
+        assert!(usage_of("annotate").is_some());
+        assert_eq!(usage_of("rollout"), None);
+    }
 }
