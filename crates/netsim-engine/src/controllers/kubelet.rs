@@ -182,23 +182,27 @@ impl Sim {
     /// a few seconds; an image already present is used at once. Containers start one after
     /// another, as the kubelet's sync loop does.
     fn kubelet_next_container(&mut self, key: &ObjectKey, index: usize) {
-        let Some(Object::Pod(pod)) = self.store.get(key).cloned() else {
+        // Only the node and the container's image and pull policy are read: no copy of the pod.
+        let Some(Object::Pod(pod)) = self.store.get(key) else {
             return;
         };
-        let spec = pod.spec.clone().unwrap_or_default();
-        let node_name = spec.node_name.clone().unwrap_or_default();
-        let Some(c) = spec.containers.get(index) else {
+        let spec = pod.spec.as_ref();
+        let node_name = spec.and_then(|s| s.node_name.clone()).unwrap_or_default();
+        let container = spec.and_then(|s| s.containers.get(index)).map(|c| {
+            (
+                c.image.clone().unwrap_or_default(),
+                c.image_pull_policy
+                    .clone()
+                    .unwrap_or_else(|| "IfNotPresent".into()),
+            )
+        });
+        let Some((image, policy)) = container else {
             self.schedule(
                 SignedDuration::from_millis(100),
                 Event::ContainersStarted(key.clone()),
             );
             return;
         };
-        let image = c.image.clone().unwrap_or_default();
-        let policy = c
-            .image_pull_policy
-            .clone()
-            .unwrap_or_else(|| "IfNotPresent".into());
         let present = self.image_present(&node_name, &image);
         if policy == "Never" || (policy == "IfNotPresent" && present) {
             self.schedule(
