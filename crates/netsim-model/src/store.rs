@@ -107,99 +107,73 @@ impl KindMap {
     }
 }
 
-/// A [`NameKey`] seen as borrowed parts, so that lookups by `&str` build no key (the
-/// `Borrow<dyn Trait>` idiom: both sides order by the same tuple).
-trait NameParts {
-    fn parts(&self) -> (&str, &str);
+/// Declares `$trait`: an owned tuple of Strings `$owned` seen as its borrowed `&str` parts
+/// `($($part),*)`, so that a map keyed by `$owned` is searched with a tuple of `&str`s and no
+/// key is built (the `Borrow<dyn Trait>` idiom: both sides hash and order as the same tuple,
+/// as a `String` hashes and orders as its `str`).
+macro_rules! borrowed_key {
+    ($(#[$doc:meta])* $trait:ident for $owned:ty: ($($part:tt),+)) => {
+        $(#[$doc])*
+        trait $trait {
+            fn parts(&self) -> ($(borrowed_key!(@str $part),)+);
+        }
+
+        impl $trait for $owned {
+            fn parts(&self) -> ($(borrowed_key!(@str $part),)+) {
+                ($(self.$part.as_str(),)+)
+            }
+        }
+
+        impl $trait for ($(borrowed_key!(@str $part),)+) {
+            fn parts(&self) -> ($(borrowed_key!(@str $part),)+) {
+                *self
+            }
+        }
+
+        impl<'a> std::borrow::Borrow<dyn $trait + 'a> for $owned {
+            fn borrow(&self) -> &(dyn $trait + 'a) {
+                self
+            }
+        }
+
+        impl std::hash::Hash for dyn $trait + '_ {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.parts().hash(state);
+            }
+        }
+
+        impl PartialEq for dyn $trait + '_ {
+            fn eq(&self, other: &Self) -> bool {
+                self.parts() == other.parts()
+            }
+        }
+
+        impl Eq for dyn $trait + '_ {}
+
+        impl PartialOrd for dyn $trait + '_ {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for dyn $trait + '_ {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.parts().cmp(&other.parts())
+            }
+        }
+    };
+    (@str $part:tt) => { &str };
 }
 
-impl NameParts for NameKey {
-    fn parts(&self) -> (&str, &str) {
-        (&self.0, &self.1)
-    }
-}
+borrowed_key!(
+    /// A [`NameKey`] as `(namespace, name)` of `&str`s.
+    NameParts for NameKey: (0, 1)
+);
 
-impl NameParts for (&str, &str) {
-    fn parts(&self) -> (&str, &str) {
-        *self
-    }
-}
-
-impl<'a> std::borrow::Borrow<dyn NameParts + 'a> for NameKey {
-    fn borrow(&self) -> &(dyn NameParts + 'a) {
-        self
-    }
-}
-
-impl std::hash::Hash for dyn NameParts + '_ {
-    /// As `(String, String)` hashes: a `String` hashes as its `str`.
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.parts().hash(state);
-    }
-}
-
-impl PartialEq for dyn NameParts + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        self.parts() == other.parts()
-    }
-}
-
-impl Eq for dyn NameParts + '_ {}
-
-impl PartialOrd for dyn NameParts + '_ {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for dyn NameParts + '_ {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.parts().cmp(&other.parts())
-    }
-}
-
-/// A label-index [`Triple`] seen as borrowed parts (as [`NameParts`] is for names).
-trait TripleParts {
-    fn parts(&self) -> (&str, &str, &str);
-}
-
-impl TripleParts for Triple {
-    fn parts(&self) -> (&str, &str, &str) {
-        (&self.0, &self.1, &self.2)
-    }
-}
-
-impl TripleParts for (&str, &str, &str) {
-    fn parts(&self) -> (&str, &str, &str) {
-        *self
-    }
-}
-
-impl<'a> std::borrow::Borrow<dyn TripleParts + 'a> for Triple {
-    fn borrow(&self) -> &(dyn TripleParts + 'a) {
-        self
-    }
-}
-
-impl PartialEq for dyn TripleParts + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        self.parts() == other.parts()
-    }
-}
-
-impl Eq for dyn TripleParts + '_ {}
-
-impl PartialOrd for dyn TripleParts + '_ {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for dyn TripleParts + '_ {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.parts().cmp(&other.parts())
-    }
-}
+borrowed_key!(
+    /// A label-index [`Triple`] as `(namespace, key, value)` of `&str`s.
+    TripleParts for Triple: (0, 1, 2)
+);
 
 /// What one object contributes to the indexes.
 #[derive(Default)]
@@ -773,5 +747,50 @@ mod tests {
         assert_eq!(names(Kind::Pod, Some("a")), ["p1"]);
         assert_eq!(names(Kind::Pod, None), ["p1", "p2", "p3"]);
         assert_eq!(names(Kind::Node, Some("default")), ["n1"]);
+    }
+
+    #[test]
+    fn finds_objects_and_labels_by_borrowed_names_and_keeps_indexes_in_step() {
+        let mut store = Store::new();
+        let pod = |ns: &str, name: &str, app: &str| {
+            let mut m = meta(Some(ns), name);
+            m.labels = Some([("app".to_string(), app.to_string())].into());
+            Object::Pod(Box::new(Pod {
+                metadata: m,
+                ..Default::default()
+            }))
+        };
+        store.put(pod("a", "p1", "web"));
+        store.put(pod("a", "p2", "web"));
+        store.put(pod("b", "p3", "web"));
+        store.put(Object::Node(Box::new(Node {
+            metadata: meta(None, "n1"),
+            ..Default::default()
+        })));
+        // Same name, other kind or namespace: not the same object.
+        assert!(store.get_named(Kind::Pod, "a", "p1").is_some());
+        assert!(store.get_named(Kind::Pod, "b", "p1").is_none());
+        assert!(store.get_named(Kind::Service, "a", "p1").is_none());
+        // A cluster-scoped kind ignores the namespace asked for.
+        assert!(store.get_named(Kind::Node, "default", "n1").is_some());
+        let web = [("app".to_string(), "web".to_string())].into();
+        let names = |store: &Store| {
+            store
+                .select_pods("a", &web)
+                .iter()
+                .map(|p| p.metadata.name.clone().unwrap_or_default())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&store), ["p1", "p2"]);
+        // Relabelled in place: it leaves the old label's index entry.
+        store.put(pod("a", "p2", "db"));
+        assert_eq!(names(&store), ["p1"]);
+        store.remove(&ObjectKey::new(Kind::Pod, "a", "p1"));
+        assert!(names(&store).is_empty());
+        assert_eq!(store.len(), 3);
+        assert_eq!(
+            store.iter().map(Object::name).collect::<Vec<_>>(),
+            ["n1", "p2", "p3"]
+        );
     }
 }
