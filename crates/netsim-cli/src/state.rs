@@ -416,9 +416,7 @@ fn write_json_synced(
             }
         }
     })?;
-    let file = out
-        .into_inner()
-        .map_err(|e| io(e.into_error()))?;
+    let file = out.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)
 }
 
