@@ -179,11 +179,11 @@ borrowed_key!(
 #[derive(Default)]
 struct IndexEntries {
     owners: Vec<String>,
-    node: Option<String>,
+    node: Vec<String>,
     pod_labels: Vec<Triple>,
     images: Vec<String>,
-    node_ip: Option<(String, Ipv4Addr)>,
-    anchor: Option<Triple>,
+    node_ip: Vec<(String, Ipv4Addr)>,
+    anchor: Vec<Triple>,
     cluster_ips: Vec<Ipv4Addr>,
     node_ports: Vec<u16>,
     ingress_ips: Vec<Ipv4Addr>,
@@ -259,6 +259,12 @@ impl Store {
             .and_then(T::from_object)
     }
 
+    /// The typed object of type `T` named by `key`'s namespace and name (a controller's work
+    /// item).
+    pub fn typed_at<T: ApiObject>(&self, key: &ObjectKey) -> Option<&T> {
+        self.typed(&key.namespace, &key.name)
+    }
+
     /// Whether `key` exists.
     pub fn contains(&self, key: &ObjectKey) -> bool {
         self.get(key).is_some()
@@ -301,7 +307,7 @@ impl Store {
         let ns = || meta.namespace.clone().unwrap_or_default();
         match object {
             Object::Pod(p) => {
-                entries.node = p.spec.as_ref().and_then(|s| s.node_name.clone());
+                entries.node = p.spec.iter().filter_map(|s| s.node_name.clone()).collect();
                 entries.pod_labels = meta
                     .labels
                     .iter()
@@ -324,8 +330,8 @@ impl Store {
                     .status
                     .as_ref()
                     .and_then(|s| s.pod_ip.as_ref()?.parse().ok());
-                if let (Some(node), Some(ip), true) = (entries.node.clone(), ip, on_pod_network) {
-                    entries.node_ip = Some((node, ip));
+                if let (Some(node), Some(ip), true) = (entries.node.first(), ip, on_pod_network) {
+                    entries.node_ip = vec![(node.clone(), ip)];
                 }
             }
             Object::Service(svc) => {
@@ -334,8 +340,9 @@ impl Store {
                         .selector
                         .iter()
                         .flatten()
-                        .next()
-                        .map(|(k, v)| (ns(), k.clone(), v.clone()));
+                        .take(1)
+                        .map(|(k, v)| (ns(), k.clone(), v.clone()))
+                        .collect();
                     entries.cluster_ips = spec
                         .cluster_ips
                         .iter()
@@ -404,44 +411,22 @@ impl Store {
                 map.entry(k).or_default().insert(key.clone());
             }
         }
-        update(&mut self.by_owner, old.owners, new.owners, key);
-        update(
-            &mut self.pods_by_node,
-            Vec::from_iter(old.node),
-            Vec::from_iter(new.node),
-            key,
-        );
-        update(&mut self.pods_by_label, old.pod_labels, new.pod_labels, key);
-        update(&mut self.pods_by_image, old.images, new.images, key);
-        update(
-            &mut self.pods_by_node_ip,
-            Vec::from_iter(old.node_ip),
-            Vec::from_iter(new.node_ip),
-            key,
-        );
-        update(
-            &mut self.services_by_anchor,
-            Vec::from_iter(old.anchor),
-            Vec::from_iter(new.anchor),
-            key,
-        );
-        update(
-            &mut self.services_by_cluster_ip,
-            old.cluster_ips,
-            new.cluster_ips,
-            key,
-        );
-        update(
-            &mut self.services_by_node_port,
-            old.node_ports,
-            new.node_ports,
-            key,
-        );
-        update(
-            &mut self.services_by_ingress_ip,
-            old.ingress_ips,
-            new.ingress_ips,
-            key,
+        // Each index with the entries of the field that feeds it.
+        macro_rules! update_all {
+            ($($index:ident: $field:ident),* $(,)?) => {
+                $(update(&mut self.$index, old.$field, new.$field, key);)*
+            };
+        }
+        update_all!(
+            by_owner: owners,
+            pods_by_node: node,
+            pods_by_label: pod_labels,
+            pods_by_image: images,
+            pods_by_node_ip: node_ip,
+            services_by_anchor: anchor,
+            services_by_cluster_ip: cluster_ips,
+            services_by_node_port: node_ports,
+            services_by_ingress_ip: ingress_ips,
         );
     }
 

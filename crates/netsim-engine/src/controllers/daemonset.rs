@@ -21,11 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 impl Sim {
     pub(crate) fn reconcile_daemonset_key(&mut self, key: &ObjectKey) {
-        let Some(ds) = self
-            .store
-            .typed::<DaemonSet>(&key.namespace, &key.name)
-            .cloned()
-        else {
+        let Some(ds) = self.store.typed_at::<DaemonSet>(key).cloned() else {
             return;
         };
         let Some(spec) = ds.spec.clone() else { return };
@@ -141,11 +137,7 @@ impl Sim {
         if self.paused {
             return;
         }
-        let Some(ds) = self
-            .store
-            .typed::<DaemonSet>(&key.namespace, &key.name)
-            .cloned()
-        else {
+        let Some(ds) = self.store.typed_at::<DaemonSet>(key).cloned() else {
             return;
         };
         let desired = ds.status.as_ref().map_or(0, |s| s.desired_number_scheduled);

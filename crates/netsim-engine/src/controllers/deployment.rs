@@ -55,11 +55,7 @@ fn is_ready(p: &Pod) -> bool {
 
 impl Sim {
     pub(crate) fn reconcile_deployment_key(&mut self, key: &ObjectKey) {
-        if let Some(d) = self
-            .store
-            .typed::<Deployment>(&key.namespace, &key.name)
-            .cloned()
-        {
+        if let Some(d) = self.store.typed_at::<Deployment>(key).cloned() {
             self.reconcile_deployment(d);
         }
     }
@@ -328,11 +324,7 @@ impl Sim {
     }
 
     pub(crate) fn reconcile_replicaset_key(&mut self, key: &ObjectKey) {
-        if let Some(rs) = self
-            .store
-            .typed::<ReplicaSet>(&key.namespace, &key.name)
-            .cloned()
-        {
+        if let Some(rs) = self.store.typed_at::<ReplicaSet>(key).cloned() {
             self.reconcile_replicaset(rs);
         }
     }

@@ -189,11 +189,7 @@ fn closest_to_full(slices: &[EndpointSlice], n: usize) -> Option<usize> {
 impl Sim {
     /// Brings the Endpoints and EndpointSlice of Service `key` up to date.
     pub(crate) fn reconcile_service_endpoints(&mut self, key: &ObjectKey) {
-        let Some(svc) = self
-            .store
-            .typed::<Service>(&key.namespace, &key.name)
-            .cloned()
-        else {
+        let Some(svc) = self.store.typed_at::<Service>(key).cloned() else {
             return;
         };
         let Some(spec) = svc.spec.as_ref() else {

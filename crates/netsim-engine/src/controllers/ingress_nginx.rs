@@ -52,7 +52,7 @@ impl Sim {
         for key in ingresses {
             let served = self
                 .store
-                .typed::<Ingress>(&key.namespace, &key.name)
+                .typed_at::<Ingress>(key)
                 .is_some_and(|i| self.ingress_nginx_serves(i));
             if served {
                 self.record_event(
@@ -111,7 +111,7 @@ impl Sim {
             })
             .collect();
         for key in keys {
-            let Some(ing) = self.store.typed::<Ingress>(&key.namespace, &key.name) else {
+            let Some(ing) = self.store.typed_at::<Ingress>(&key) else {
                 continue;
             };
             let current = ing

@@ -58,7 +58,7 @@ impl Sim {
     pub(crate) fn kubelet_admit_pods(&mut self, candidates: &BTreeSet<ObjectKey>) {
         let new: Vec<Pod> = candidates
             .iter()
-            .filter_map(|k| self.store.typed::<Pod>(&k.namespace, &k.name))
+            .filter_map(|k| self.store.typed_at::<Pod>(k))
             .filter(|p| {
                 p.metadata.deletion_timestamp.is_none()
                     && p.spec.as_ref().is_some_and(|s| s.node_name.is_some())

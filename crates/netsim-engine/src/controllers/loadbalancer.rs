@@ -36,11 +36,7 @@ impl Sim {
         let Some(pool) = self.config.load_balancer_pool.clone() else {
             return;
         };
-        let Some(svc) = self
-            .store
-            .typed::<Service>(&key.namespace, &key.name)
-            .cloned()
-        else {
+        let Some(svc) = self.store.typed_at::<Service>(key).cloned() else {
             return;
         };
         let key = key.clone();
@@ -134,11 +130,7 @@ impl Sim {
         let Some(pool) = self.config.load_balancer_pool.clone() else {
             return;
         };
-        let Some(svc) = self
-            .store
-            .typed::<Service>(&key.namespace, &key.name)
-            .cloned()
-        else {
+        let Some(svc) = self.store.typed_at::<Service>(key).cloned() else {
             return;
         };
         if !is_lb(&svc) || !ingress_ips(&svc).is_empty() {
@@ -228,7 +220,7 @@ impl Sim {
 
     /// The elected speaker announces; a new winner says so (`nodeAssigned`).
     fn metallb_announce(&mut self, key: &ObjectKey) {
-        let Some(svc) = self.store.typed::<Service>(&key.namespace, &key.name) else {
+        let Some(svc) = self.store.typed_at::<Service>(key) else {
             return;
         };
         let winner = self.metallb_announcer(svc);

@@ -31,7 +31,7 @@ impl Sim {
         } else {
             candidates
                 .iter()
-                .filter_map(|k| self.store.typed::<Pod>(&k.namespace, &k.name))
+                .filter_map(|k| self.store.typed_at::<Pod>(k))
                 .filter(|p| unscheduled(p))
                 .cloned()
                 .collect()
