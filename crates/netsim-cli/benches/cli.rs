@@ -245,10 +245,17 @@ fn main() {
         let file_arg = file.display().to_string();
         let state = bench.fresh_state(&format!("cluster-{nodes}n-{deployments}d"));
         let size = format!("{nodes} nodes, {pods} pods, {deployments} svc");
-        let steps: [(String, Vec<&str>); 4] = [
+        // The `get svc -A` right after the apply reads Services only and leaves its think
+        // time to the `wait` (state.rs, "owed"); the one after `get pods -A` reads a quiet
+        // cluster.
+        let steps: [(String, Vec<&str>); 5] = [
             (
                 format!("apply -f generated.yaml ({size}; fresh state)"),
                 vec!["apply", "-f", &file_arg],
+            ),
+            (
+                format!("get svc -A right after the apply ({size})"),
+                vec!["get", "svc", "-A"],
             ),
             (format!("wait 30s ({size})"), vec!["wait", "30s"]),
             (format!("get pods -A ({size})"), vec!["get", "pods", "-A"]),

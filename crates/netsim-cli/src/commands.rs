@@ -5,8 +5,8 @@ use crate::kubectl::{self, Ctx};
 use crate::output::Output;
 use crate::progress::Progress;
 use crate::state::StateDir;
-use netsim_engine::Sim;
 use netsim_engine::time::parse_duration;
+use netsim_engine::{Advanced, Sim};
 use netsim_model::jiff::{SignedDuration, Timestamp};
 use netsim_model::{ClusterConfig, Kind, Object};
 use std::collections::BTreeSet;
@@ -166,10 +166,14 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
     } else {
         None
     };
-    let sim = match dir.load(only.as_ref()) {
+    let mut sim = match dir.load(only.as_ref()) {
         Ok(s) => s,
         Err(e) => return out.fail(e.to_string()),
     };
+    let mut progress = Progress::new();
+    if let Some(sim) = sim.as_mut() {
+        dir.settle(sim, &mut |a| progress_step(&mut progress, a));
+    }
     if cmd == "lint" {
         // Reads the cluster as it is; changes nothing, saves nothing.
         crate::lint::run(out, sim.as_ref(), rest);
@@ -185,7 +189,7 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
             seed: globals.seed,
             think: false,
             env: globals.env.clone(),
-            progress: Progress::new(),
+            progress,
         };
         match ctx.parts() {
             Ok((sim, out)) => crate::dns_serve::serve(out, sim, &rest[1..]),
@@ -199,7 +203,7 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
         seed: globals.seed,
         think: true,
         env: globals.env.clone(),
-        progress: Progress::new(),
+        progress,
     };
     if let Some(now) = &globals.now {
         let Ok(to) = now.parse::<Timestamp>() else {
@@ -253,7 +257,13 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
     if let Some(sim) = ctx.sim.as_mut() {
         if think {
             let step = SignedDuration::from_secs(sim.config().think_time_seconds as i64);
-            advance(sim, step, &mut ctx.progress);
+            if dir.is_partial() {
+                // A read-only command that loaded only what it prints: its think time runs
+                // when the next command that loads everything starts.
+                dir.owe(step);
+            } else {
+                advance(sim, step, &mut ctx.progress);
+            }
         }
         ctx.progress
             .step(|| "netsim: saving the cluster's state".into());
@@ -270,14 +280,17 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
 
 /// Runs `by` of virtual time, with the progress line.
 fn advance(sim: &mut Sim, by: SignedDuration, progress: &mut Progress) {
-    sim.advance_watched(by, &mut |a| {
-        progress.step(|| {
-            format!(
-                "netsim: running the cluster: {} of virtual time",
-                crate::progress::virtual_time(a.done_ms, a.total_ms)
-            )
-        })
-    });
+    sim.advance_watched(by, &mut |a| progress_step(progress, a));
+}
+
+/// The progress line while virtual time runs.
+fn progress_step(progress: &mut Progress, a: Advanced) {
+    progress.step(|| {
+        format!(
+            "netsim: running the cluster: {} of virtual time",
+            crate::progress::virtual_time(a.done_ms, a.total_ms)
+        )
+    })
 }
 
 /// The kinds a command reads, when it reads only objects of those kinds and changes nothing:

@@ -738,9 +738,11 @@ impl Completion {
         let Ok(mut dir) = crate::state::StateDir::open(&self.state) else {
             return Vec::new();
         };
-        let Ok(Some(sim)) = dir.load(Some(&std::collections::BTreeSet::from([kind]))) else {
+        let Ok(Some(mut sim)) = dir.load(Some(&std::collections::BTreeSet::from([kind]))) else {
             return Vec::new();
         };
+        // Names as the next command will see them.
+        dir.settle(&mut sim, &mut |_| {});
         let mut names: Vec<String> = sim
             .store()
             .list(kind, None)

@@ -12,9 +12,14 @@
 //! new header over the old one; a command that reads only some kinds loads only their segments
 //! and not the per-node records. So the cost of a command follows what it touches, not the
 //! cluster's size. Formats 1 (everything inline in `state.json`) and 2 (per-node records in the
-//! header) are still read, and rewritten as format 3.
+//! header) are still read, and rewritten as format 4.
+//!
+//! Format 4 is format 3 with `owed_ms`: think time a read-only command left unrun (see
+//! [`StateDir::owe`]). Nothing was due in it when it was owed, nor in the owed time before it;
+//! whatever falls due in it runs before the next command that loads everything does anything
+//! ([`StateDir::settle`]), so every command sees the cluster as if the time had run at once.
 
-use netsim_engine::Sim;
+use netsim_engine::{Advanced, Sim};
 use netsim_model::Kind;
 use netsim_model::jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
@@ -25,7 +30,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The state format this netsim writes and reads.
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 /// Why the state could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +75,8 @@ struct HeaderOut<'a> {
     segments: &'a BTreeMap<Kind, String>,
     /// The segment of the per-node records (format 3).
     node_records: &'a str,
+    /// Think time not yet run, in milliseconds (format 4).
+    owed_ms: i64,
     sim: &'a Sim,
 }
 
@@ -82,6 +89,7 @@ struct HeaderIn {
     generation: Option<Box<RawValue>>,
     segments: Option<Box<RawValue>>,
     node_records: Option<Box<RawValue>>,
+    owed_ms: Option<Box<RawValue>>,
     sim: Option<Box<RawValue>>,
 }
 
@@ -97,6 +105,10 @@ pub struct StateDir {
     /// The per-node records' segment as loaded, and whether it was left unread.
     node_records: Option<String>,
     node_records_unloaded: bool,
+    /// Think time not yet run (see [`StateDir::owe`]), in milliseconds.
+    owed_ms: i64,
+    /// Whether the last load read only some kinds.
+    partial: bool,
 }
 
 impl StateDir {
@@ -123,6 +135,8 @@ impl StateDir {
             unloaded: BTreeSet::new(),
             node_records: None,
             node_records_unloaded: false,
+            owed_ms: 0,
+            partial: false,
         })
     }
 
@@ -180,12 +194,20 @@ impl StateDir {
             .ok_or_else(|| corrupt(&path, "missing field `sim`".into()))?;
         let mut sim: Sim =
             serde_json::from_str(sim_text.get()).map_err(|e| corrupt(&path, e.to_string()))?;
-        // The command's think time runs whatever falls due in it, and that may read any kind:
-        // then everything is loaded.
-        let think = SignedDuration::from_secs(sim.config().think_time_seconds as i64);
-        let quiet = sim
-            .next_event_at()
-            .is_none_or(|at| at > sim.now().saturating_add(think).unwrap_or(sim.now()));
+        let owed_ms: i64 = match header.owed_ms {
+            Some(raw) => {
+                serde_json::from_str(raw.get()).map_err(|e| corrupt(&path, e.to_string()))?
+            }
+            None => 0,
+        };
+        if owed_ms < 0 {
+            return Err(corrupt(&path, format!("owed_ms {owed_ms} is negative")));
+        }
+        // The owed time runs before the command, and whatever falls due in it may read any
+        // kind: then everything is loaded. (The command's own think time is owed in turn.)
+        let quiet = sim.next_event_at().is_none_or(|at| {
+            at.as_millisecond() > sim.now().as_millisecond().saturating_add(owed_ms)
+        });
         let only = only.filter(|_| quiet);
         for (kind, name) in &segments {
             if only.is_some_and(|k| !k.contains(kind)) {
@@ -216,8 +238,33 @@ impl StateDir {
         self.generation = generation;
         self.segments = segments;
         self.node_records = node_records;
+        self.owed_ms = owed_ms;
+        self.partial = only.is_some();
         sim.loaded();
         Ok(Some(sim))
+    }
+
+    /// Runs the think time a read-only command owed (see [`StateDir::owe`]) on `sim` as
+    /// loaded, before a command uses it. After a load of only some kinds nothing is due in it
+    /// ([`StateDir::load`] checks), and it only moves the clock.
+    pub fn settle(&mut self, sim: &mut Sim, watch: &mut dyn FnMut(Advanced)) {
+        let owed = std::mem::take(&mut self.owed_ms);
+        if owed > 0 {
+            sim.advance_watched(SignedDuration::from_millis(owed), watch);
+        }
+    }
+
+    /// Whether the last load read only some kinds (a read-only command's).
+    pub fn is_partial(&self) -> bool {
+        self.partial
+    }
+
+    /// Leaves `think` of a read-only command's think time to run later: the save keeps it as
+    /// owed, and the next command runs it first ([`StateDir::settle`]). Running it now would
+    /// mean loading every kind when anything falls due in it, for a command that read only
+    /// some; putting it off changes no output, since no command sees the cluster before it ran.
+    pub fn owe(&mut self, think: SignedDuration) {
+        self.owed_ms = self.owed_ms.saturating_add(think.as_millis().max(0) as i64);
     }
 
     /// Segment `name`'s path and bytes.
@@ -262,6 +309,7 @@ impl StateDir {
         let old_segments = &self.segments;
         let records_unloaded = self.node_records_unloaded;
         let old_records = self.node_records.as_deref();
+        let owed_ms = self.owed_ms;
         let header = sim.with_parts_apart(|sim, objects, records| {
             if let Some(kind) = objects.dirty_kinds().iter().find(|k| unloaded.contains(k)) {
                 // Writing it would drop the objects that were never read: refuse instead.
@@ -311,6 +359,7 @@ impl StateDir {
                 generation,
                 segments: &segments,
                 node_records: &node_records,
+                owed_ms,
                 sim,
             })
             .map_err(|e| StateError::Corrupt {
@@ -372,6 +421,8 @@ impl StateDir {
         self.unloaded.clear();
         self.node_records = None;
         self.node_records_unloaded = false;
+        self.owed_ms = 0;
+        self.partial = false;
         self.remove_stray_segments();
         Ok(())
     }
@@ -563,6 +614,57 @@ mod tests {
             fs::read_to_string(dir.join("state.json")).expect("read"),
             future
         );
+        fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn owed_think_time_runs_before_the_next_command_that_needs_it() {
+        let dir = temp_dir("owed");
+        let mut sim = Sim::new(ClusterConfig::default()).expect("default cluster");
+        // A pod: its scheduling and container start are due over the next seconds.
+        let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"containers": [{"name": "web", "image": "nginx"}]}});
+        let pod = netsim_model::Object::from_json(Kind::Pod, pod).expect("a pod");
+        sim.create(pod, netsim_engine::WriteOptions::default())
+            .expect("created");
+        sim.settle();
+        let (now, next) = (sim.now(), sim.next_event_at().expect("something is due"));
+        let gap = next.duration_since(now);
+        assert!(gap.as_millis() > 1, "{gap:?}");
+        let mut state = StateDir::open(&dir).expect("open");
+        // Owed time with nothing due in it: a partial load stays partial, and settling it only
+        // moves the clock.
+        state.owe(gap - SignedDuration::from_millis(1));
+        state.save(&mut sim).expect("save");
+        drop(state);
+        let mut state = StateDir::open(&dir).expect("reopen");
+        let only = BTreeSet::from([Kind::Node]);
+        let mut partial = state.load(Some(&only)).expect("load").expect("saved");
+        assert!(state.is_partial());
+        state.settle(&mut partial, &mut |_| {});
+        assert_eq!(partial.now(), next - SignedDuration::from_millis(1));
+        assert_eq!(partial.next_event_at(), Some(next));
+        // Its own think time is owed in turn; with it, an event is due: the next partial load
+        // reads everything, and settling runs the event as running the time at once would.
+        state.owe(SignedDuration::from_secs(5));
+        state.save(&mut partial).expect("save partial");
+        drop(state);
+        let mut state = StateDir::open(&dir).expect("reopen");
+        let mut full = state.load(Some(&only)).expect("load").expect("saved");
+        assert!(!state.is_partial());
+        state.settle(&mut full, &mut |_| {});
+        assert!(full.next_event_at().is_none_or(|at| at > next));
+        sim.advance(gap - SignedDuration::from_millis(1) + SignedDuration::from_secs(5));
+        assert_eq!(full.now(), sim.now());
+        assert_eq!(objects(&full), objects(&sim));
+        assert_eq!(node_records(&mut full), node_records(&mut sim));
+        // Settled: saved with nothing owed.
+        state.save(&mut full).expect("save");
+        let header: serde_json::Value =
+            serde_json::from_slice(&fs::read(dir.join("state.json")).expect("read")).expect("json");
+        assert_eq!(header["owed_ms"], 0);
+        assert_eq!(header["format"], FORMAT);
         fs::remove_dir_all(&dir).expect("cleanup");
     }
 
