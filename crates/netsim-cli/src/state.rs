@@ -26,7 +26,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The state format this netsim writes and reads.
@@ -310,6 +309,7 @@ impl StateDir {
         let records_unloaded = self.node_records_unloaded;
         let old_records = self.node_records.as_deref();
         let owed_ms = self.owed_ms;
+        let tmp = self.dir.join("state.json.tmp");
         let header = sim.with_parts_apart(|sim, objects, records| {
             if let Some(kind) = objects.dirty_kinds().iter().find(|k| unloaded.contains(k)) {
                 // Writing it would drop the objects that were never read: refuse instead.
@@ -354,25 +354,26 @@ impl StateDir {
                     name
                 }
             };
-            let text = serde_json::to_vec(&HeaderOut {
-                format: FORMAT,
-                generation,
-                segments: &segments,
-                node_records: &node_records,
-                owed_ms,
-                sim,
-            })
-            .map_err(|e| StateError::Corrupt {
-                path: path.display().to_string(),
-                detail: e.to_string(),
+            // Streamed like the segments (it holds every node's conntrack table); it becomes
+            // the header only by the rename below.
+            write_json_synced(&tmp, |w| {
+                serde_json::to_writer(
+                    w,
+                    &HeaderOut {
+                        format: FORMAT,
+                        generation,
+                        segments: &segments,
+                        node_records: &node_records,
+                        owed_ms,
+                        sim,
+                    },
+                )
             })?;
-            Ok((segments, node_records, text))
+            Ok((segments, node_records))
         });
-        let (segments, node_records, text) = header?;
+        let (segments, node_records) = header?;
         // The new segments' directory entries must be durable before a header names them.
         sync_dir(&self.dir);
-        let tmp = self.dir.join("state.json.tmp");
-        write_synced(&tmp, &text).map_err(|e| io("write", &tmp, e))?;
         fs::rename(&tmp, &path).map_err(|e| io("replace", &path, e))?;
         sync_dir(&self.dir);
         self.generation = generation;
@@ -469,13 +470,6 @@ fn write_json_synced(
     })?;
     let file = out.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)
-}
-
-/// Writes `bytes` to a new file at `path` and fsyncs it.
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut f = File::create(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }
 
 /// Makes renames and new entries in `dir` durable; not all file systems support it.
