@@ -320,6 +320,7 @@ fn main() {
 
     // (f) one node's kube-proxy rules for 10,000 Services × 10 endpoints, built and printed
     // in process.
+    let engine_line = packets_in_process();
     let rules_line = kube_proxy_rules_at_scale();
 
     // (g) DNS: the CoreDNS model in process, and `netsim dns serve` under Debian's dnsperf.
@@ -349,6 +350,7 @@ fn main() {
         let _ = writeln!(report, "{line}.");
     }
     let _ = writeln!(report, "{packets_line}");
+    let _ = writeln!(report, "{engine_line}");
     let _ = writeln!(report, "{rules_line}");
     for line in dns_lines {
         let _ = writeln!(report, "{line}");
@@ -357,6 +359,66 @@ fn main() {
     let path = target_dir().join("bench-report.md");
     std::fs::write(&path, &report).expect("write the bench report");
     println!("written to {}", path.display());
+}
+
+/// The packet engine alone, in process: the lesson's cluster built from its manifest, then
+/// 100,000 connections from the control-plane node to the nginx Service's ClusterIP (half of
+/// them to the pod on the far worker, over VXLAN), timed around the data plane only: no
+/// process start, no state load or save, no printing.
+fn packets_in_process() -> String {
+    use netsim_engine::servers::HttpRequest;
+    use netsim_engine::{Sim, WriteOptions};
+    use netsim_manifest::{Item, Source, Validate, parse};
+    use netsim_model::ClusterConfig;
+    use netsim_model::jiff::SignedDuration;
+    use netsim_model::k8s_openapi::api::core::v1::Service;
+    use netsim_model::trace::NsId;
+    const CONNECTIONS: u32 = 100_000;
+    let text = std::fs::read_to_string(repo_root().join("scenarios/nodeport.yaml"))
+        .expect("the lesson's scenario");
+    let mut sim = Sim::new(ClusterConfig::default()).expect("the default cluster");
+    let source = Source {
+        name: "nodeport.yaml",
+        text: &text,
+    };
+    for item in parse(&source, Validate::Strict).expect("the scenario parses") {
+        if let Item::Object(doc) = item {
+            sim.create(doc.object, WriteOptions::default())
+                .expect("the scenario applies");
+        }
+    }
+    sim.advance(SignedDuration::from_secs(30));
+    let ip: std::net::Ipv4Addr = sim
+        .store()
+        .typed::<Service>("default", "nginx-nodeport")
+        .and_then(|s| s.spec.as_ref()?.cluster_ip.as_deref()?.parse().ok())
+        .expect("the Service has a ClusterIP");
+    let req = HttpRequest {
+        method: "GET".into(),
+        path: "/".into(),
+        host: ip.to_string(),
+        user_agent: "curl/8.5.0".into(),
+    };
+    let from = NsId::Node("k8s-control".into());
+    let mut dp = sim.dataplane();
+    let start = Instant::now();
+    let mut answered = 0u32;
+    for _ in 0..CONNECTIONS {
+        let r = dp.http(from.clone(), ip, 80, &req, None);
+        if matches!(
+            r.outcome,
+            netsim_engine::dataplane::HttpOutcome::Response { .. }
+        ) {
+            answered += 1;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64().max(1e-9);
+    format!(
+        "Packet engine, in process: {answered} of {CONNECTIONS} connections node → ClusterIP answered in {:.0} ms: {:.0} connections/s, {:.0} packets/s (4 packets per connection).",
+        secs * 1000.0,
+        f64::from(CONNECTIONS) / secs,
+        f64::from(CONNECTIONS) * 4.0 / secs
+    )
 }
 
 /// The ClusterIP of Service `name` in the default namespace.

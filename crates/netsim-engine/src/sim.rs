@@ -96,9 +96,11 @@ pub struct Sim {
     /// in a cluster large enough that it stops early.
     #[serde(default)]
     pub(crate) sched_next_start: usize,
-    /// Keys changed since the last [`Sim::take_changes`]; not saved.
+    /// Keys changed since the last [`Sim::take_changes`], kept only once something watches
+    /// ([`Sim::watch_changes`]): a 5,000-node apply writes millions of times and nobody reads
+    /// them. Not saved.
     #[serde(skip)]
-    pub(crate) changes: Vec<ObjectKey>,
+    pub(crate) changes: Option<Vec<ObjectKey>>,
     /// Writes the controllers have not reacted to yet, with the object as it was before (so a
     /// removed pod still tells which ReplicaSet and Services it belonged to); not saved: the
     /// state is always saved settled.
@@ -142,7 +144,7 @@ impl Sim {
             sched_next_start: 0,
             node_net: BTreeMap::new(),
             node_runtime: BTreeMap::new(),
-            changes: Vec::new(),
+            changes: None,
             dirty: Vec::new(),
             event_index: None,
             scheduler_cache: None,
@@ -248,14 +250,31 @@ impl Sim {
             .and_then(|ms| Timestamp::from_millisecond(ms).ok())
     }
 
-    /// Keys of objects created, changed or removed since the last call, in order, deduplicated.
+    /// Starts keeping the keys of the objects that change, for [`Sim::take_changes`] (a watch).
+    pub fn watch_changes(&mut self) {
+        self.changes.get_or_insert_with(Vec::new).clear();
+    }
+
+    /// Keys of objects created, changed or removed since the last call (or since
+    /// [`Sim::watch_changes`]), in order, deduplicated. Empty when nothing watches.
     pub fn take_changes(&mut self) -> Vec<ObjectKey> {
         let mut seen = BTreeSet::new();
-        let changes = std::mem::take(&mut self.changes);
+        let changes = self
+            .changes
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default();
         changes
             .into_iter()
             .filter(|k| seen.insert(k.clone()))
             .collect()
+    }
+
+    /// Records that `key` changed, if something watches.
+    fn changed(&mut self, key: &ObjectKey) {
+        if let Some(changes) = &mut self.changes {
+            changes.push(key.clone());
+        }
     }
 
     /// Moves the clock forward by `by` (negative durations are ignored), running every event
@@ -500,7 +519,7 @@ impl Sim {
     pub(crate) fn put(&mut self, object: Object) {
         let key = object.key();
         self.node_written(&key);
-        self.changes.push(key.clone());
+        self.changed(&key);
         let prev = self.store.put(object);
         self.dirty.push((key, prev));
     }
@@ -535,7 +554,7 @@ impl Sim {
         let removed = self.store.remove(key);
         if removed.is_some() {
             self.node_written(key);
-            self.changes.push(key.clone());
+            self.changed(key);
             self.queue.cancel(key);
             self.dirty.push((key.clone(), removed.clone()));
             if let Some(Object::Pod(pod)) = &removed {
@@ -549,7 +568,7 @@ impl Sim {
     pub fn restore_object(&mut self, object: Object) {
         let key = object.key();
         self.node_written(&key);
-        self.changes.push(key.clone());
+        self.changed(&key);
         self.store.put_verbatim(object);
         self.dirty.push((key, None));
     }

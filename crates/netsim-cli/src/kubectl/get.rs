@@ -218,7 +218,7 @@ fn watch(
                 .as_ref()
                 .is_none_or(|s| s.matches(object.metadata().labels.as_ref()))
     };
-    sim.take_changes();
+    sim.watch_changes();
     while let Some(next) = sim.next_event_at() {
         if next > deadline {
             break;
