@@ -420,11 +420,8 @@ impl Sim {
                         } else {
                             work.daemonsets.extend(ds);
                         }
-                        let labels = o.metadata().labels.as_ref();
-                        for svc in self.store.services_selecting(&key.namespace, labels) {
-                            work.services.insert(svc.key());
-                        }
                     }
+                    self.services_of_pod_change(key, prev.as_ref(), current, &mut work.services);
                 }
                 Kind::Service => {
                     work.services.insert(key.clone());

@@ -21,7 +21,7 @@ use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use netsim_model::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use netsim_model::labels::map_matches;
 use netsim_model::{ApiObject, Kind, Object, ObjectKey};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 const MANAGED_BY: &str = "endpointslice.kubernetes.io/managed-by";
 const SERVICE_NAME: &str = "kubernetes.io/service-name";
@@ -52,6 +52,29 @@ fn pod_ready(p: &Pod) -> bool {
         .as_ref()
         .and_then(|s| s.conditions.as_ref())
         .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+/// Whether a pod's update can change endpoints, and whether it can change which Services
+/// select it (`podEndpointsChanged` of the endpoint controllers' shared code): only its
+/// deletion timestamp, readiness and addresses are in the first; its labels, hostname and
+/// subdomain in the second. Everything else an endpoint shows is fixed once the pod has an
+/// address.
+fn pod_endpoints_changed(old: &Pod, new: &Pod) -> (bool, bool) {
+    let spec = |p: &Pod| {
+        p.spec
+            .as_ref()
+            .map(|s| (s.hostname.clone(), s.subdomain.clone()))
+    };
+    let labels_changed = old.metadata.labels != new.metadata.labels || spec(old) != spec(new);
+    let ips = |p: &Pod| {
+        p.status
+            .as_ref()
+            .map(|s| (s.pod_ip.clone(), s.pod_ips.clone()))
+    };
+    let pod_changed = old.metadata.deletion_timestamp != new.metadata.deletion_timestamp
+        || pod_ready(old) != pod_ready(new)
+        || ips(old) != ips(new);
+    (pod_changed, labels_changed)
 }
 
 /// The container port `target` names or numbers on `pod`, as `podutil.FindPort` resolves it:
@@ -187,6 +210,50 @@ fn closest_to_full(slices: &[EndpointSlice], n: usize) -> Option<usize> {
 }
 
 impl Sim {
+    /// The Services whose endpoints a pod's creation, update or deletion may change
+    /// (`GetServicesToUpdateOnPodChange`): an update that changes neither the pod's endpoint
+    /// nor its labels touches none (a pod is written half a dozen times on its way to
+    /// Running); one that changes only its labels, the Services it joined or left.
+    pub(crate) fn services_of_pod_change(
+        &self,
+        key: &ObjectKey,
+        prev: Option<&Object>,
+        current: Option<&Object>,
+        services: &mut BTreeSet<ObjectKey>,
+    ) {
+        let selecting = |o: &Object| -> BTreeSet<ObjectKey> {
+            self.store
+                .services_selecting(&key.namespace, o.metadata().labels.as_ref())
+                .into_iter()
+                .map(|s| s.key())
+                .collect()
+        };
+        match (prev, current) {
+            (Some(before @ Object::Pod(old)), Some(after @ Object::Pod(new))) => {
+                let (pod_changed, labels_changed) = pod_endpoints_changed(old, new);
+                if !pod_changed && !labels_changed {
+                    return;
+                }
+                let now = selecting(after);
+                if !labels_changed {
+                    services.extend(now);
+                    return;
+                }
+                let before = selecting(before);
+                if pod_changed {
+                    services.extend(now.union(&before).cloned());
+                } else {
+                    services.extend(now.symmetric_difference(&before).cloned());
+                }
+            }
+            _ => {
+                for o in current.into_iter().chain(prev) {
+                    services.extend(selecting(o));
+                }
+            }
+        }
+    }
+
     /// Brings the Endpoints and EndpointSlice of Service `key` up to date.
     pub(crate) fn reconcile_service_endpoints(&mut self, key: &ObjectKey) {
         let Some(svc) = self.store.typed_at::<Service>(key).cloned() else {
