@@ -12,7 +12,8 @@ use super::controller_ref_to;
 use crate::sim::Sim;
 use crate::time::api_time;
 use netsim_model::k8s_openapi::api::core::v1::{
-    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Node, ObjectReference, Pod, Service,
+    EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Node, ObjectReference, Pod, PodIP,
+    Service,
 };
 use netsim_model::k8s_openapi::api::discovery::v1::{
     Endpoint, EndpointConditions, EndpointPort as SlicePort, EndpointSlice,
@@ -60,17 +61,13 @@ fn pod_ready(p: &Pod) -> bool {
 /// subdomain in the second. Everything else an endpoint shows is fixed once the pod has an
 /// address.
 fn pod_endpoints_changed(old: &Pod, new: &Pod) -> (bool, bool) {
-    let spec = |p: &Pod| {
-        p.spec
-            .as_ref()
-            .map(|s| (s.hostname.clone(), s.subdomain.clone()))
-    };
+    fn spec(p: &Pod) -> Option<(&Option<String>, &Option<String>)> {
+        p.spec.as_ref().map(|s| (&s.hostname, &s.subdomain))
+    }
     let labels_changed = old.metadata.labels != new.metadata.labels || spec(old) != spec(new);
-    let ips = |p: &Pod| {
-        p.status
-            .as_ref()
-            .map(|s| (s.pod_ip.clone(), s.pod_ips.clone()))
-    };
+    fn ips(p: &Pod) -> Option<(&Option<String>, &Option<Vec<PodIP>>)> {
+        p.status.as_ref().map(|s| (&s.pod_ip, &s.pod_ips))
+    }
     let pod_changed = old.metadata.deletion_timestamp != new.metadata.deletion_timestamp
         || pod_ready(old) != pod_ready(new)
         || ips(old) != ips(new);
@@ -770,5 +767,49 @@ impl Sim {
         self.service_slices(ns, name)
             .flat_map(|s| s.endpoints.iter())
             .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(value: serde_json::Value) -> Pod {
+        serde_json::from_value(value).expect("a pod")
+    }
+
+    #[test]
+    fn only_endpoint_and_membership_changes_count() {
+        let pending = pod(serde_json::json!({
+            "metadata": {"name": "web", "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "web"}]},
+        }));
+        let mut scheduled = pending.clone();
+        if let Some(spec) = scheduled.spec.as_mut() {
+            spec.node_name = Some("worker".into());
+        }
+        assert_eq!(pod_endpoints_changed(&pending, &scheduled), (false, false));
+        let mut addressed = scheduled.clone();
+        addressed.status = Some(
+            serde_json::from_value(serde_json::json!({
+                "podIP": "10.244.1.2", "podIPs": [{"ip": "10.244.1.2"}],
+                "conditions": [{"type": "Ready", "status": "False"}],
+            }))
+            .expect("a status"),
+        );
+        assert_eq!(pod_endpoints_changed(&scheduled, &addressed), (true, false));
+        let mut ready = addressed.clone();
+        if let Some(c) = ready.status.as_mut().and_then(|s| s.conditions.as_mut()) {
+            c[0].status = "True".into();
+        }
+        assert_eq!(pod_endpoints_changed(&addressed, &ready), (true, false));
+        let mut relabelled = ready.clone();
+        relabelled.metadata.labels = Some([("app".to_string(), "api".to_string())].into());
+        assert_eq!(pod_endpoints_changed(&ready, &relabelled), (false, true));
+        let mut named = ready.clone();
+        if let Some(spec) = named.spec.as_mut() {
+            spec.hostname = Some("web-0".into());
+        }
+        assert_eq!(pod_endpoints_changed(&ready, &named), (false, true));
     }
 }
