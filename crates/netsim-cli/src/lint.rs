@@ -9,7 +9,7 @@ use crate::output::Output;
 use netsim_engine::Sim;
 use netsim_manifest::{Item, Source, Validate};
 use netsim_model::Object;
-use netsim_model::k8s_openapi::api::core::v1::{PodSpec, Service};
+use netsim_model::k8s_openapi::api::core::v1::{PodSpec, PodTemplateSpec, Service};
 use netsim_model::k8s_openapi::api::networking::v1::Ingress;
 use netsim_model::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
@@ -31,26 +31,13 @@ struct ServiceShape {
 }
 
 fn shapes_of(object: &Object, ns: &str) -> Option<PodShape> {
+    let template =
+        |t: &PodTemplateSpec| Some((t.metadata.as_ref()?.labels.clone(), t.spec.clone()));
     let (labels, spec) = match object {
         Object::Pod(p) => (p.metadata.labels.clone(), p.spec.clone()),
-        Object::Deployment(d) => {
-            let s = d.spec.as_ref()?;
-            (
-                s.template.metadata.as_ref()?.labels.clone(),
-                s.template.spec.clone(),
-            )
-        }
-        Object::DaemonSet(d) => {
-            let s = d.spec.as_ref()?;
-            (
-                s.template.metadata.as_ref()?.labels.clone(),
-                s.template.spec.clone(),
-            )
-        }
-        Object::ReplicaSet(r) => {
-            let t = r.spec.as_ref()?.template.as_ref()?;
-            (t.metadata.as_ref()?.labels.clone(), t.spec.clone())
-        }
+        Object::Deployment(d) => template(&d.spec.as_ref()?.template)?,
+        Object::DaemonSet(d) => template(&d.spec.as_ref()?.template)?,
+        Object::ReplicaSet(r) => template(r.spec.as_ref()?.template.as_ref()?)?,
         _ => return None,
     };
     Some(PodShape {

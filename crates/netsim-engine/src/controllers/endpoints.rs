@@ -562,7 +562,7 @@ impl Sim {
             to_write.push(slice);
         }
         for slice in to_delete {
-            self.remove(&Object::EndpointSlice(Box::new(slice)).key());
+            self.remove(&slice.key());
         }
         for mut slice in to_write {
             slice.metadata.labels = Some(labels.clone());
