@@ -108,7 +108,7 @@ pub struct Sim {
     pub(crate) dirty: Vec<(ObjectKey, Option<Object>)>,
     /// Events by (involved uid, reason, message), for aggregation; rebuilt on first use.
     #[serde(skip)]
-    pub(crate) event_index: Option<BTreeMap<(String, String, String), ObjectKey>>,
+    pub(crate) event_index: Option<crate::controllers::EventIndex>,
     /// kube-scheduler's view of the Nodes (names, filter verdicts per set of pod
     /// constraints); dropped whenever a Node is written or removed, rebuilt on first use.
     #[serde(skip)]

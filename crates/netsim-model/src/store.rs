@@ -6,10 +6,12 @@
 use crate::kind::Kind;
 use crate::labels::map_matches;
 use crate::object::{ApiObject, Object, ObjectKey};
+use hashbrown::{HashTable, hash_table};
 use k8s_openapi::api::core::v1::{Pod, Service};
-use rustc_hash::FxHashMap;
+use rustc_hash::FxBuildHasher;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::BuildHasher;
 use std::net::Ipv4Addr;
 
 /// Every stored object, ordered by kind, namespace and name, with the indexes controllers need
@@ -57,34 +59,70 @@ type NameKey = (String, String);
 /// The objects of one kind: found by hashing their name (most of the store's work is
 /// looking objects up and rewriting them in place), listed in name order through a sorted
 /// set of the names that changes only when an object comes or goes.
+///
+/// The hash table holds the objects alone and hashes each by its own namespace and name: a
+/// map keyed by a copy of the name would hold every name twice more, which at a million
+/// Events and Pods is a few hundred megabytes.
 #[derive(Debug, Clone, Default)]
 struct KindMap {
-    by_name: FxHashMap<NameKey, Object>,
+    by_name: HashTable<Object>,
     order: BTreeSet<NameKey>,
+}
+
+/// The (namespace, name) an object is stored under: the namespace is empty for cluster-scoped
+/// kinds, as in [`ObjectKey`].
+fn stored_name(object: &Object) -> (&str, &str) {
+    let namespace = if object.kind().info().namespaced {
+        object.namespace()
+    } else {
+        ""
+    };
+    (namespace, object.name())
+}
+
+/// The hash of (namespace, name) in [`KindMap::by_name`].
+fn name_hash(namespace: &str, name: &str) -> u64 {
+    FxBuildHasher.hash_one((namespace, name))
 }
 
 impl KindMap {
     fn get(&self, namespace: &str, name: &str) -> Option<&Object> {
-        let key: &dyn NameParts = &(namespace, name);
-        self.by_name.get(key)
+        self.by_name.find(name_hash(namespace, name), |o| {
+            stored_name(o) == (namespace, name)
+        })
     }
 
     fn remove(&mut self, namespace: &str, name: &str) -> Option<Object> {
+        let (removed, _) = self
+            .by_name
+            .find_entry(name_hash(namespace, name), |o| {
+                stored_name(o) == (namespace, name)
+            })
+            .ok()?
+            .remove();
         let key: &dyn NameParts = &(namespace, name);
-        let removed = self.by_name.remove(key)?;
         self.order.remove(key);
         Some(removed)
     }
 
-    /// Stores `object` at `key`; returns what was there.
+    /// Stores `object` at `key`, which must be its [`stored_name`]; returns what was there.
     fn insert(&mut self, key: NameKey, object: Object) -> Option<Object> {
-        match self.by_name.entry(key) {
-            std::collections::hash_map::Entry::Occupied(mut slot) => {
+        let (namespace, name) = (key.0.as_str(), key.1.as_str());
+        let hash = name_hash(namespace, name);
+        match self.by_name.entry(
+            hash,
+            |o| stored_name(o) == (namespace, name),
+            |o| {
+                let (ns, n) = stored_name(o);
+                name_hash(ns, n)
+            },
+        ) {
+            hash_table::Entry::Occupied(mut slot) => {
                 Some(std::mem::replace(slot.get_mut(), object))
             }
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                self.order.insert(slot.key().clone());
+            hash_table::Entry::Vacant(slot) => {
                 slot.insert(object);
+                self.order.insert(key);
                 None
             }
         }
@@ -93,7 +131,7 @@ impl KindMap {
     /// Objects from `start` on, in name order.
     fn range_from(&self, start: NameKey) -> impl Iterator<Item = (&NameKey, &Object)> {
         self.order.range(start..).filter_map(|k| {
-            let object = self.by_name.get(k)?;
+            let object = self.get(&k.0, &k.1)?;
             Some((k, object))
         })
     }

@@ -237,6 +237,7 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
     }
     if !printed.is_empty() {
         let single = printed.len() == 1;
+        let printed: Vec<&Object> = printed.iter().collect();
         super::print_objects(ctx.out, &printed, &fmt, single)?;
     }
     for (message, hint) in errors {

@@ -142,7 +142,7 @@ pub fn submit(
             Format::Json => ctx.out.out(netsim_print::to_json(&value)),
             other => {
                 let object = Object::from_json(kind, value).map_err(|e| format!("error: {e}"))?;
-                super::print_objects(ctx.out, &[object], other, true)?;
+                super::print_objects(ctx.out, &[&object], other, true)?;
             }
         }
         return Ok(());
@@ -160,7 +160,7 @@ pub fn submit(
             ctx.out
                 .outln(netsim_print::message(kind, stored.name(), verb, dry))
         }
-        other => super::print_objects(ctx.out, &[stored], other, true)?,
+        other => super::print_objects(ctx.out, &[&stored], other, true)?,
     }
     Ok(())
 }

@@ -102,8 +102,11 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
         no_headers: a.flag("no-headers"),
         show_labels: a.flag("show-labels"),
     };
-    let sim = ctx.sim()?;
-    let mut groups: Vec<(Kind, Vec<Object>)> = Vec::new();
+    let watching = a.flag("watch") || a.flag("watch-only");
+    let (sim, out) = ctx.parts()?;
+    // The listing borrows from the store: at scale a copy of every listed object would be
+    // most of the command's memory and time.
+    let mut groups: Vec<(Kind, Vec<&Object>)> = Vec::new();
     let mut errors = Vec::new();
     for &kind in &req.kinds {
         let namespaced = kind.info().namespaced;
@@ -114,21 +117,16 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
             } else {
                 Some(ns.as_str())
             };
-            objects.extend(
-                sim.store()
-                    .list(kind, filter_ns)
-                    .filter(|o| {
-                        selector
-                            .as_ref()
-                            .is_none_or(|s| s.matches(o.metadata().labels.as_ref()))
-                            && fields.as_ref().is_none_or(|f| f.matches(o))
-                    })
-                    .cloned(),
-            );
+            objects.extend(sim.store().list(kind, filter_ns).filter(|o| {
+                selector
+                    .as_ref()
+                    .is_none_or(|s| s.matches(o.metadata().labels.as_ref()))
+                    && fields.as_ref().is_none_or(|f| f.matches(o))
+            }));
         } else {
             for name in &req.names {
                 match sim.store().get_named(kind, &ns, name) {
-                    Some(o) => objects.push(o.clone()),
+                    Some(o) => objects.push(o),
                     None if a.flag("ignore-not-found") => {}
                     None => errors.push(
                         netsim_engine::ApiError::NotFound {
@@ -144,24 +142,24 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     }
     let total: usize = groups.iter().map(|(_, o)| o.len()).sum();
     let now = sim.now();
-    if a.flag("watch") || a.flag("watch-only") {
-        return watch(ctx, &a, groups, &req, &ns, all_ns, selector, opts);
+    if watching {
+        // The watch runs the cluster on, so it keeps its own copies of what it first saw.
+        let first = groups
+            .into_iter()
+            .next()
+            .map(|(kind, objects)| (kind, objects.into_iter().cloned().collect()));
+        return watch(ctx, &a, first, &req, &ns, all_ns, selector, opts);
     }
     match &fmt {
         Format::Table | Format::Wide => {
-            let refs: Vec<(Kind, Vec<&Object>)> = groups
-                .iter()
-                .map(|(k, o)| (*k, o.iter().collect()))
-                .collect();
-            let sim = ctx.sim()?;
-            let text = netsim_print::render_get(&refs, sim.store(), now, &opts);
-            ctx.out.out(text);
+            let text = netsim_print::render_get(&groups, sim.store(), now, &opts);
+            out.out(text);
         }
         other => {
-            let all: Vec<Object> = groups.into_iter().flat_map(|(_, o)| o).collect();
+            let all: Vec<&Object> = groups.into_iter().flat_map(|(_, o)| o).collect();
             let single = req.names.len() == 1 && req.kinds.len() == 1;
             if !(all.is_empty() && single) {
-                super::print_objects(ctx.out, &all, other, single)?;
+                super::print_objects(out, &all, other, single)?;
             }
         }
     }
@@ -185,7 +183,7 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
 fn watch(
     ctx: &mut Ctx,
     a: &crate::flags::Args,
-    groups: Vec<(Kind, Vec<Object>)>,
+    first: Option<(Kind, Vec<Object>)>,
     req: &Request,
     ns: &str,
     all_ns: bool,
@@ -197,7 +195,7 @@ fn watch(
         // A watch ends when nothing more is scheduled; this only bounds a runaway.
         None => SignedDuration::from_secs(600),
     };
-    let Some((kind, initial)) = groups.into_iter().next() else {
+    let Some((kind, initial)) = first else {
         return Ok(());
     };
     let mut printer = netsim_print::WatchPrinter::new(kind, opts);

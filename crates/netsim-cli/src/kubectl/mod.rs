@@ -635,16 +635,22 @@ fn strip_quotes(t: &str) -> String {
 /// `List`.
 pub fn print_objects(
     out: &mut Output,
-    objects: &[Object],
+    objects: &[&Object],
     format: &Format,
     single: bool,
 ) -> Result<(), String> {
-    let values: Vec<serde_json::Value> = objects.iter().map(Object::to_json).collect();
+    // Only the formats that walk the object's JSON pay for building it.
+    let values = || -> Vec<serde_json::Value> { objects.iter().map(|o| o.to_json()).collect() };
+    let one = || (single && objects.len() == 1).then(|| objects[0].to_json());
     match format {
-        Format::Yaml if single && values.len() == 1 => out.out(netsim_print::to_yaml(&values[0])),
-        Format::Yaml => out.out(netsim_print::list_to_yaml(values)),
-        Format::Json if single && values.len() == 1 => out.out(netsim_print::to_json(&values[0])),
-        Format::Json => out.out(netsim_print::list_to_json(values)),
+        Format::Yaml => match one() {
+            Some(v) => out.out(netsim_print::to_yaml(&v)),
+            None => out.out(netsim_print::list_to_yaml(values())),
+        },
+        Format::Json => match one() {
+            Some(v) => out.out(netsim_print::to_json(&v)),
+            None => out.out(netsim_print::list_to_json(values())),
+        },
         Format::Name => {
             for o in objects {
                 out.outln(netsim_print::object_name(o.kind(), o.name()));
@@ -657,10 +663,9 @@ pub fn print_objects(
                     netsim_print::jsonpath::parse_error_message(t, &e)
                 )
             })?;
-            let data = if single && values.len() == 1 {
-                values[0].clone()
-            } else {
-                netsim_print::yaml::list_value(values)
+            let data = match one() {
+                Some(v) => v,
+                None => netsim_print::yaml::list_value(values()),
             };
             let text = path
                 .execute(&data)
@@ -668,7 +673,7 @@ pub fn print_objects(
             out.out(text);
         }
         Format::CustomColumns(spec) => {
-            let text = netsim_print::custom_columns(spec, &values, false)
+            let text = netsim_print::custom_columns(spec, &values(), false)
                 .map_err(|e| format!("error: {e}"))?;
             out.out(text);
         }

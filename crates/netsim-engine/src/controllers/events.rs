@@ -4,10 +4,12 @@
 //! and lastTimestamp move on, as the client-go event recorder does).
 
 use crate::sim::Sim;
+use netsim_model::Store;
 use netsim_model::k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use netsim_model::{ApiObject, Object, ObjectKey};
-use std::collections::BTreeMap;
+use netsim_model::{Object, ObjectKey};
+use rustc_hash::{FxHashMap, FxHasher};
+use std::hash::{Hash, Hasher};
 
 impl Sim {
     /// Records a `Normal` or `Warning` event about `about`, from `component` (on `host`).
@@ -38,16 +40,17 @@ impl Sim {
         };
         let ns = involved.namespace.clone().unwrap_or_default();
         let now = self.now_time();
-        let index_key = (
-            involved.uid.clone().unwrap_or_default(),
-            reason.to_string(),
-            message.to_string(),
-        );
-        let existing_key = self.event_index().get(&index_key).cloned();
-        let existing = existing_key
-            .and_then(|k| self.store.get(&k))
-            .and_then(Event::from_object)
-            .cloned();
+        let uid = involved.uid.clone().unwrap_or_default();
+        let digest = EventIndex::digest(&uid, reason, message);
+        let existing = {
+            let store = &self.store;
+            let index = self
+                .event_index
+                .get_or_insert_with(|| EventIndex::build(store));
+            index
+                .find(store, digest, &ns, (&uid, reason, message))
+                .cloned()
+        };
         if let Some(mut e) = existing {
             e.count = Some(e.count.unwrap_or(1) + 1);
             e.last_timestamp = Some(now);
@@ -82,26 +85,167 @@ impl Sim {
         let mut object = Object::Event(Box::new(event));
         object.metadata_mut().creation_timestamp = Some(now);
         object.metadata_mut().uid = Some(self.rng.uuid());
-        let key = object.key();
+        let name: Box<str> = object.name().into();
         self.put(object);
-        self.event_index().insert(index_key, key);
+        let store = &self.store;
+        self.event_index
+            .get_or_insert_with(|| EventIndex::build(store))
+            .insert(digest, name);
+    }
+}
+
+/// Events by a digest of (involved uid, reason, message): which Event a repeat of the same
+/// report aggregates into.
+///
+/// A 150,000-pod cluster holds close to a million Events; keyed by the three strings and
+/// holding full keys, this index cost a third as much memory as the Events themselves. It
+/// keeps a 64-bit digest and the Event's name (in the involved object's namespace, where the
+/// recorder puts it), and every name found is checked against the stored Event, so a digest
+/// collision costs one more look and never a wrong count.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EventIndex {
+    by_digest: FxHashMap<u64, Names>,
+}
+
+/// The Event names under one digest: almost always one.
+#[derive(Debug, Clone)]
+enum Names {
+    One(Box<str>),
+    Many(Vec<Box<str>>),
+}
+
+impl EventIndex {
+    /// The digest of (involved uid, reason, message).
+    fn digest(uid: &str, reason: &str, message: &str) -> u64 {
+        let mut h = FxHasher::default();
+        (uid, reason, message).hash(&mut h);
+        h.finish()
     }
 
-    /// Events by (involved uid, reason, message), built from the store on first use.
-    fn event_index(&mut self) -> &mut BTreeMap<(String, String, String), ObjectKey> {
-        let store = &self.store;
-        self.event_index.get_or_insert_with(|| {
-            store
-                .list_typed::<Event>(None)
-                .map(|e| {
-                    let k = (
-                        e.involved_object.uid.clone().unwrap_or_default(),
-                        e.reason.clone().unwrap_or_default(),
-                        e.message.clone().unwrap_or_default(),
-                    );
-                    (k, e.key())
-                })
-                .collect()
-        })
+    /// The index of every stored Event.
+    fn build(store: &Store) -> EventIndex {
+        let mut index = EventIndex::default();
+        for e in store.list_typed::<Event>(None) {
+            let digest = EventIndex::digest(
+                e.involved_object.uid.as_deref().unwrap_or(""),
+                e.reason.as_deref().unwrap_or(""),
+                e.message.as_deref().unwrap_or(""),
+            );
+            index.insert(digest, e.metadata.name.as_deref().unwrap_or("").into());
+        }
+        index
+    }
+
+    fn insert(&mut self, digest: u64, name: Box<str>) {
+        match self.by_digest.entry(digest) {
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(Names::One(name));
+            }
+            std::collections::hash_map::Entry::Occupied(mut slot) => {
+                let names = slot.get_mut();
+                match names {
+                    Names::One(first) if **first == *name => {}
+                    Names::One(first) => {
+                        let first = std::mem::take(first);
+                        *names = Names::Many(vec![first, name]);
+                    }
+                    Names::Many(all) => {
+                        if !all.contains(&name) {
+                            all.push(name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The stored Event in `namespace` that (uid, reason, message) aggregates into.
+    fn find<'s>(
+        &self,
+        store: &'s Store,
+        digest: u64,
+        namespace: &str,
+        (uid, reason, message): (&str, &str, &str),
+    ) -> Option<&'s Event> {
+        let names: &[Box<str>] = match self.by_digest.get(&digest)? {
+            Names::One(name) => std::slice::from_ref(name),
+            Names::Many(all) => all,
+        };
+        names
+            .iter()
+            .filter_map(|name| store.typed::<Event>(namespace, name))
+            .find(|e| {
+                e.involved_object.uid.as_deref().unwrap_or("") == uid
+                    && e.reason.as_deref() == Some(reason)
+                    && e.message.as_deref() == Some(message)
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsim_model::{ClusterConfig, Kind};
+
+    /// A Node of the default cluster (every cluster has one), to report about.
+    fn node_key(sim: &Sim) -> ObjectKey {
+        let name = sim
+            .store()
+            .list(Kind::Node, None)
+            .next()
+            .map(|n| n.name().to_string());
+        ObjectKey::new(Kind::Node, "", &name.unwrap_or_default())
+    }
+
+    fn events_about<'s>(sim: &'s Sim, reason: &str) -> Vec<&'s Event> {
+        sim.store()
+            .list_typed::<Event>(None)
+            .filter(|e| e.reason.as_deref() == Some(reason))
+            .collect()
+    }
+
+    #[test]
+    fn a_repeated_report_counts_up_and_a_different_one_is_new() {
+        let mut sim = Sim::new(ClusterConfig::default()).expect("the default cluster");
+        let node = node_key(&sim);
+        for _ in 0..3 {
+            sim.record_event(&node, "Normal", "Tested", "once more", "test", None);
+        }
+        sim.record_event(&node, "Normal", "Tested", "something else", "test", None);
+        let mut counts: Vec<(String, i32)> = events_about(&sim, "Tested")
+            .iter()
+            .map(|e| (e.message.clone().unwrap_or_default(), e.count.unwrap_or(0)))
+            .collect();
+        counts.sort();
+        assert_eq!(
+            counts,
+            [
+                ("once more".to_string(), 3),
+                ("something else".to_string(), 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_name_under_the_wrong_digest_is_checked_and_passed_over() {
+        let mut sim = Sim::new(ClusterConfig::default()).expect("the default cluster");
+        let node = node_key(&sim);
+        sim.record_event(&node, "Normal", "Tested", "first", "test", None);
+        let first = events_about(&sim, "Tested")[0].clone();
+        let uid = first.involved_object.uid.clone().unwrap_or_default();
+        // As if "second" hashed to the digest "first" is filed under.
+        let collided = EventIndex::digest(&uid, "Tested", "second");
+        let name: Box<str> = first.metadata.name.as_deref().unwrap_or("").into();
+        sim.event_index
+            .get_or_insert_with(EventIndex::default)
+            .insert(collided, name);
+        sim.record_event(&node, "Normal", "Tested", "second", "test", None);
+        let events = events_about(&sim, "Tested");
+        assert_eq!(
+            events.len(),
+            2,
+            "the second report must not count up the first"
+        );
+        assert!(events.iter().all(|e| e.count == Some(1)));
     }
 }
