@@ -398,6 +398,16 @@ impl Sim {
                 }
                 Kind::Pod => {
                     work.pods.insert(key.clone());
+                    // The ReplicaSet controller decides on a pod's existence, controller,
+                    // activity and readiness; an update that keeps them (a node assigned, a
+                    // container started, an address given) would leave the ReplicaSet as it
+                    // is, so it is not worth reconciling it for.
+                    let for_replicaset = match (prev, current) {
+                        (Some(Object::Pod(old)), Some(Object::Pod(new))) => {
+                            crate::controllers::replicaset_facts_changed(old, new)
+                        }
+                        _ => true,
+                    };
                     for o in versions {
                         if let Object::Pod(p) = o
                             && p.spec.as_ref().is_some_and(|s| {
@@ -410,7 +420,9 @@ impl Sim {
                         {
                             work.ingress_nginx = true;
                         }
-                        work.replicasets.extend(controller_key(o, Kind::ReplicaSet));
+                        if for_replicaset {
+                            work.replicasets.extend(controller_key(o, Kind::ReplicaSet));
+                        }
                         // A DaemonSet places pods again only when one came or went; a pod
                         // that changed in place (its phase, its readiness) changes only the
                         // status.

@@ -46,6 +46,22 @@ fn is_active(p: &Pod) -> bool {
         )
 }
 
+/// Whether a pod's update from `old` to `new` can change what its ReplicaSet does or reports:
+/// the controller decides on the pods it controls that are active, and counts the ready ones
+/// (the ordering facts it deletes by, scheduled and created, matter only when it scales down,
+/// which a change of the ReplicaSet itself starts).
+pub(crate) fn replicaset_facts_changed(old: &Pod, new: &Pod) -> bool {
+    fn owner(p: &Pod) -> Option<(&str, &str)> {
+        p.metadata
+            .owner_references
+            .iter()
+            .flatten()
+            .find(|r| r.controller == Some(true))
+            .map(|r| (r.kind.as_str(), r.uid.as_str()))
+    }
+    is_active(old) != is_active(new) || is_ready(old) != is_ready(new) || owner(old) != owner(new)
+}
+
 fn is_ready(p: &Pod) -> bool {
     p.status
         .as_ref()
@@ -496,4 +512,47 @@ fn set_deploy_condition(
         last_transition_time: Some(now.clone()),
         last_update_time: Some(now.clone()),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(value: serde_json::Value) -> Pod {
+        serde_json::from_value(value).expect("a pod")
+    }
+
+    #[test]
+    fn only_activity_readiness_and_controller_changes_count() {
+        let created = pod(serde_json::json!({
+            "metadata": {"name": "web-1", "ownerReferences": [{
+                "apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web",
+                "uid": "rs-1", "controller": true,
+            }]},
+            "spec": {"containers": [{"name": "web"}]},
+            "status": {"phase": "Pending"},
+        }));
+        let mut scheduled = created.clone();
+        if let Some(spec) = scheduled.spec.as_mut() {
+            spec.node_name = Some("worker".into());
+        }
+        assert!(!replicaset_facts_changed(&created, &scheduled));
+        let mut ready = scheduled.clone();
+        ready.status = Some(
+            serde_json::from_value(serde_json::json!({
+                "phase": "Running",
+                "conditions": [{"type": "Ready", "status": "True"}],
+            }))
+            .expect("a status"),
+        );
+        assert!(replicaset_facts_changed(&scheduled, &ready));
+        let mut failed = ready.clone();
+        if let Some(s) = failed.status.as_mut() {
+            s.phase = Some("Failed".into());
+        }
+        assert!(replicaset_facts_changed(&ready, &failed));
+        let mut orphaned = ready.clone();
+        orphaned.metadata.owner_references = None;
+        assert!(replicaset_facts_changed(&ready, &orphaned));
+    }
 }

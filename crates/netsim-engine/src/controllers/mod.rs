@@ -20,6 +20,7 @@ use netsim_model::{Kind, Object};
 
 pub use cni::{PAUSE_IMAGE, image_id};
 pub use deployment::pod_template_hash;
+pub(crate) use deployment::replicaset_facts_changed;
 pub(crate) use events::EventIndex;
 pub(crate) use scheduler::SchedulerCache;
 
