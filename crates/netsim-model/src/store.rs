@@ -670,6 +670,11 @@ impl Store {
         self.objects.values().map(KindMap::len).sum()
     }
 
+    /// Number of stored objects of `kind`.
+    pub fn count(&self, kind: Kind) -> usize {
+        self.objects.get(&kind).map_or(0, KindMap::len)
+    }
+
     /// Whether the store is empty.
     pub fn is_empty(&self) -> bool {
         self.objects.values().all(KindMap::is_empty)
