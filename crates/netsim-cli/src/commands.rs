@@ -294,10 +294,14 @@ fn progress_step(progress: &mut Progress, a: Advanced) {
 }
 
 /// The kinds a command reads, when it reads only objects of those kinds and changes nothing:
-/// `get KIND[,KIND...] [NAME...]` without `--watch`. Whether its think time runs anything is
+/// `get KIND[,KIND...] [NAME...]` without `--watch`, and `version` (the cluster's
+/// configuration only, which every load reads). Whether its think time runs anything is
 /// checked on load (see [`StateDir::load`]). Anything else, or anything not understood here,
 /// loads every kind.
 fn kinds_needed(cmd: &str, rest: &[String]) -> Option<BTreeSet<Kind>> {
+    if cmd == "version" {
+        return Some(BTreeSet::from([Kind::Namespace]));
+    }
     if cmd != "get" {
         return None;
     }
@@ -650,5 +654,31 @@ mod usage_tests {
         );
         assert!(usage_of("annotate").is_some());
         assert_eq!(usage_of("rollout"), None);
+    }
+}
+
+#[cfg(test)]
+mod kinds_tests {
+    use super::kinds_needed;
+    use netsim_model::Kind;
+    use std::collections::BTreeSet;
+
+    fn args(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn read_only_commands_name_the_kinds_they_read() {
+        assert_eq!(
+            kinds_needed("get", &args(&["svc", "-A"])),
+            Some(BTreeSet::from([Kind::Namespace, Kind::Service]))
+        );
+        // `version` prints the cluster's configuration, which every load reads.
+        assert_eq!(
+            kinds_needed("version", &args(&[])),
+            Some(BTreeSet::from([Kind::Namespace]))
+        );
+        assert_eq!(kinds_needed("get", &args(&["pods", "-w"])), None);
+        assert_eq!(kinds_needed("describe", &args(&["pod", "web"])), None);
     }
 }
