@@ -660,12 +660,9 @@ mod usage_tests {
 #[cfg(test)]
 mod kinds_tests {
     use super::kinds_needed;
+    use crate::test_args as args;
     use netsim_model::Kind;
     use std::collections::BTreeSet;
-
-    fn args(words: &[&str]) -> Vec<String> {
-        words.iter().map(|w| w.to_string()).collect()
-    }
 
     #[test]
     fn read_only_commands_name_the_kinds_they_read() {

@@ -157,9 +157,7 @@ pub fn parse(cmd: &str, args: &[String], flags: &[Flag]) -> Result<Args, String>
 mod tests {
     use super::*;
 
-    fn s(v: &[&str]) -> Vec<String> {
-        v.iter().map(|x| x.to_string()).collect()
-    }
+    use crate::test_args as s;
 
     #[test]
     fn parses_like_pflag() {

@@ -398,9 +398,7 @@ mod tests {
     use netsim_model::ClusterConfig;
     use netsim_model::jiff::SignedDuration;
 
-    fn args(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
+    use crate::test_args as args;
 
     #[test]
     fn formats_parse() {

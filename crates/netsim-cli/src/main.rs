@@ -24,6 +24,12 @@ mod shell;
 mod sources;
 mod state;
 
+/// `words` as the argument list a command gets (for tests).
+#[cfg(test)]
+fn test_args(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| w.to_string()).collect()
+}
+
 use clap::Parser;
 use output::{Output, Stream};
 use std::io::Write;

@@ -518,9 +518,7 @@ fn set_deploy_condition(
 mod tests {
     use super::*;
 
-    fn pod(value: serde_json::Value) -> Pod {
-        serde_json::from_value(value).expect("a pod")
-    }
+    use crate::controllers::pod_from_json as pod;
 
     #[test]
     fn only_activity_readiness_and_controller_changes_count() {

@@ -774,9 +774,7 @@ impl Sim {
 mod tests {
     use super::*;
 
-    fn pod(value: serde_json::Value) -> Pod {
-        serde_json::from_value(value).expect("a pod")
-    }
+    use crate::controllers::pod_from_json as pod;
 
     #[test]
     fn only_endpoint_and_membership_changes_count() {

@@ -87,10 +87,10 @@ impl Sim {
         object.metadata_mut().uid = Some(self.rng.uuid());
         let name: Box<str> = object.name().into();
         self.put(object);
-        let store = &self.store;
-        self.event_index
-            .get_or_insert_with(|| EventIndex::build(store))
-            .insert(digest, name);
+        // The index was built above, and a write does not drop it.
+        if let Some(index) = self.event_index.as_mut() {
+            index.insert(digest, name);
+        }
     }
 }
 
@@ -176,8 +176,8 @@ impl EventIndex {
             .filter_map(|name| store.typed::<Event>(namespace, name))
             .find(|e| {
                 e.involved_object.uid.as_deref().unwrap_or("") == uid
-                    && e.reason.as_deref() == Some(reason)
-                    && e.message.as_deref() == Some(message)
+                    && e.reason.as_deref().unwrap_or("") == reason
+                    && e.message.as_deref().unwrap_or("") == message
             })
     }
 }

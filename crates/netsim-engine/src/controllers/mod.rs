@@ -25,6 +25,14 @@ pub(crate) use events::EventIndex;
 pub(crate) use scheduler::SchedulerCache;
 
 /// A controller owner reference to `owner` (`controller: true, blockOwnerDeletion: true`).
+/// A pod from its JSON form (for the controllers' tests).
+#[cfg(test)]
+pub(crate) fn pod_from_json(
+    value: serde_json::Value,
+) -> netsim_model::k8s_openapi::api::core::v1::Pod {
+    serde_json::from_value(value).expect("a pod")
+}
+
 pub(crate) fn controller_ref(owner: &Object) -> OwnerReference {
     controller_ref_to(owner.kind(), owner.metadata())
 }
