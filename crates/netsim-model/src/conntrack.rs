@@ -326,15 +326,12 @@ impl Derived {
             index: Table::with_capacity(slots.len() * 2),
             ..Derived::default()
         };
-        let mut records = Vec::with_capacity(slots.len());
         for (i, e) in slots.iter().enumerate() {
             if let Some(e) = e {
                 d.index_entry(base + i, e);
-                records.push(Reverse((e.expires_ms, base + i)));
+                d.expiries.push(e.expires_ms, base + i);
             }
         }
-        d.expiries.heap = BinaryHeap::from(records);
-        d.expiries.refresh();
         d
     }
 
@@ -398,93 +395,59 @@ impl Derived {
     }
 }
 
-/// Queues that never hold more than this many records' worth of distinct timeouts.
-const QUEUES: usize = 8;
-
 /// (expiry, entry number) records, earliest first. Every live entry has a record no later
 /// than its expiry; an update that postpones the expiry leaves the record where it is (the
-/// record is moved on when it comes due), one that brings it forward adds a record. So a
-/// packet of a tracked connection, which postpones its entry, costs nothing here.
+/// record is filed again at the new expiry when it comes due), one that brings it forward
+/// adds a record. So a packet of a tracked connection, which postpones its entry, costs
+/// nothing here.
 ///
-/// Records come in expiry order per timeout (the kernel's few timeouts, counted from a
-/// clock that moves forward), so each goes at the back of a queue whose last record is not
-/// later: the queue with the latest such record, which keeps one timeout per queue. Only a
-/// record no queue takes (time set back, more timeouts than queues) goes to the heap.
+/// Records wait in buckets of one second, unsorted; a bucket is sorted (moved into a small
+/// heap) only when its second comes. The records of one second are few, so each costs O(1)
+/// to file and O(log) of that second's records to take, whatever the order of filing: a
+/// record filed again at an entry's postponed expiry lands behind later ones of its
+/// timeout, which a queue per timeout could not take.
 #[derive(Debug, Clone, Default)]
 struct Expiries {
-    queues: Vec<VecDeque<(i64, usize)>>,
-    heap: BinaryHeap<Reverse<(i64, usize)>>,
-    /// The earliest record's expiry, if there is a record.
-    next: Option<i64>,
+    /// Records of the seconds after `current`, by second.
+    later: BTreeMap<i64, Vec<(i64, usize)>>,
+    /// Records of `current` and earlier seconds.
+    soon: BinaryHeap<Reverse<(i64, usize)>>,
+    /// The last second whose records went to `soon`.
+    current: Option<i64>,
+    /// The first second of `later` (a cached `later.first_key_value()`).
+    next_second: Option<i64>,
 }
 
 impl Expiries {
     fn push(&mut self, at: i64, id: usize) {
-        let fit = self
-            .queues
-            .iter()
-            .enumerate()
-            .filter_map(|(i, q)| match q.back() {
-                None => Some((i64::MIN, i)),
-                Some(&(last, _)) if last <= at => Some((last, i)),
-                Some(_) => None,
-            })
-            .max_by_key(|(last, _)| *last)
-            .map(|(_, i)| i);
-        let room = self.queues.len() < QUEUES;
-        match fit.and_then(|i| self.queues.get_mut(i)) {
-            Some(q) => q.push_back((at, id)),
-            None if room => self.queues.push(VecDeque::from([(at, id)])),
-            None => self.heap.push(Reverse((at, id))),
+        let second = at.div_euclid(1000);
+        if self.current.is_some_and(|c| second <= c) {
+            self.soon.push(Reverse((at, id)));
+            return;
         }
-        self.next = Some(self.next.map_or(at, |n| n.min(at)));
-    }
-
-    /// Recomputes the earliest record's expiry.
-    fn refresh(&mut self) {
-        let queued = self.queues.iter().filter_map(|q| q.front().map(|r| r.0));
-        let heaped = self.heap.peek().map(|Reverse(r)| r.0);
-        self.next = queued.chain(heaped).min();
+        self.later.entry(second).or_default().push((at, id));
+        self.next_second = Some(self.next_second.map_or(second, |n| n.min(second)));
     }
 
     /// Takes the earliest record if it is due by `now_ms`.
     fn pop_due(&mut self, now_ms: i64) -> Option<(i64, usize)> {
-        if self.next.is_none_or(|n| n > now_ms) {
-            return None;
-        }
-        let mut best: Option<(i64, usize)> = None;
-        let mut from: Option<usize> = None;
-        for (i, q) in self.queues.iter().enumerate() {
-            if let Some(&r) = q.front()
-                && best.is_none_or(|b| r < b)
+        loop {
+            if let Some(&Reverse(r)) = self.soon.peek()
+                && r.0 <= now_ms
             {
-                best = Some(r);
-                from = Some(i);
+                self.soon.pop();
+                return Some(r);
             }
-        }
-        if let Some(&Reverse(r)) = self.heap.peek()
-            && best.is_none_or(|b| r < b)
-        {
-            best = Some(r);
-            from = None;
-        }
-        let record = best?;
-        if record.0 > now_ms {
-            self.next = Some(record.0);
-            return None;
-        }
-        match from {
-            Some(i) => {
-                if let Some(q) = self.queues.get_mut(i) {
-                    q.pop_front();
-                }
+            // Nothing due in `soon`: the next second's records, if that second has come.
+            let second = self.next_second?;
+            if second.saturating_mul(1000) > now_ms {
+                return None;
             }
-            None => {
-                self.heap.pop();
-            }
+            let records = self.later.remove(&second).unwrap_or_default();
+            self.soon.extend(records.into_iter().map(Reverse));
+            self.current = Some(second);
+            self.next_second = self.later.keys().next().copied();
         }
-        self.refresh();
-        Some(record)
     }
 }
 
@@ -740,8 +703,8 @@ mod tests {
 
     #[test]
     fn an_entry_goes_when_it_is_due_however_its_expiry_moved() {
-        // More distinct timeouts than queues, expiries moved both ways, time set back:
-        // after each `expire`, exactly the entries due by then are gone.
+        // Many distinct timeouts, expiries moved both ways, some in the past: after each
+        // `expire`, exactly the entries due by then are gone.
         let mut ct = Conntrack::default();
         let mut expected: BTreeMap<u16, i64> = BTreeMap::new();
         for i in 0..200u16 {
@@ -773,6 +736,43 @@ mod tests {
                     .is_some();
                 assert_eq!(found, expected.contains_key(&sport), "{sport} at {now}");
             }
+        }
+    }
+
+    #[test]
+    fn entries_filed_while_time_runs_go_when_due() {
+        // Entries added and moved between expiries, in the second that is running as well
+        // as later and earlier ones (the buckets' edges), against a map of what is due.
+        let mut ct = Conntrack::default();
+        let mut expected: BTreeMap<u16, i64> = BTreeMap::new();
+        let mut x: u64 = 7;
+        let mut next = || {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            x >> 33
+        };
+        let mut sport = 1000u16;
+        for now in (0..40_000i64).step_by(137) {
+            for _ in 0..3 {
+                let at = now + (next() % 5000) as i64 - 200;
+                ct.push(entry(sport, [10, 0, 0, 1], at));
+                expected.insert(sport, at);
+                sport += 1;
+            }
+            if let Some(&victim) = expected.keys().nth((next() % 8) as usize) {
+                let moved = now + (next() % 3000) as i64 - 100;
+                let (id, _) = ct
+                    .lookup(Proto::Tcp, entry(victim, [10, 0, 0, 1], 0).orig)
+                    .expect("found");
+                ct.update(id, |e| e.expires_ms = moved);
+                expected.insert(victim, moved);
+            }
+            ct.expire(now);
+            expected.retain(|_, at| *at > now);
+            let left: Vec<u16> = ct.entries().map(|e| e.orig.sport).collect();
+            let want: Vec<u16> = expected.keys().copied().collect();
+            assert_eq!(left, want, "at {now}");
         }
     }
 
