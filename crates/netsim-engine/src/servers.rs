@@ -13,6 +13,7 @@ use crate::sim::Sim;
 use netsim_model::jiff::Timestamp;
 use netsim_model::k8s_openapi::api::core::v1::Pod;
 use netsim_model::netfilter::Proto;
+use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
 /// The application behind a socket.
@@ -184,17 +185,50 @@ impl Sim {
     }
 }
 
-/// The line `app` writes to its log for `req` from `client`, answered with `resp`: nginx's
-/// `main` format, httpd's common format, kubia's "Received request from". `None` for
-/// applications that log nothing per request.
+/// The time as servers write it, made once per virtual second: a burst of requests in one
+/// second formats it once, not once per request.
+#[derive(Debug, Clone, Default)]
+pub struct ClockText {
+    /// The second (since the epoch) the texts are of.
+    second: Option<i64>,
+    http_date: String,
+    time_local: String,
+}
+
+impl ClockText {
+    /// The texts for the instant `now_ms` (milliseconds since the epoch).
+    pub fn at(&mut self, now_ms: i64) -> &ClockText {
+        let second = now_ms.div_euclid(1000);
+        if self.second != Some(second) {
+            let now = Timestamp::from_second(second).unwrap_or(Timestamp::UNIX_EPOCH);
+            self.http_date = now.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
+            self.time_local = now.strftime("%d/%b/%Y:%H:%M:%S +0000").to_string();
+            self.second = Some(second);
+        }
+        self
+    }
+
+    /// The `Date` header's form (RFC 9110's IMF-fixdate).
+    pub fn http_date(&self) -> &str {
+        &self.http_date
+    }
+
+    /// nginx's and httpd's `$time_local` (the containers run in UTC).
+    pub fn time_local(&self) -> &str {
+        &self.time_local
+    }
+}
+
+/// The line `app` writes to its log for `req` from `client`, answered with `resp` at
+/// `time_local` ([`ClockText::time_local`]): nginx's `main` format, httpd's common format,
+/// kubia's "Received request from". `None` for applications that log nothing per request.
 pub fn access_log(
     app: App,
     client: (Ipv4Addr, u16),
     req: &HttpRequest,
     resp: &HttpResponse,
-    now: Timestamp,
+    time_local: &str,
 ) -> Option<String> {
-    let time_local = now.strftime("%d/%b/%Y:%H:%M:%S +0000");
     let bytes = resp.body.len();
     Some(match app {
         App::Nginx => format!(
@@ -239,17 +273,21 @@ impl HttpRequest {
     }
 }
 
+/// Text of a response: mostly the server's fixed words and pages, borrowed rather than
+/// copied for each request.
+pub type Text = Cow<'static, str>;
+
 /// An HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     /// Status code.
     pub status: u16,
     /// Reason phrase.
-    pub reason: String,
+    pub reason: Text,
     /// Headers in the order the server sends them.
-    pub headers: Vec<(String, String)>,
+    pub headers: Vec<(Text, Text)>,
     /// Body (empty for HEAD).
-    pub body: String,
+    pub body: Text,
 }
 
 impl HttpResponse {
@@ -328,12 +366,12 @@ pub fn ingress_nginx_error(status: u16, date: String, head: bool) -> HttpRespons
         status,
         reason: reason.into(),
         headers: vec![
-            ("Date".into(), date),
+            ("Date".into(), date.into()),
             ("Content-Type".into(), "text/html".into()),
-            ("Content-Length".into(), body.len().to_string()),
+            ("Content-Length".into(), body.len().to_string().into()),
             ("Connection".into(), "keep-alive".into()),
         ],
-        body: if head { String::new() } else { body },
+        body: if head { Cow::Borrowed("") } else { body.into() },
     }
 }
 
@@ -356,11 +394,14 @@ pub fn service_health(ns: &str, name: &str, local: usize, date: String) -> HttpR
         headers: vec![
             ("Content-Type".into(), "application/json".into()),
             ("X-Content-Type-Options".into(), "nosniff".into()),
-            ("X-Load-Balancing-Endpoint-Weight".into(), local.to_string()),
-            ("Date".into(), date),
-            ("Content-Length".into(), body.len().to_string()),
+            (
+                "X-Load-Balancing-Endpoint-Weight".into(),
+                local.to_string().into(),
+            ),
+            ("Date".into(), date.into()),
+            ("Content-Length".into(), body.len().to_string().into()),
         ],
-        body,
+        body: body.into(),
     }
 }
 
@@ -375,7 +416,7 @@ pub fn ingress_nginx_relay(response: &HttpResponse, date: String) -> HttpRespons
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.clone())
     };
-    let mut headers = vec![("Date".to_string(), date)];
+    let mut headers: Vec<(Text, Text)> = vec![("Date".into(), date.into())];
     if let Some(ct) = get("Content-Type") {
         headers.push(("Content-Type".into(), ct));
     }
@@ -409,11 +450,12 @@ pub fn ingress_nginx_relay(response: &HttpResponse, date: String) -> HttpRespons
 /// httpd's default `index.html`.
 pub const HTTPD_IT_WORKS: &str = "<html><body><h1>It works!</h1></body></html>\n";
 
-fn http_date(now: Timestamp) -> String {
-    now.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string()
-}
-
-fn response(status: u16, headers: Vec<(&str, String)>, body: String, head: bool) -> HttpResponse {
+fn response(
+    status: u16,
+    headers: Vec<(&'static str, Text)>,
+    body: Text,
+    head: bool,
+) -> HttpResponse {
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
@@ -425,30 +467,30 @@ fn response(status: u16, headers: Vec<(&str, String)>, body: String, head: bool)
         reason: reason.into(),
         headers: headers
             .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
+            .map(|(k, v)| (Cow::Borrowed(k), v))
             .collect(),
-        body: if head { String::new() } else { body },
+        body: if head { Cow::Borrowed("") } else { body },
     }
 }
 
-/// How `app` in `pod` (its name) answers `req` from `client` at `now`.
+/// How `app` in `pod` (its name) answers `req` from `client` at `date` (the `Date` header,
+/// [`ClockText::http_date`]).
 pub fn answer(
     app: App,
     pod: &str,
     client: (Ipv4Addr, u16),
     req: &HttpRequest,
-    now: Timestamp,
+    date: String,
 ) -> Option<HttpResponse> {
     let head = req.method == "HEAD";
-    let date = http_date(now);
     Some(match app {
         App::Nginx if req.path == "/" || req.path == "/index.html" => response(
             200,
             vec![
                 ("Server", "nginx/1.25.3".into()),
-                ("Date", date),
+                ("Date", date.into()),
                 ("Content-Type", "text/html".into()),
-                ("Content-Length", NGINX_WELCOME.len().to_string()),
+                ("Content-Length", NGINX_WELCOME.len().to_string().into()),
                 ("Last-Modified", "Tue, 24 Oct 2023 13:46:47 GMT".into()),
                 ("Connection", "keep-alive".into()),
                 ("ETag", "\"6537cac7-267\"".into()),
@@ -461,9 +503,9 @@ pub fn answer(
             404,
             vec![
                 ("Server", "nginx/1.25.3".into()),
-                ("Date", date),
+                ("Date", date.into()),
                 ("Content-Type", "text/html".into()),
-                ("Content-Length", NGINX_404.len().to_string()),
+                ("Content-Length", NGINX_404.len().to_string().into()),
                 ("Connection", "keep-alive".into()),
             ],
             NGINX_404.into(),
@@ -472,12 +514,12 @@ pub fn answer(
         App::Httpd => response(
             200,
             vec![
-                ("Date", date),
+                ("Date", date.into()),
                 ("Server", "Apache/2.4.58 (Unix)".into()),
                 ("Last-Modified", "Mon, 11 Jun 2007 18:53:14 GMT".into()),
                 ("ETag", "\"2d-432a5e4a73a80\"".into()),
                 ("Accept-Ranges", "bytes".into()),
-                ("Content-Length", HTTPD_IT_WORKS.len().to_string()),
+                ("Content-Length", HTTPD_IT_WORKS.len().to_string().into()),
                 ("Content-Type", "text/html".into()),
             ],
             HTTPD_IT_WORKS.into(),
@@ -488,11 +530,11 @@ pub fn answer(
             response(
                 200,
                 vec![
-                    ("Date", date),
+                    ("Date", date.into()),
                     ("Connection", "keep-alive".into()),
-                    ("Content-Length", body.len().to_string()),
+                    ("Content-Length", body.len().to_string().into()),
                 ],
-                body,
+                body.into(),
                 head,
             )
         }
@@ -505,10 +547,10 @@ pub fn answer(
                 200,
                 vec![
                     ("Content-Type", "text/plain; charset=utf-8".into()),
-                    ("Date", date),
-                    ("Content-Length", body.len().to_string()),
+                    ("Date", date.into()),
+                    ("Content-Length", body.len().to_string().into()),
                 ],
-                body,
+                body.into(),
                 head,
             )
         }
@@ -520,7 +562,7 @@ pub fn answer(
                     ("Content-Type", "text/plain; charset=utf-8".into()),
                     ("Connection", "close".into()),
                 ],
-                body,
+                body.into(),
                 head,
             )
         }
@@ -537,12 +579,12 @@ pub fn answer(
                 200,
                 vec![
                     ("Server", "echoserver".into()),
-                    ("Date", date),
+                    ("Date", date.into()),
                     ("Content-Type", "text/plain".into()),
                     ("Transfer-Encoding", "chunked".into()),
                     ("Connection", "keep-alive".into()),
                 ],
-                body,
+                body.into(),
                 head,
             )
         }

@@ -212,31 +212,32 @@ impl Dataplane<'_> {
             NsId::External => "client".into(),
             NsId::Internet => "upstream".into(),
         };
-        let now = netsim_model::jiff::Timestamp::from_millisecond(self.now_ms())
-            .unwrap_or(netsim_model::jiff::Timestamp::UNIX_EPOCH);
         let answer = if listener.app == App::IngressNginx && port == 80 {
             Some(self.ingress_nginx(&server_ns, &at_server, req))
         } else if listener.app == App::ServiceHealth {
-            self.service_health(&server_ns, port, now)
+            let date = self.http_date();
+            self.service_health(&server_ns, port, date)
         } else {
+            let date = self.http_date();
             servers::answer(
                 listener.app,
                 &server,
                 (at_server.src, at_server.ports().0),
                 req,
-                now,
+                date,
             )
         };
         let Some(response) = answer else {
             // Accepted and closed without an answer.
             return HttpOutcome::EmptyReply;
         };
+        let now_ms = self.now_ms();
         if let Some(line) = servers::access_log(
             listener.app,
             (at_server.src, at_server.ports().0),
             req,
             &response,
-            now,
+            self.clock.at(now_ms).time_local(),
         ) {
             self.app_log(&server_ns, line);
         }
@@ -273,11 +274,7 @@ impl Dataplane<'_> {
     fn ingress_nginx(&mut self, ns: &NsId, packet: &Packet, req: &HttpRequest) -> HttpResponse {
         use crate::ingress::Upstream;
         let started = self.t_ns;
-        let now = |dp: &Self| {
-            netsim_model::jiff::Timestamp::from_millisecond(dp.now_ms())
-                .unwrap_or(netsim_model::jiff::Timestamp::UNIX_EPOCH)
-        };
-        let date = |dp: &Self| now(dp).strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
+        let date = |dp: &mut Self| dp.http_date();
         let head = req.method == "HEAD";
         let route = self.sim.ingress_route(&req.host, &req.path);
         self.hop(ns, packet, || HopKind::Proxy {
@@ -315,7 +312,7 @@ impl Dataplane<'_> {
             }
         };
         if head {
-            response.body.clear();
+            response.body = std::borrow::Cow::Borrowed("");
         }
         let logged = !(route.server == "_" && route.upstream == Upstream::DefaultServer);
         if logged {
@@ -339,10 +336,11 @@ impl Dataplane<'_> {
                 ),
                 None => ("-".into(), "-".into(), "-".into(), "-".into()),
             };
+            let now_ms = self.now_ms();
             let line = format!(
                 "{} - - [{}] \"{} {} HTTP/1.1\" {} {} \"-\" \"{}\" {} {} [{}] [] {} {} {} {} {}",
                 packet.src,
-                now(self).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                self.clock.at(now_ms).time_local(),
                 req.method,
                 req.path,
                 response.status,
@@ -364,12 +362,7 @@ impl Dataplane<'_> {
 
     /// kube-proxy's health check server on node `ns` for the Service whose
     /// `healthCheckNodePort` is `port`: how many of its ready endpoints run on this node.
-    fn service_health(
-        &self,
-        ns: &NsId,
-        port: u16,
-        now: netsim_model::jiff::Timestamp,
-    ) -> Option<HttpResponse> {
+    fn service_health(&self, ns: &NsId, port: u16, date: String) -> Option<HttpResponse> {
         let NsId::Node(node) = ns else { return None };
         let svc = self.sim.store.services_with_node_port(port).find(|s| {
             s.spec.as_ref().and_then(|s| s.health_check_node_port) == Some(i32::from(port))
@@ -381,7 +374,6 @@ impl Dataplane<'_> {
             .ready_endpoints(&svc_ns, &name)
             .filter(|e| e.node_name.as_deref() == Some(node.as_str()))
             .count();
-        let date = now.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
         Some(servers::service_health(&svc_ns, &name, local, date))
     }
 
@@ -645,6 +637,12 @@ impl Dataplane<'_> {
             }
         };
         self.sim.push_app_log(uid, line);
+    }
+
+    /// The `Date` header servers send now.
+    fn http_date(&mut self) -> String {
+        let now_ms = self.now_ms();
+        self.clock.at(now_ms).http_date().to_string()
     }
 
     /// `req` as sent, made once for a run of equal requests.

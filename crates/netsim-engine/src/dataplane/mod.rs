@@ -188,6 +188,8 @@ pub struct Dataplane<'s> {
     wire_request: Option<(HttpRequest, Arc<[u8]>)>,
     /// The last response answered and its bytes (they change only when the Date does).
     wire_response: Option<(HttpResponse, Arc<[u8]>)>,
+    /// The time as servers write it.
+    clock: crate::servers::ClockText,
 }
 
 impl Sim {
@@ -253,6 +255,7 @@ impl Sim {
             node_listeners: BTreeMap::new(),
             wire_request: None,
             wire_response: None,
+            clock: crate::servers::ClockText::default(),
         }
     }
 }
