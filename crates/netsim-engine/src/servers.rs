@@ -596,6 +596,18 @@ pub fn answer(
 #[cfg(test)]
 mod tests {
     #[test]
+    fn the_clock_text_moves_on_with_each_second() {
+        let mut clock = super::ClockText::default();
+        assert_eq!(clock.at(999).http_date(), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(clock.at(999).time_local(), "01/Jan/1970:00:00:00 +0000");
+        assert_eq!(clock.at(1000).http_date(), "Thu, 01 Jan 1970 00:00:01 GMT");
+        assert_eq!(
+            clock.at(86_400_000).time_local(),
+            "02/Jan/1970:00:00:00 +0000"
+        );
+    }
+
+    #[test]
     fn bodies_have_the_real_sizes() {
         assert_eq!(super::NGINX_WELCOME.len(), 615);
         assert_eq!(super::HTTPD_IT_WORKS.len(), 45);
