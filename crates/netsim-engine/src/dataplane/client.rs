@@ -274,7 +274,6 @@ impl Dataplane<'_> {
     fn ingress_nginx(&mut self, ns: &NsId, packet: &Packet, req: &HttpRequest) -> HttpResponse {
         use crate::ingress::Upstream;
         let started = self.t_ns;
-        let date = |dp: &mut Self| dp.http_date();
         let head = req.method == "HEAD";
         let route = self.sim.ingress_route(&req.host, &req.path);
         self.hop(ns, packet, || HopKind::Proxy {
@@ -284,12 +283,12 @@ impl Dataplane<'_> {
         // The endpoint: a ready address of the Service's port, on the port the slices give it.
         let mut endpoint: Option<(Ipv4Addr, u16)> = None;
         let mut response = match &route.upstream {
-            Upstream::DefaultServer => servers::ingress_nginx_error(404, date(self), head),
-            Upstream::Unsupported => servers::ingress_nginx_error(503, date(self), head),
+            Upstream::DefaultServer => servers::ingress_nginx_error(404, self.http_date(), head),
+            Upstream::Unsupported => servers::ingress_nginx_error(503, self.http_date(), head),
             up @ Upstream::Service { .. } => {
                 let ready = self.sim.ingress_endpoints(up);
                 if ready.is_empty() {
-                    servers::ingress_nginx_error(503, date(self), head)
+                    servers::ingress_nginx_error(503, self.http_date(), head)
                 } else {
                     let pick = self.sim.rng.below(ready.len() as u64) as usize;
                     let (ip, port) = ready[pick];
@@ -301,12 +300,12 @@ impl Dataplane<'_> {
                     self.client = outer_client;
                     match outcome {
                         HttpOutcome::Response { response, .. } => {
-                            servers::ingress_nginx_relay(&response, date(self))
+                            servers::ingress_nginx_relay(&response, self.http_date())
                         }
                         HttpOutcome::Refused | HttpOutcome::EmptyReply => {
-                            servers::ingress_nginx_error(502, date(self), head)
+                            servers::ingress_nginx_error(502, self.http_date(), head)
                         }
-                        _ => servers::ingress_nginx_error(504, date(self), head),
+                        _ => servers::ingress_nginx_error(504, self.http_date(), head),
                     }
                 }
             }
