@@ -33,7 +33,7 @@ impl Sim {
     pub fn container_logs(&self, pod: &Pod, container: &str) -> Vec<String> {
         let mut lines = self.startup_logs(pod, container);
         if let Some(served) = pod.metadata.uid.as_ref().and_then(|u| self.app_logs.get(u)) {
-            lines.extend(served.iter().cloned());
+            lines.extend(served.iter().map(|l| l.text().into_owned()));
         }
         lines
     }

@@ -424,18 +424,18 @@ impl Sim {
             .collect();
         let digest = corefile_digest(&new);
         for uid in uids {
-            self.push_app_log(uid.clone(), "[INFO] Reloading".into());
+            self.push_app_log(&uid, String::from("[INFO] Reloading").into());
             if let Some(d) = &lameduck {
                 self.push_app_log(
-                    uid.clone(),
-                    format!("[INFO] plugin/health: Going into lameduck mode for {d}"),
+                    &uid,
+                    format!("[INFO] plugin/health: Going into lameduck mode for {d}").into(),
                 );
             }
             self.push_app_log(
-                uid.clone(),
-                format!("[INFO] plugin/reload: Running configuration SHA512 = {digest}"),
+                &uid,
+                format!("[INFO] plugin/reload: Running configuration SHA512 = {digest}").into(),
             );
-            self.push_app_log(uid.clone(), "[INFO] Reloading complete".into());
+            self.push_app_log(&uid, String::from("[INFO] Reloading complete").into());
             self.dns_cache.remove(&uid);
         }
     }

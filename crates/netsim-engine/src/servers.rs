@@ -14,7 +14,9 @@ use netsim_model::jiff::Timestamp;
 use netsim_model::k8s_openapi::api::core::v1::Pod;
 use netsim_model::netfilter::Proto;
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 /// The application behind a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,15 +176,139 @@ pub const LOG_LINES: usize = 1000;
 impl Sim {
     /// Appends `line` to the application log of the pod with uid `uid`, keeping the last
     /// [`LOG_LINES`].
-    pub(crate) fn push_app_log(&mut self, uid: String, line: String) {
+    pub(crate) fn push_app_log(&mut self, uid: &str, line: LogLine) {
+        if !self.app_logs.contains_key(uid) {
+            self.app_logs.insert(uid.to_owned(), VecDeque::new());
+        }
+        let Some(log) = self.app_logs.get_mut(uid) else {
+            return;
+        };
         // A queue: a log that is full drops its oldest line without moving the others (a
         // burst of requests writes one line each).
-        let log = self.app_logs.entry(uid).or_default();
         log.push_back(line);
         while log.len() > LOG_LINES {
             log.pop_front();
         }
     }
+}
+
+/// One line an application wrote to its log while serving.
+///
+/// A server's access line is kept as the facts it is written from and formatted when it is
+/// read or saved: of a burst of requests only the last [`LOG_LINES`] are ever read, so the
+/// lines dropped before that are never formatted. Saved as its text (see [`saved_logs`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogLine {
+    /// A line written as text.
+    Text(String),
+    /// An access line: `request` from `client`, answered `status` with a body of `bytes` at
+    /// `at_ms` (milliseconds since the epoch).
+    Access {
+        /// How the server writes it.
+        format: AccessFormat,
+        /// The client's address as the server saw it.
+        client: Ipv4Addr,
+        /// The request (shared by a burst of equal requests).
+        request: Arc<HttpRequest>,
+        /// The response's status code.
+        status: u16,
+        /// The response body's length.
+        bytes: usize,
+        /// When it was served.
+        at_ms: i64,
+    },
+}
+
+/// The access-log formats of the servers netsim runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessFormat {
+    /// nginx's `main` format.
+    Nginx,
+    /// httpd's common log format.
+    Httpd,
+    /// kubia's "Received request from".
+    Kubeserve,
+}
+
+impl LogLine {
+    /// The line as the application wrote it.
+    pub fn text(&self) -> Cow<'_, str> {
+        match self {
+            LogLine::Text(t) => Cow::Borrowed(t),
+            LogLine::Access {
+                format,
+                client,
+                request,
+                status,
+                bytes,
+                at_ms,
+            } => {
+                let time_local = || time_local(at_ms.div_euclid(1000));
+                let (method, path) = (&request.method, &request.path);
+                Cow::Owned(match format {
+                    AccessFormat::Nginx => format!(
+                        "{client} - - [{}] \"{method} {path} HTTP/1.1\" {status} {bytes} \"-\" \"{}\" \"-\"",
+                        time_local(),
+                        request.user_agent
+                    ),
+                    AccessFormat::Httpd => format!(
+                        "{client} - - [{}] \"{method} {path} HTTP/1.1\" {status} {bytes}",
+                        time_local()
+                    ),
+                    AccessFormat::Kubeserve => format!("Received request from ::ffff:{client}"),
+                })
+            }
+        }
+    }
+}
+
+impl From<String> for LogLine {
+    fn from(text: String) -> LogLine {
+        LogLine::Text(text)
+    }
+}
+
+/// The application logs as saved: each line as its text (the state file holds what a reader
+/// of the log sees, whatever form the line was kept in).
+pub(crate) mod saved_logs {
+    use super::LogLine;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::{BTreeMap, VecDeque};
+
+    /// The lines of one log, as texts.
+    struct Texts<'a>(&'a VecDeque<LogLine>);
+
+    impl Serialize for Texts<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_seq(self.0.iter().map(LogLine::text))
+        }
+    }
+
+    pub(crate) fn serialize<S: Serializer>(
+        logs: &BTreeMap<String, VecDeque<LogLine>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(logs.iter().map(|(uid, lines)| (uid, Texts(lines))))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<String, VecDeque<LogLine>>, D::Error> {
+        let texts = BTreeMap::<String, VecDeque<String>>::deserialize(deserializer)?;
+        Ok(texts
+            .into_iter()
+            .map(|(uid, lines)| (uid, lines.into_iter().map(LogLine::Text).collect()))
+            .collect())
+    }
+}
+
+/// nginx's and httpd's `$time_local` of second `second` since the epoch (the containers run
+/// in UTC).
+fn time_local(second: i64) -> String {
+    Timestamp::from_second(second)
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+        .strftime("%d/%b/%Y:%H:%M:%S +0000")
+        .to_string()
 }
 
 /// The time as servers write it, made once per virtual second: a burst of requests in one
@@ -202,7 +328,7 @@ impl ClockText {
         if self.second != Some(second) {
             let now = Timestamp::from_second(second).unwrap_or(Timestamp::UNIX_EPOCH);
             self.http_date = now.strftime("%a, %d %b %Y %H:%M:%S GMT").to_string();
-            self.time_local = now.strftime("%d/%b/%Y:%H:%M:%S +0000").to_string();
+            self.time_local = time_local(second);
             self.second = Some(second);
         }
         self
@@ -219,28 +345,29 @@ impl ClockText {
     }
 }
 
-/// The line `app` writes to its log for `req` from `client`, answered with `resp` at
-/// `time_local` ([`ClockText::time_local`]): nginx's `main` format, httpd's common format,
-/// kubia's "Received request from". `None` for applications that log nothing per request.
+/// The line `app` writes to its log for `request` from `client`, answered with `resp` at
+/// `at_ms`: nginx's `main` format, httpd's common format, kubia's "Received request from".
+/// `None` for applications that log nothing per request.
 pub fn access_log(
     app: App,
-    client: (Ipv4Addr, u16),
-    req: &HttpRequest,
+    client: Ipv4Addr,
+    request: Arc<HttpRequest>,
     resp: &HttpResponse,
-    time_local: &str,
-) -> Option<String> {
-    let bytes = resp.body.len();
-    Some(match app {
-        App::Nginx => format!(
-            "{} - - [{time_local}] \"{} {} HTTP/1.1\" {} {bytes} \"-\" \"{}\" \"-\"",
-            client.0, req.method, req.path, resp.status, req.user_agent
-        ),
-        App::Httpd => format!(
-            "{} - - [{time_local}] \"{} {} HTTP/1.1\" {} {bytes}",
-            client.0, req.method, req.path, resp.status
-        ),
-        App::Kubeserve => format!("Received request from ::ffff:{}", client.0),
+    at_ms: i64,
+) -> Option<LogLine> {
+    let format = match app {
+        App::Nginx => AccessFormat::Nginx,
+        App::Httpd => AccessFormat::Httpd,
+        App::Kubeserve => AccessFormat::Kubeserve,
         _ => return None,
+    };
+    Some(LogLine::Access {
+        format,
+        client,
+        request,
+        status: resp.status,
+        bytes: resp.body.len(),
+        at_ms,
     })
 }
 
@@ -605,6 +732,61 @@ mod tests {
             clock.at(86_400_000).time_local(),
             "02/Jan/1970:00:00:00 +0000"
         );
+    }
+
+    /// An access line kept as facts reads, and is saved, as the line the server writes; a
+    /// loaded log holds the texts.
+    #[test]
+    fn access_lines_read_and_save_as_the_servers_write_them() {
+        use super::{App, HttpRequest, HttpResponse, LogLine, access_log};
+        use std::collections::{BTreeMap, VecDeque};
+        let request = std::sync::Arc::new(HttpRequest {
+            method: "GET".into(),
+            path: "/".into(),
+            host: "10.96.0.10".into(),
+            user_agent: "curl/8.5.0".into(),
+        });
+        let response = HttpResponse {
+            status: 200,
+            reason: "OK".into(),
+            headers: Vec::new(),
+            body: super::NGINX_WELCOME.into(),
+        };
+        let client = "10.244.1.0".parse().expect("an address");
+        let line = |app| access_log(app, client, request.clone(), &response, 86_401_500);
+        let nginx = line(App::Nginx).expect("nginx logs each request");
+        assert_eq!(
+            nginx.text(),
+            "10.244.1.0 - - [02/Jan/1970:00:00:01 +0000] \"GET / HTTP/1.1\" 200 615 \"-\" \"curl/8.5.0\" \"-\""
+        );
+        assert_eq!(
+            line(App::Httpd).expect("httpd logs each request").text(),
+            "10.244.1.0 - - [02/Jan/1970:00:00:01 +0000] \"GET / HTTP/1.1\" 200 615"
+        );
+        assert_eq!(
+            line(App::Kubeserve)
+                .expect("kubeserve logs each request")
+                .text(),
+            "Received request from ::ffff:10.244.1.0"
+        );
+        assert_eq!(line(App::Echo), None);
+
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct Saved {
+            #[serde(with = "super::saved_logs")]
+            logs: BTreeMap<String, VecDeque<LogLine>>,
+        }
+        let text = nginx.text().into_owned();
+        let saved = Saved {
+            logs: BTreeMap::from([("uid".to_string(), VecDeque::from([nginx]))]),
+        };
+        let json = serde_json::to_string(&saved).expect("saves");
+        assert_eq!(
+            json,
+            serde_json::json!({ "logs": { "uid": [text.clone()] } }).to_string()
+        );
+        let loaded: Saved = serde_json::from_str(&json).expect("loads");
+        assert_eq!(loaded.logs["uid"], VecDeque::from([LogLine::Text(text)]));
     }
 
     #[test]

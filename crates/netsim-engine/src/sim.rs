@@ -71,8 +71,8 @@ pub struct Sim {
     pub(crate) node_images: BTreeMap<String, BTreeSet<String>>,
     /// What the applications wrote to their logs while serving (access lines, CoreDNS's `log`
     /// plugin), by pod uid; the last [`crate::servers::LOG_LINES`] of each.
-    #[serde(default)]
-    pub(crate) app_logs: BTreeMap<String, VecDeque<String>>,
+    #[serde(default, with = "crate::servers::saved_logs")]
+    pub(crate) app_logs: BTreeMap<String, VecDeque<crate::servers::LogLine>>,
     /// Each node's connection-tracking table and `recent` lists.
     #[serde(default)]
     pub(crate) conntrack: BTreeMap<String, netsim_model::conntrack::Conntrack>,

@@ -3,7 +3,7 @@
 //! second.
 
 use super::{Dataplane, Fate, HttpOutcome, HttpResult, PingReply};
-use crate::servers::{self, App, HttpRequest, HttpResponse};
+use crate::servers::{self, App, HttpRequest, HttpResponse, LogLine};
 use netsim_model::conntrack::TcpState;
 use netsim_model::packet::{Icmp, L4, Packet, Payload, TcpFlags};
 use netsim_model::trace::{DropReason, HopKind, NsId};
@@ -231,13 +231,13 @@ impl Dataplane<'_> {
             // Accepted and closed without an answer.
             return HttpOutcome::EmptyReply;
         };
-        let now_ms = self.now_ms();
+        let request = self.shared_request(req);
         if let Some(line) = servers::access_log(
             listener.app,
-            (at_server.src, at_server.ports().0),
-            req,
+            at_server.src,
+            request,
             &response,
-            self.clock.at(now_ms).time_local(),
+            self.now_ms(),
         ) {
             self.app_log(&server_ns, line);
         }
@@ -614,28 +614,37 @@ impl Dataplane<'_> {
     }
 
     /// Appends `line` to the log of the pod `ns` names.
-    fn app_log(&mut self, ns: &NsId, line: String) {
+    fn app_log(&mut self, ns: &NsId, line: impl Into<LogLine>) {
         let NsId::Pod(key) = ns else { return };
         // The pod's context has its uid when the packet reached the pod (always, for a
         // server's line); the store is asked otherwise.
-        let uid = match self.pods.get(key) {
-            Some(pod) => pod.uid.clone(),
-            None => {
-                let Some((pns, name)) = key.split_once('/') else {
-                    return;
-                };
-                let Some(uid) = self
-                    .sim
-                    .store()
-                    .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(pns, name)
-                    .and_then(|p| p.metadata.uid.clone())
-                else {
-                    return;
-                };
-                uid
-            }
+        if let Some(pod) = self.pods.get(key) {
+            return self.sim.push_app_log(&pod.uid, line.into());
+        }
+        let Some((pns, name)) = key.split_once('/') else {
+            return;
         };
-        self.sim.push_app_log(uid, line);
+        let Some(uid) = self
+            .sim
+            .store()
+            .typed::<netsim_model::k8s_openapi::api::core::v1::Pod>(pns, name)
+            .and_then(|p| p.metadata.uid.clone())
+        else {
+            return;
+        };
+        self.sim.push_app_log(&uid, line.into());
+    }
+
+    /// `req`, shared with the log lines of a burst of equal requests.
+    fn shared_request(&mut self, req: &HttpRequest) -> Arc<HttpRequest> {
+        match &self.shared_request {
+            Some(last) if **last == *req => last.clone(),
+            _ => {
+                let shared = Arc::new(req.clone());
+                self.shared_request = Some(shared.clone());
+                shared
+            }
+        }
     }
 
     /// The `Date` header servers send now.

@@ -186,6 +186,8 @@ pub struct Dataplane<'s> {
     node_listeners: BTreeMap<String, Rc<Vec<Listener>>>,
     /// The last request sent and its bytes: `curl --count` sends the same one each time.
     wire_request: Option<(HttpRequest, Arc<[u8]>)>,
+    /// The last request whose server logged it, shared by the log lines of its repeats.
+    shared_request: Option<Arc<HttpRequest>>,
     /// The last response answered and its bytes (they change only when the Date does).
     wire_response: Option<(HttpResponse, Arc<[u8]>)>,
     /// The time as servers write it.
@@ -254,6 +256,7 @@ impl Sim {
             internet: None,
             node_listeners: BTreeMap::new(),
             wire_request: None,
+            shared_request: None,
             wire_response: None,
             clock: crate::servers::ClockText::default(),
         }
