@@ -169,15 +169,27 @@ fn hash(k: Key) -> u64 {
     h
 }
 
-/// What an unused slot of a [`Table`] holds as its value (entry numbers never get near it).
-const VACANT: u64 = u64::MAX;
+/// What [`Table::tags`] holds for an unused slot (a used slot's tag has its top bit set).
+const VACANT: u8 = 0;
+
+/// The tag of a key with hash `h`: seven bits of the hash the slot number does not use
+/// (tables stay far below 2^57 slots), never [`VACANT`].
+fn tag_of(h: u64) -> u8 {
+    (h >> 57) as u8 | 0x80
+}
 
 /// The index: a hash table with open addressing and linear probing, each slot holding its
 /// key and value, so that finding a tuple reads one place in memory (the conntrack table of
 /// a command that opens 100,000 connections outgrows the processor's caches, and each
-/// further read costs a trip to memory). Never iterated.
+/// further read costs a trip to memory). Beside the slots, one byte per slot says whether
+/// it is used and, if so, seven bits of its key's hash: a search for a tuple the table does
+/// not hold (every new connection's, in each namespace it crosses) reads only those bytes,
+/// 24 times denser than the slots and so mostly still in the processor's cache. Never
+/// iterated.
 #[derive(Debug, Clone)]
 struct Table {
+    /// [`tag_of`] the key in each slot, or [`VACANT`].
+    tags: Vec<u8>,
     slots: Vec<(Key, u64)>,
     len: usize,
 }
@@ -193,7 +205,8 @@ impl Table {
     fn with_capacity(n: usize) -> Table {
         let size = (n * 2).max(16).next_power_of_two();
         Table {
-            slots: vec![((0, 0), VACANT); size],
+            tags: vec![VACANT; size],
+            slots: vec![((0, 0), 0); size],
             len: 0,
         }
     }
@@ -205,30 +218,42 @@ impl Table {
     /// The slot that holds `k`, or the vacant slot where it would go.
     fn find(&self, k: Key) -> usize {
         let mask = self.mask();
-        let mut i = hash(k) as usize & mask;
+        let h = hash(k);
+        let tag = tag_of(h);
+        let mut i = h as usize & mask;
         loop {
-            match self.slots.get(i) {
-                Some(&(at, v)) if v != VACANT && at != k => i = (i + 1) & mask,
+            match self.tags.get(i) {
+                Some(&t) if t == tag && self.slots.get(i).is_some_and(|s| s.0 == k) => return i,
+                Some(&t) if t != VACANT => i = (i + 1) & mask,
                 _ => return i,
             }
         }
     }
 
-    fn get(&self, k: Key) -> Option<u64> {
-        match self.slots.get(self.find(k)) {
-            Some(&(_, v)) if v != VACANT => Some(v),
+    /// The value in slot `i`, if it is used.
+    fn value_at(&self, i: usize) -> Option<u64> {
+        match self.tags.get(i) {
+            Some(&t) if t != VACANT => self.slots.get(i).map(|s| s.1),
             _ => None,
         }
+    }
+
+    fn get(&self, k: Key) -> Option<u64> {
+        self.value_at(self.find(k))
     }
 
     /// Sets `k` to `v`; the value it had, if any.
     fn insert(&mut self, k: Key, v: u64) -> Option<u64> {
         let i = self.find(k);
-        let slot = self.slots.get_mut(i)?;
-        let old = std::mem::replace(slot, (k, v)).1;
-        if old != VACANT {
-            return Some(old);
+        let old = self.value_at(i);
+        let (Some(slot), Some(tag)) = (self.slots.get_mut(i), self.tags.get_mut(i)) else {
+            return None;
+        };
+        *slot = (k, v);
+        if old.is_some() {
+            return old;
         }
+        *tag = tag_of(hash(k));
         self.len += 1;
         if self.len * 2 > self.slots.len() {
             self.grow();
@@ -238,12 +263,14 @@ impl Table {
 
     fn grow(&mut self) {
         let size = self.slots.len() * 2;
-        let old = std::mem::replace(&mut self.slots, vec![((0, 0), VACANT); size]);
-        for (k, v) in old {
-            if v != VACANT {
+        let tags = std::mem::replace(&mut self.tags, vec![VACANT; size]);
+        let slots = std::mem::replace(&mut self.slots, vec![((0, 0), 0); size]);
+        for (t, (k, v)) in tags.into_iter().zip(slots) {
+            if t != VACANT {
                 let i = self.find(k);
-                if let Some(slot) = self.slots.get_mut(i) {
+                if let (Some(slot), Some(tag)) = (self.slots.get_mut(i), self.tags.get_mut(i)) {
                     *slot = (k, v);
+                    *tag = t;
                 }
             }
         }
@@ -254,18 +281,18 @@ impl Table {
     fn remove_if(&mut self, k: Key, keep: impl FnOnce(u64) -> bool) {
         let mask = self.mask();
         let mut hole = self.find(k);
-        match self.slots.get(hole) {
-            Some(&(_, v)) if v != VACANT && !keep(v) => {}
+        match self.value_at(hole) {
+            Some(v) if !keep(v) => {}
             _ => return,
         }
         self.len -= 1;
         let mut j = hole;
         loop {
             j = (j + 1) & mask;
-            let Some(&(at, v)) = self.slots.get(j) else {
+            let (Some(&t), Some(&(at, v))) = (self.tags.get(j), self.slots.get(j)) else {
                 break;
             };
-            if v == VACANT {
+            if t == VACANT {
                 break;
             }
             let home = hash(at) as usize & mask;
@@ -276,14 +303,16 @@ impl Table {
                 hole < home || home <= j
             };
             if !stays {
-                if let Some(slot) = self.slots.get_mut(hole) {
+                if let (Some(slot), Some(tag)) = (self.slots.get_mut(hole), self.tags.get_mut(hole))
+                {
                     *slot = (at, v);
+                    *tag = t;
                 }
                 hole = j;
             }
         }
-        if let Some(slot) = self.slots.get_mut(hole) {
-            *slot = ((0, 0), VACANT);
+        if let Some(tag) = self.tags.get_mut(hole) {
+            *tag = VACANT;
         }
     }
 }
