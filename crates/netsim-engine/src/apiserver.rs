@@ -3,7 +3,7 @@
 //! manifest crate), ClusterIP and NodePort allocation, status reset, graceful pod deletion and
 //! garbage collection of dependents.
 //!
-//! This module owns admission and allocation; controllers must write through [`Sim::put`] and
+//! This module owns admission and allocation; controllers must write through `Sim::put` and
 //! never allocate addresses themselves.
 
 use crate::error::ApiError;

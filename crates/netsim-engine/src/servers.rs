@@ -1,5 +1,5 @@
 //! What listens in a pod or on a node, and how it answers: nginx's welcome page, httpd's "It
-//! works!", kubeserve2's and a generic echo server's "You've hit <pod>", the API server's
+//! works!", kubeserve2's and a generic echo server's "You've hit `<pod>`", the API server's
 //! answer to plain HTTP, and nothing at all for busybox.
 //!
 //! Listening sockets come from the image (nginx listens on 80 whatever the pod's
@@ -196,7 +196,7 @@ impl Sim {
 ///
 /// A server's access line is kept as the facts it is written from and formatted when it is
 /// read or saved: of a burst of requests only the last [`LOG_LINES`] are ever read, so the
-/// lines dropped before that are never formatted. Saved as its text (see [`saved_logs`]).
+/// lines dropped before that are never formatted. Saved as its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogLine {
     /// A line written as text.

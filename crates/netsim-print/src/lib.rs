@@ -2,7 +2,7 @@
 //!
 //! This crate owns turning stored objects into the exact bytes a kubectl v1.32 client prints:
 //! `get` tables ([`table`]) laid out by a port of Go's `text/tabwriter` ([`tabwriter`]),
-//! `describe` ([`describe`]), `-o yaml`/`-o json` ([`yaml`]), `-o jsonpath` and
+//! `describe` ([`describe`](mod@describe)), `-o yaml`/`-o json` ([`yaml`]), `-o jsonpath` and
 //! `-o custom-columns` ([`jsonpath`]), `-o name` and success messages ([`name`]), and ages
 //! ([`duration`]).
 //!
