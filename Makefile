@@ -43,7 +43,7 @@ bench-deps: test-deps
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq time dnsperf; }
 
-ci: fmt-check lint test
+ci: fmt-check lint doc test
 
 # The README's main job with the release binary, on a throw-away state directory.
 demo:
