@@ -215,17 +215,19 @@ impl Table {
         self.slots.len() - 1
     }
 
-    /// The slot that holds `k`, or the vacant slot where it would go.
-    fn find(&self, k: Key) -> usize {
+    /// The slot that holds `k`, or the vacant slot where it would go, and `k`'s tag.
+    fn find(&self, k: Key) -> (usize, u8) {
         let mask = self.mask();
         let h = hash(k);
         let tag = tag_of(h);
         let mut i = h as usize & mask;
         loop {
             match self.tags.get(i) {
-                Some(&t) if t == tag && self.slots.get(i).is_some_and(|s| s.0 == k) => return i,
+                Some(&t) if t == tag && self.slots.get(i).is_some_and(|s| s.0 == k) => {
+                    return (i, tag);
+                }
                 Some(&t) if t != VACANT => i = (i + 1) & mask,
-                _ => return i,
+                _ => return (i, tag),
             }
         }
     }
@@ -239,12 +241,12 @@ impl Table {
     }
 
     fn get(&self, k: Key) -> Option<u64> {
-        self.value_at(self.find(k))
+        self.value_at(self.find(k).0)
     }
 
     /// Sets `k` to `v`; the value it had, if any.
     fn insert(&mut self, k: Key, v: u64) -> Option<u64> {
-        let i = self.find(k);
+        let (i, new_tag) = self.find(k);
         let old = self.value_at(i);
         let (Some(slot), Some(tag)) = (self.slots.get_mut(i), self.tags.get_mut(i)) else {
             return None;
@@ -253,7 +255,7 @@ impl Table {
         if old.is_some() {
             return old;
         }
-        *tag = tag_of(hash(k));
+        *tag = new_tag;
         self.len += 1;
         if self.len * 2 > self.slots.len() {
             self.grow();
@@ -267,7 +269,7 @@ impl Table {
         let slots = std::mem::replace(&mut self.slots, vec![((0, 0), 0); size]);
         for (t, (k, v)) in tags.into_iter().zip(slots) {
             if t != VACANT {
-                let i = self.find(k);
+                let (i, _) = self.find(k);
                 if let (Some(slot), Some(tag)) = (self.slots.get_mut(i), self.tags.get_mut(i)) {
                     *slot = (k, v);
                     *tag = t;
@@ -280,7 +282,7 @@ impl Table {
     /// the hole, so that no search stops short of them.
     fn remove_if(&mut self, k: Key, keep: impl FnOnce(u64) -> bool) {
         let mask = self.mask();
-        let mut hole = self.find(k);
+        let (mut hole, _) = self.find(k);
         match self.value_at(hole) {
             Some(v) if !keep(v) => {}
             _ => return,
@@ -289,12 +291,13 @@ impl Table {
         let mut j = hole;
         loop {
             j = (j + 1) & mask;
-            let (Some(&t), Some(&(at, v))) = (self.tags.get(j), self.slots.get(j)) else {
+            // The tag first: the slot after a probe run is not read.
+            let Some(&t) = self.tags.get(j).filter(|&&t| t != VACANT) else {
                 break;
             };
-            if t == VACANT {
+            let Some(&(at, v)) = self.slots.get(j) else {
                 break;
-            }
+            };
             let home = hash(at) as usize & mask;
             // The key at `j` may fill the hole unless its home lies cyclically in (hole, j].
             let stays = if hole <= j {
