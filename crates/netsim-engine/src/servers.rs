@@ -177,17 +177,18 @@ impl Sim {
     /// Appends `line` to the application log of the pod with uid `uid`, keeping the last
     /// [`LOG_LINES`].
     pub(crate) fn push_app_log(&mut self, uid: &str, line: LogLine) {
-        if !self.app_logs.contains_key(uid) {
-            self.app_logs.insert(uid.to_owned(), VecDeque::new());
-        }
-        let Some(log) = self.app_logs.get_mut(uid) else {
-            return;
-        };
         // A queue: a log that is full drops its oldest line without moving the others (a
         // burst of requests writes one line each).
-        log.push_back(line);
-        while log.len() > LOG_LINES {
-            log.pop_front();
+        match self.app_logs.get_mut(uid) {
+            Some(log) => {
+                log.push_back(line);
+                while log.len() > LOG_LINES {
+                    log.pop_front();
+                }
+            }
+            None => {
+                self.app_logs.insert(uid.to_owned(), VecDeque::from([line]));
+            }
         }
     }
 }
