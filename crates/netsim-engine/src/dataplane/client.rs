@@ -231,7 +231,7 @@ impl Dataplane<'_> {
             // Accepted and closed without an answer.
             return HttpOutcome::EmptyReply;
         };
-        let request = self.shared_request(req);
+        let (request, _) = self.last_request(req);
         if let Some(line) = servers::access_log(
             listener.app,
             at_server.src,
@@ -635,27 +635,28 @@ impl Dataplane<'_> {
         self.sim.push_app_log(&uid, line.into());
     }
 
-    /// `req`, shared with the log lines of a burst of equal requests.
-    fn shared_request(&mut self, req: &HttpRequest) -> Arc<HttpRequest> {
-        match &self.shared_request {
-            Some(last) if **last == *req => last.clone(),
+    /// `req`, shared with the log lines of a burst of equal requests, and its bytes on the
+    /// wire: made once for a run of equal requests.
+    fn last_request(&mut self, req: &HttpRequest) -> (Arc<HttpRequest>, Arc<[u8]>) {
+        match &self.last_request {
+            Some((last, bytes)) if **last == *req => (last.clone(), bytes.clone()),
             _ => {
-                let shared = Arc::new(req.clone());
-                self.shared_request = Some(shared.clone());
-                shared
+                let made = (Arc::new(req.clone()), Arc::from(req.wire_bytes()));
+                self.last_request = Some(made.clone());
+                made
             }
         }
+    }
+
+    /// `req` as sent.
+    fn request_bytes(&mut self, req: &HttpRequest) -> Arc<[u8]> {
+        self.last_request(req).1
     }
 
     /// The `Date` header servers send now.
     fn http_date(&mut self) -> String {
         let now_ms = self.now_ms();
         self.clock.at(now_ms).http_date().to_string()
-    }
-
-    /// `req` as sent, made once for a run of equal requests.
-    fn request_bytes(&mut self, req: &HttpRequest) -> Arc<[u8]> {
-        wire_once(&mut self.wire_request, req, HttpRequest::wire_bytes)
     }
 
     /// `response` as sent, made once for a run of equal responses.
@@ -768,7 +769,7 @@ impl Dataplane<'_> {
 }
 
 /// The bytes of `value`, made by `make` only when `last` holds another value (a burst of
-/// equal requests or responses encodes once).
+/// equal responses encodes once).
 fn wire_once<T: PartialEq + Clone>(
     last: &mut Option<(T, Arc<[u8]>)>,
     value: &T,

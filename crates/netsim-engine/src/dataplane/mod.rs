@@ -184,10 +184,9 @@ pub struct Dataplane<'s> {
     internet: Option<Rc<Netns>>,
     /// What listens on each node.
     node_listeners: BTreeMap<String, Rc<Vec<Listener>>>,
-    /// The last request sent and its bytes: `curl --count` sends the same one each time.
-    wire_request: Option<(HttpRequest, Arc<[u8]>)>,
-    /// The last request whose server logged it, shared by the log lines of its repeats.
-    shared_request: Option<Arc<HttpRequest>>,
+    /// The last request sent, shared with the log lines of its repeats, and its bytes: `curl
+    /// --count` sends the same one each time.
+    last_request: Option<(Arc<HttpRequest>, Arc<[u8]>)>,
     /// The last response answered and its bytes (they change only when the Date does).
     wire_response: Option<(HttpResponse, Arc<[u8]>)>,
     /// The time as servers write it.
@@ -255,8 +254,7 @@ impl Sim {
             external: None,
             internet: None,
             node_listeners: BTreeMap::new(),
-            wire_request: None,
-            shared_request: None,
+            last_request: None,
             wire_response: None,
             clock: crate::servers::ClockText::default(),
         }
