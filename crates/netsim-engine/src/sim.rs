@@ -446,8 +446,19 @@ impl Sim {
                     }
                 }
                 Kind::Endpoints => {
-                    work.services
-                        .insert(ObjectKey::new(Kind::Service, &key.namespace, &key.name));
+                    // The endpoints controller watches Endpoints only for deletions (it makes
+                    // them again); the mirroring controller, every change of a selector-less
+                    // Service's. The controller's own writes to a selector's Endpoints are
+                    // not worth a second sync.
+                    let service = ObjectKey::new(Kind::Service, &key.namespace, &key.name);
+                    let selector = self
+                        .store
+                        .typed_at::<Service>(&service)
+                        .and_then(|s| s.spec.as_ref()?.selector.as_ref())
+                        .is_some_and(|s| !s.is_empty());
+                    if current.is_none() || !selector {
+                        work.services.insert(service);
+                    }
                 }
                 Kind::Node => {
                     work.nodes_changed = true;

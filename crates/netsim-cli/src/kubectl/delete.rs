@@ -118,6 +118,9 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     let (sim, out) = ctx.parts()?;
     let mut deleted = Vec::new();
     for (key, file) in targets {
+        // The uid names the object waited for: a controller may make a new one of the same
+        // name at once (deleted Endpoints come back), and kubectl's wait ends on a new uid.
+        let uid = sim.store().get(&key).and_then(|o| o.metadata().uid.clone());
         match sim.delete(&key, write_options(dry), grace) {
             Ok(_) => {
                 out.outln(netsim_print::delete_message(
@@ -126,7 +129,7 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
                     force && grace == Some(0),
                     dry,
                 ));
-                deleted.push(key);
+                deleted.push((key, uid));
             }
             Err(_) if a.flag("ignore-not-found") => {}
             Err(e) => errors.push(match file {
@@ -138,7 +141,12 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     // kubectl waits until the objects are really gone (terminating pods included).
     if a.value("wait") != Some("false") && dry == netsim_print::DryRun::None {
         for _ in 0..600 {
-            if deleted.iter().all(|k| !sim.store().contains(k)) {
+            let gone = |(key, uid): &(ObjectKey, Option<String>)| {
+                sim.store()
+                    .get(key)
+                    .is_none_or(|o| o.metadata().uid != *uid)
+            };
+            if deleted.iter().all(gone) {
                 break;
             }
             sim.advance(SignedDuration::from_secs(1));
