@@ -191,9 +191,19 @@ impl Desired {
     }
 }
 
+/// A copy of `slice` without its endpoints: what a write that replaces them starts from.
+fn without_endpoints(slice: &EndpointSlice) -> EndpointSlice {
+    EndpointSlice {
+        metadata: slice.metadata.clone(),
+        address_type: slice.address_type.clone(),
+        endpoints: Vec::new(),
+        ports: slice.ports.clone(),
+    }
+}
+
 /// `getSliceToFill`: the slice that `n` more endpoints bring closest to full without going
 /// over.
-fn closest_to_full(slices: &[EndpointSlice], n: usize) -> Option<usize> {
+fn closest_to_full(slices: &[&EndpointSlice], n: usize) -> Option<usize> {
     let mut best: Option<(usize, usize)> = None;
     for (i, s) in slices.iter().enumerate() {
         let Some(room) = MAX_ENDPOINTS_PER_SLICE.checked_sub(n + s.endpoints.len()) else {
@@ -218,6 +228,16 @@ impl Sim {
         current: Option<&Object>,
         services: &mut BTreeSet<ObjectKey>,
     ) {
+        // A pod without an address is in no Endpoints and no EndpointSlice (`podToEndpoint`
+        // needs its IP), so its coming, going or changing leaves every Service's as they are.
+        // Half of a pod's writes on its way to Running come before it has one.
+        let addressed = |o: Option<&Object>| match o {
+            Some(Object::Pod(p)) => p.status.as_ref().is_some_and(|s| s.pod_ip.is_some()),
+            _ => false,
+        };
+        if !addressed(prev) && !addressed(current) {
+            return;
+        }
         let selecting = |o: &Object| -> BTreeSet<ObjectKey> {
             self.store
                 .services_selecting(&key.namespace, o.metadata().labels.as_ref())
@@ -462,23 +482,24 @@ impl Sim {
             labels.insert("service.kubernetes.io/headless".into(), String::new());
         }
         let owner = controller_ref_to(Kind::Service, &svc.metadata);
-        // The Service's slices by port map, by name.
-        let mut existing: BTreeMap<PortKey, Vec<EndpointSlice>> = BTreeMap::new();
-        for slice in self.managed_slices(&owner.uid, SLICE_CONTROLLER) {
-            let ports = slice.ports.clone().unwrap_or_default();
-            existing
-                .entry(port_key(&ports))
-                .or_default()
-                .push(slice.clone());
-        }
         let mut to_write: Vec<EndpointSlice> = Vec::new();
         let mut to_create: Vec<(Vec<SlicePort>, Vec<Endpoint>)> = Vec::new();
         let mut to_delete: Vec<EndpointSlice> = Vec::new();
+        let mut left_alone = 0;
+        // The Service's slices by port map, read where they are stored: one is copied only to
+        // be written (without the endpoints it gives up) or reused, never to be left as it is.
+        let mut existing: BTreeMap<PortKey, Vec<&EndpointSlice>> = BTreeMap::new();
+        for slice in self.managed_slices(&owner.uid, SLICE_CONTROLLER) {
+            existing
+                .entry(port_key(slice.ports.as_deref().unwrap_or_default()))
+                .or_default()
+                .push(slice);
+        }
         for (key, (ports, mut want)) in desired {
             let mut updated: Vec<EndpointSlice> = Vec::new();
-            let mut unchanged: Vec<EndpointSlice> = Vec::new();
+            let mut unchanged: Vec<&EndpointSlice> = Vec::new();
             // 1. Keep the endpoints still wanted where they are, in their new version.
-            for mut slice in existing.remove(&key).unwrap_or_default() {
+            for slice in existing.remove(&key).unwrap_or_default() {
                 let mut kept = Vec::with_capacity(slice.endpoints.len());
                 let mut changed = false;
                 for ep in &slice.endpoints {
@@ -489,14 +510,15 @@ impl Sim {
                 }
                 let labels_changed = slice.metadata.labels.as_ref() != Some(&labels);
                 if changed || kept.len() != slice.endpoints.len() {
+                    let mut next = without_endpoints(slice);
                     if kept.is_empty() {
-                        to_delete.push(slice);
+                        to_delete.push(next);
                     } else {
-                        slice.endpoints = kept;
-                        updated.push(slice);
+                        next.endpoints = kept;
+                        updated.push(next);
                     }
                 } else if labels_changed {
-                    updated.push(slice);
+                    updated.push(slice.clone());
                 } else {
                     unchanged.push(slice);
                 }
@@ -516,7 +538,7 @@ impl Sim {
                     .flatten();
                 match fit {
                     Some(i) => {
-                        let mut slice = unchanged.remove(i);
+                        let mut slice = unchanged.remove(i).clone();
                         while slice.endpoints.len() < MAX_ENDPOINTS_PER_SLICE {
                             let Some(ep) = want.pop() else { break };
                             slice.endpoints.push(ep);
@@ -533,13 +555,14 @@ impl Sim {
                     }
                 }
             }
+            // The slices left as they are need no write.
             to_write.extend(updated);
-            to_write.extend(unchanged);
+            left_alone += unchanged.len();
         }
         // Port maps no longer wanted.
-        to_delete.extend(existing.into_values().flatten());
+        to_delete.extend(existing.into_values().flatten().map(without_endpoints));
         // A Service whose slices would all be gone keeps a placeholder.
-        if to_write.is_empty() && to_create.is_empty() {
+        if to_write.is_empty() && to_create.is_empty() && left_alone == 0 {
             to_create.push((Vec::new(), Vec::new()));
         }
         // `finalize`: a slice to create takes the place of one to delete.
