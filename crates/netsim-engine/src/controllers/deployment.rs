@@ -5,7 +5,7 @@
 //! immediate switch to the new ReplicaSet (old ones scale to zero); what netsim teaches is where
 //! pods land and which addresses Services select, not rollout pacing.
 
-use super::{controller_ref, controller_uid};
+use super::{controller_ref, controller_ref_to, controller_uid};
 use crate::sim::Sim;
 use netsim_model::k8s_openapi::api::apps::v1::{
     Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus,
@@ -76,62 +76,61 @@ impl Sim {
         }
     }
 
-    /// The ReplicaSets `uid` controls.
-    fn owned_replicasets(&self, uid: &str) -> Vec<ReplicaSet> {
+    /// The ReplicaSets `uid` controls, as stored.
+    fn owned_replicasets<'a>(&'a self, uid: &'a str) -> impl Iterator<Item = &'a ReplicaSet> {
         self.store
             .owned_by(uid)
-            .filter(|o| controller_uid(o, Kind::Deployment) == Some(uid))
+            .filter(move |o| controller_uid(o, Kind::Deployment) == Some(uid))
             .filter_map(ReplicaSet::from_object)
-            .cloned()
-            .collect()
     }
 
-    fn reconcile_deployment(&mut self, d: Deployment) {
-        let Some(spec) = d.spec.clone() else { return };
-        let ns = d.metadata.namespace.clone().unwrap_or_default();
+    /// Syncs Deployment `d` (the stored version, which becomes the next one): its new
+    /// ReplicaSet made or scaled, the old ones scaled to zero, its status summed from theirs.
+    /// The ReplicaSets are read where they are stored; only one being written is copied.
+    fn reconcile_deployment(&mut self, mut d: Deployment) {
+        let Some(spec) = d.spec.as_ref() else { return };
         let name = d.metadata.name.clone().unwrap_or_default();
         let uid = d.metadata.uid.clone().unwrap_or_default();
-        let owner = Object::Deployment(Box::new(d.clone()));
+        let owner_key = d.key();
         let desired = spec.replicas.unwrap_or(1);
         let hash = pod_template_hash(
             &spec.template,
             d.status.as_ref().and_then(|s| s.collision_count),
         );
-        let owned: Vec<ReplicaSet> = self.owned_replicasets(&uid);
         let new_name = format!("{name}-{hash}");
-        let revision = d
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get("deployment.kubernetes.io/revision"))
-            .and_then(|r| r.parse::<i64>().ok());
-        let mut new_rs = owned
-            .iter()
-            .find(|rs| rs.metadata.name.as_deref() == Some(new_name.as_str()))
-            .cloned();
-        let max_revision = owned
-            .iter()
-            .filter_map(|rs| {
-                rs.metadata
-                    .annotations
-                    .as_ref()?
-                    .get("deployment.kubernetes.io/revision")?
-                    .parse::<i64>()
-                    .ok()
-            })
-            .max()
-            .unwrap_or(0);
-        let rs_revision = match &new_rs {
-            Some(rs) => rs
-                .metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get("deployment.kubernetes.io/revision"))
-                .and_then(|r| r.parse().ok())
-                .unwrap_or(1),
-            None => max_revision + 1,
+        let revision_of = |meta: &ObjectMeta| -> Option<i64> {
+            meta.annotations
+                .as_ref()?
+                .get("deployment.kubernetes.io/revision")?
+                .parse::<i64>()
+                .ok()
         };
-        if new_rs.is_none() {
+        let revision = revision_of(&d.metadata);
+        // What to write, decided on the stored ReplicaSets: the new one (to make, or to
+        // scale, with its replicas now), and the old ones still holding replicas.
+        let mut new_exists = false;
+        let mut to_scale: Option<(ReplicaSet, i32)> = None;
+        let mut old_to_zero: Vec<(ReplicaSet, i32)> = Vec::new();
+        let mut max_revision = 0;
+        let mut rs_revision = None;
+        for rs in self.owned_replicasets(&uid) {
+            let rev = revision_of(&rs.metadata);
+            max_revision = max_revision.max(rev.unwrap_or(0));
+            let replicas = rs.spec.as_ref().and_then(|s| s.replicas);
+            if rs.metadata.name.as_deref() == Some(new_name.as_str()) {
+                new_exists = true;
+                rs_revision = Some(rev.unwrap_or(1));
+                let current = replicas.unwrap_or(1);
+                if current != desired {
+                    to_scale = Some((rs.clone(), current));
+                }
+            } else if replicas.unwrap_or(0) != 0 {
+                old_to_zero.push((rs.clone(), replicas.unwrap_or(0)));
+            }
+        }
+        let rs_revision = rs_revision.unwrap_or(max_revision + 1);
+        if !new_exists {
+            let ns = d.metadata.namespace.clone().unwrap_or_default();
             let mut template = spec.template.clone();
             template
                 .metadata
@@ -169,10 +168,10 @@ impl Sim {
             let rs = ReplicaSet {
                 metadata: ObjectMeta {
                     name: Some(new_name.clone()),
-                    namespace: Some(ns.clone()),
+                    namespace: Some(ns),
                     labels: Some(labels),
                     annotations: Some(annotations),
-                    owner_references: Some(vec![controller_ref(&owner)]),
+                    owner_references: Some(vec![controller_ref_to(Kind::Deployment, &d.metadata)]),
                     uid: Some(self.rng.uuid()),
                     creation_timestamp: Some(self.now_time()),
                     generation: Some(1),
@@ -189,93 +188,74 @@ impl Sim {
                     ..Default::default()
                 }),
             };
-            self.put(Object::ReplicaSet(Box::new(rs.clone())));
+            self.put(Object::ReplicaSet(Box::new(rs)));
             self.record_event(
-                &owner.key(),
+                &owner_key,
                 "Normal",
                 "ScalingReplicaSet",
                 &format!("Scaled up replica set {new_name} to {desired}"),
                 "deployment-controller",
                 None,
             );
-            new_rs = Some(rs);
-        } else if let Some(rs) = &new_rs {
-            let current = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-            if current != desired {
-                let mut scaled = rs.clone();
-                if let Some(s) = scaled.spec.as_mut() {
-                    s.replicas = Some(desired);
-                }
-                let a = scaled
-                    .metadata
-                    .annotations
-                    .get_or_insert_with(BTreeMap::new);
-                a.insert(
-                    "deployment.kubernetes.io/desired-replicas".into(),
-                    desired.to_string(),
-                );
-                a.insert(
-                    "deployment.kubernetes.io/max-replicas".into(),
-                    (desired + max_surge(desired)).to_string(),
-                );
-                scaled.metadata.generation = Some(scaled.metadata.generation.unwrap_or(1) + 1);
-                self.put(Object::ReplicaSet(Box::new(scaled.clone())));
-                let verb = if desired > current { "up" } else { "down" };
-                self.record_event(
-                    &owner.key(),
-                    "Normal",
-                    "ScalingReplicaSet",
-                    &format!("Scaled {verb} replica set {new_name} to {desired} from {current}"),
-                    "deployment-controller",
-                    None,
-                );
-                new_rs = Some(scaled);
+        } else if let Some((mut scaled, current)) = to_scale {
+            if let Some(s) = scaled.spec.as_mut() {
+                s.replicas = Some(desired);
             }
+            let a = scaled
+                .metadata
+                .annotations
+                .get_or_insert_with(BTreeMap::new);
+            a.insert(
+                "deployment.kubernetes.io/desired-replicas".into(),
+                desired.to_string(),
+            );
+            a.insert(
+                "deployment.kubernetes.io/max-replicas".into(),
+                (desired + max_surge(desired)).to_string(),
+            );
+            scaled.metadata.generation = Some(scaled.metadata.generation.unwrap_or(1) + 1);
+            self.put(Object::ReplicaSet(Box::new(scaled)));
+            let verb = if desired > current { "up" } else { "down" };
+            self.record_event(
+                &owner_key,
+                "Normal",
+                "ScalingReplicaSet",
+                &format!("Scaled {verb} replica set {new_name} to {desired} from {current}"),
+                "deployment-controller",
+                None,
+            );
         }
         // Old ReplicaSets go to zero.
-        for rs in owned
-            .iter()
-            .filter(|rs| rs.metadata.name.as_deref() != Some(new_name.as_str()))
-        {
-            let current = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
-            if current != 0 {
-                let mut scaled = rs.clone();
-                if let Some(s) = scaled.spec.as_mut() {
-                    s.replicas = Some(0);
-                }
-                self.put(Object::ReplicaSet(Box::new(scaled)));
-                self.record_event(
-                    &owner.key(),
-                    "Normal",
-                    "ScalingReplicaSet",
-                    &format!(
-                        "Scaled down replica set {} to 0 from {current}",
-                        rs.metadata.name.clone().unwrap_or_default()
-                    ),
-                    "deployment-controller",
-                    None,
-                );
+        for (mut scaled, current) in old_to_zero {
+            let old_name = scaled.metadata.name.clone().unwrap_or_default();
+            if let Some(s) = scaled.spec.as_mut() {
+                s.replicas = Some(0);
             }
+            self.put(Object::ReplicaSet(Box::new(scaled)));
+            self.record_event(
+                &owner_key,
+                "Normal",
+                "ScalingReplicaSet",
+                &format!("Scaled down replica set {old_name} to 0 from {current}"),
+                "deployment-controller",
+                None,
+            );
         }
 
-        // Status from the ReplicaSets' statuses.
-        let all: Vec<ReplicaSet> = self.owned_replicasets(&uid);
-        let sum = |f: &dyn Fn(&ReplicaSetStatus) -> i32| -> i32 {
-            all.iter().filter_map(|rs| rs.status.as_ref()).map(f).sum()
-        };
-        let replicas = sum(&|s| s.replicas);
-        let ready = sum(&|s| s.ready_replicas.unwrap_or(0));
-        let available = sum(&|s| s.available_replicas.unwrap_or(0));
-        let updated = new_rs
-            .as_ref()
-            .and_then(|rs| {
-                self.store
-                    .typed::<ReplicaSet>(&ns, rs.metadata.name.as_deref().unwrap_or(""))
-            })
-            .and_then(|rs| rs.status.as_ref())
-            .map_or(0, |s| s.replicas);
-        let mut next = d.clone();
-        next.metadata
+        // Status from the ReplicaSets' statuses, as they are after the writes above.
+        let (mut replicas, mut ready, mut available, mut updated) = (0, 0, 0, 0);
+        for rs in self.owned_replicasets(&uid) {
+            let Some(s) = rs.status.as_ref() else {
+                continue;
+            };
+            replicas += s.replicas;
+            ready += s.ready_replicas.unwrap_or(0);
+            available += s.available_replicas.unwrap_or(0);
+            if rs.metadata.name.as_deref() == Some(new_name.as_str()) {
+                updated = s.replicas;
+            }
+        }
+        d.metadata
             .annotations
             .get_or_insert_with(BTreeMap::new)
             .insert(
@@ -283,19 +263,18 @@ impl Sim {
                 rs_revision.max(revision.unwrap_or(0)).to_string(),
             );
         let now = self.now_time();
-        let old_status = d.status.clone().unwrap_or_default();
+        let old_status = d.status.take().unwrap_or_default();
         let min_available = desired - max_unavailable(desired);
         let available_ok = available >= min_available;
-        let mut conditions = old_status.conditions.clone().unwrap_or_default();
-        let rs_name = new_name.clone();
+        let mut conditions = old_status.conditions.unwrap_or_default();
         let progressing_msg = if updated == desired && available == desired && replicas == desired {
             (
-                format!("ReplicaSet \"{rs_name}\" has successfully progressed."),
+                format!("ReplicaSet \"{new_name}\" has successfully progressed."),
                 "NewReplicaSetAvailable",
             )
         } else {
             (
-                format!("ReplicaSet \"{rs_name}\" is progressing."),
+                format!("ReplicaSet \"{new_name}\" is progressing."),
                 "ReplicaSetUpdated",
             )
         };
@@ -325,7 +304,7 @@ impl Sim {
         );
         // Kubernetes lists Available before Progressing once both exist.
         conditions.sort_by_key(|c| if c.type_ == "Available" { 0 } else { 1 });
-        next.status = Some(DeploymentStatus {
+        d.status = Some(DeploymentStatus {
             observed_generation: d.metadata.generation,
             replicas: Some(replicas).filter(|r| *r != 0),
             updated_replicas: Some(updated).filter(|r| *r != 0),
@@ -336,7 +315,7 @@ impl Sim {
             collision_count: old_status.collision_count,
             terminating_replicas: None,
         });
-        self.put_if_changed(Object::Deployment(Box::new(next)));
+        self.put_if_changed(Object::Deployment(Box::new(d)));
     }
 
     pub(crate) fn reconcile_replicaset_key(&mut self, key: &ObjectKey) {
