@@ -11,7 +11,7 @@ use netsim_model::k8s_openapi::api::apps::v1::{
     DaemonSetUpdateStrategy, DeploymentStrategy, RollingUpdateDaemonSet, RollingUpdateDeployment,
 };
 use netsim_model::k8s_openapi::api::core::v1::{
-    Container, NamespaceSpec, PodSecurityContext, PodSpec, Service, Toleration,
+    Container, NamespaceSpec, Pod, PodSecurityContext, PodSpec, Service, Toleration,
 };
 use netsim_model::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -19,12 +19,7 @@ use netsim_model::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 pub fn apply_defaults(obj: &mut Object) {
     match obj {
         Object::Service(s) => service(s),
-        Object::Pod(p) => {
-            if let Some(spec) = p.spec.as_mut() {
-                pod_spec(spec);
-                pod_admission(spec);
-            }
-        }
+        Object::Pod(p) => pod_defaults(p),
         Object::Deployment(d) => {
             if let Some(spec) = d.spec.as_mut() {
                 spec.replicas.get_or_insert(1);
@@ -128,6 +123,15 @@ fn service(s: &mut Service) {
     }
     if ty == "LoadBalancer" {
         spec.allocate_load_balancer_node_ports.get_or_insert(true);
+    }
+}
+
+/// Fills in what the API server defaults and admission add to a Pod's spec (the part of
+/// [`apply_defaults`] for a Pod, for a controller making one from a template).
+pub fn pod_defaults(pod: &mut Pod) {
+    if let Some(spec) = pod.spec.as_mut() {
+        pod_spec(spec);
+        pod_admission(spec);
     }
 }
 

@@ -107,7 +107,7 @@ impl Sim {
                     ..Default::default()
                 });
             }
-            let pod = self.pod_from_template(&owner, template, &ns);
+            let pod = self.pod_from_template(Kind::DaemonSet, owner.metadata(), template, &ns);
             let name = pod.metadata.name.clone().unwrap_or_default();
             self.put(Object::Pod(Box::new(pod)));
             self.record_event(

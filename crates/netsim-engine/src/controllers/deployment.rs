@@ -5,7 +5,7 @@
 //! immediate switch to the new ReplicaSet (old ones scale to zero); what netsim teaches is where
 //! pods land and which addresses Services select, not rollout pacing.
 
-use super::{controller_ref, controller_ref_to, controller_uid};
+use super::{controller_ref_to, controller_uid};
 use crate::sim::Sim;
 use netsim_model::k8s_openapi::api::apps::v1::{
     Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet, ReplicaSetSpec, ReplicaSetStatus,
@@ -324,39 +324,54 @@ impl Sim {
         }
     }
 
-    fn reconcile_replicaset(&mut self, rs: ReplicaSet) {
-        let Some(spec) = rs.spec.clone() else { return };
+    /// Syncs ReplicaSet `rs` (the stored version, which becomes the next one): pods made or
+    /// deleted to match its replicas, and its status counted from them. Its pods are read
+    /// where they are stored.
+    fn reconcile_replicaset(&mut self, mut rs: ReplicaSet) {
+        let Some(spec) = rs.spec.as_ref() else { return };
         let ns = rs.metadata.namespace.clone().unwrap_or_default();
         let uid = rs.metadata.uid.clone().unwrap_or_default();
-        let owner = Object::ReplicaSet(Box::new(rs.clone()));
+        let owner_key = rs.key();
         let desired = spec.replicas.unwrap_or(1).max(0) as usize;
-        // What the controller needs of each pod: (scheduled, ready, created, name, key).
-        let mut pods: Vec<PodInfo> = self
+        let controlled = |o: &&Object| controller_uid(o, Kind::ReplicaSet) == Some(uid.as_str());
+        let (mut active, mut ready) = (0usize, 0usize);
+        for p in self
             .store
             .owned_by(&uid)
-            .filter(|o| controller_uid(o, Kind::ReplicaSet) == Some(uid.as_str()))
+            .filter(controlled)
             .filter_map(Pod::from_object)
             .filter(|p| is_active(p))
-            .map(PodInfo::of)
-            .collect();
-        if pods.len() < desired {
-            for _ in pods.len()..desired {
-                let pod =
-                    self.pod_from_template(&owner, spec.template.clone().unwrap_or_default(), &ns);
+        {
+            active += 1;
+            ready += usize::from(is_ready(p));
+        }
+        if active < desired {
+            for _ in active..desired {
+                let template = spec.template.clone().unwrap_or_default();
+                let pod = self.pod_from_template(Kind::ReplicaSet, &rs.metadata, template, &ns);
                 let name = pod.metadata.name.clone().unwrap_or_default();
-                let info = PodInfo::of(&pod);
+                ready += usize::from(is_ready(&pod));
                 self.put(Object::Pod(Box::new(pod)));
                 self.record_event(
-                    &owner.key(),
+                    &owner_key,
                     "Normal",
                     "SuccessfulCreate",
                     &format!("Created pod: {name}"),
                     "replicaset-controller",
                     None,
                 );
-                pods.push(info);
             }
-        } else if pods.len() > desired {
+            active = desired;
+        } else if active > desired {
+            // What the controller decides on of each pod: (scheduled, ready, created, name).
+            let mut pods: Vec<PodInfo> = self
+                .store
+                .owned_by(&uid)
+                .filter(controlled)
+                .filter_map(Pod::from_object)
+                .filter(|p| is_active(p))
+                .map(PodInfo::of)
+                .collect();
             // Delete the least useful first: unscheduled, then not ready, then newest.
             pods.sort_by_key(|p| {
                 (
@@ -370,7 +385,7 @@ impl Sim {
             for p in pods.drain(..excess) {
                 self.delete_cascading(&p.key, None);
                 self.record_event(
-                    &owner.key(),
+                    &owner_key,
                     "Normal",
                     "SuccessfulDelete",
                     &format!("Deleted pod: {}", p.key.name),
@@ -378,38 +393,42 @@ impl Sim {
                     None,
                 );
             }
+            active = pods.len();
+            ready = pods.iter().filter(|p| p.ready).count();
         }
-        let ready = pods.iter().filter(|p| p.ready).count() as i32;
-        let mut next = rs.clone();
-        next.status = Some(ReplicaSetStatus {
-            replicas: pods.len() as i32,
-            fully_labeled_replicas: Some(pods.len() as i32).filter(|n| *n != 0),
+        let (active, ready) = (active as i32, ready as i32);
+        rs.status = Some(ReplicaSetStatus {
+            replicas: active,
+            fully_labeled_replicas: Some(active).filter(|n| *n != 0),
             ready_replicas: Some(ready).filter(|n| *n != 0),
             available_replicas: Some(ready).filter(|n| *n != 0),
             observed_generation: rs.metadata.generation,
             conditions: None,
             terminating_replicas: None,
         });
-        self.put_if_changed(Object::ReplicaSet(Box::new(next)));
+        self.put_if_changed(Object::ReplicaSet(Box::new(rs)));
     }
 
-    /// A new pod for controller `owner` from `template`, named `<owner>-<5 random>`.
+    /// A new pod for the controller of `owner_kind` with metadata `owner`, from `template`,
+    /// named `<owner>-<5 random>`.
     pub(crate) fn pod_from_template(
         &mut self,
-        owner: &Object,
+        owner_kind: Kind,
+        owner: &ObjectMeta,
         template: PodTemplateSpec,
         ns: &str,
     ) -> Pod {
         let meta = template.metadata.unwrap_or_default();
-        let name = format!("{}-{}", owner.name(), self.rng.kube_suffix(5));
+        let owner_name = owner.name.as_deref().unwrap_or_default();
+        let name = format!("{owner_name}-{}", self.rng.kube_suffix(5));
         let mut pod = Pod {
             metadata: ObjectMeta {
                 name: Some(name),
-                generate_name: Some(format!("{}-", owner.name())),
+                generate_name: Some(format!("{owner_name}-")),
                 namespace: Some(ns.to_string()),
                 labels: meta.labels,
                 annotations: meta.annotations,
-                owner_references: Some(vec![controller_ref(owner)]),
+                owner_references: Some(vec![controller_ref_to(owner_kind, owner)]),
                 uid: Some(self.rng.uuid()),
                 creation_timestamp: Some(self.now_time()),
                 ..Default::default()
@@ -417,11 +436,7 @@ impl Sim {
             spec: template.spec,
             status: None,
         };
-        let mut object = Object::Pod(Box::new(pod.clone()));
-        netsim_manifest::defaults::apply_defaults(&mut object);
-        if let Object::Pod(p) = object {
-            pod = *p;
-        }
+        netsim_manifest::defaults::pod_defaults(&mut pod);
         pod.status = Some(netsim_model::k8s_openapi::api::core::v1::PodStatus {
             phase: Some("Pending".into()),
             qos_class: Some("BestEffort".into()),

@@ -33,12 +33,7 @@ pub(crate) fn pod_from_json(
     serde_json::from_value(value).expect("a pod")
 }
 
-pub(crate) fn controller_ref(owner: &Object) -> OwnerReference {
-    controller_ref_to(owner.kind(), owner.metadata())
-}
-
-/// [`controller_ref`] to the object of `kind` with `metadata` (without wrapping a copy of it
-/// in an [`Object`]).
+/// The controlling owner reference to the object of `kind` with `metadata`.
 pub(crate) fn controller_ref_to(kind: Kind, metadata: &ObjectMeta) -> OwnerReference {
     OwnerReference {
         api_version: kind.api_version(),
