@@ -398,13 +398,19 @@ impl Sim {
             };
             list.get_or_insert_with(Vec::new).push(address);
         }
-        let existing = self.store.typed::<Endpoints>(&ns, &name).cloned();
+        // The stored version is compared in place and only its metadata copied: its
+        // subsets are replaced anyway.
+        let existing = self.store.typed::<Endpoints>(&ns, &name);
         let subsets = Some(subsets).filter(|s| !s.is_empty());
         let mut labels = svc.metadata.labels.clone().unwrap_or_default();
         if headless {
             labels.insert("service.kubernetes.io/headless".into(), String::new());
         }
-        let changed = existing.as_ref().is_none_or(|e| e.subsets != subsets);
+        let changed = existing.is_none_or(|e| e.subsets != subsets);
+        let existing = existing.map(|e| Endpoints {
+            metadata: e.metadata.clone(),
+            subsets: None,
+        });
         let mut next = existing.unwrap_or_else(|| Endpoints {
             metadata: ObjectMeta {
                 name: Some(name.clone()),
