@@ -11,6 +11,7 @@
 use super::controller_ref_to;
 use crate::sim::Sim;
 use crate::time::api_time;
+use hashbrown::HashTable;
 use netsim_model::k8s_openapi::api::core::v1::{
     EndpointAddress, EndpointPort, EndpointSubset, Endpoints, Node, ObjectReference, Pod, PodIP,
     Service,
@@ -22,7 +23,9 @@ use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use netsim_model::k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use netsim_model::labels::map_matches;
 use netsim_model::{ApiObject, Kind, Object, ObjectKey};
+use rustc_hash::FxBuildHasher;
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::BuildHasher;
 
 const MANAGED_BY: &str = "endpointslice.kubernetes.io/managed-by";
 const SERVICE_NAME: &str = "kubernetes.io/service-name";
@@ -129,16 +132,18 @@ fn port_key(ports: &[SlicePort]) -> PortKey {
 
 /// What makes an endpoint the same one in another version (`hashEndpoint`): its
 /// addresses, hostname and the pod it refers to.
-type EndpointId = (Vec<String>, Option<String>, Option<String>, Option<String>);
-
-fn endpoint_id(ep: &Endpoint) -> EndpointId {
+fn endpoint_id(ep: &Endpoint) -> (&[String], Option<&str>, Option<&str>, Option<&str>) {
     let target = ep.target_ref.as_ref();
     (
-        ep.addresses.clone(),
-        ep.hostname.clone(),
-        target.and_then(|t| t.namespace.clone()),
-        target.and_then(|t| t.name.clone()),
+        &ep.addresses,
+        ep.hostname.as_deref(),
+        target.and_then(|t| t.namespace.as_deref()),
+        target.and_then(|t| t.name.as_deref()),
     )
+}
+
+fn endpoint_hash(ep: &Endpoint) -> u64 {
+    FxBuildHasher.hash_one(endpoint_id(ep))
 }
 
 /// The desired endpoints of one port map, in the order they are added: taken by identity
@@ -146,26 +151,41 @@ fn endpoint_id(ep: &Endpoint) -> EndpointId {
 #[derive(Default)]
 struct Desired {
     order: Vec<Option<Endpoint>>,
-    by_id: BTreeMap<EndpointId, usize>,
+    /// (hash of identity, position in `order`): found by comparing identities in place, so
+    /// no identity is copied.
+    by_id: HashTable<(u64, usize)>,
     /// Entries before this one are all taken.
     next: usize,
     left: usize,
 }
 
 impl Desired {
+    /// Where the endpoint with `like`'s identity waits in `order`, if it still does.
+    fn find(&self, hash: u64, like: &Endpoint) -> Option<usize> {
+        let order = &self.order;
+        self.by_id
+            .find(hash, |&(_, at)| {
+                order[at]
+                    .as_ref()
+                    .is_some_and(|ep| endpoint_id(ep) == endpoint_id(like))
+            })
+            .map(|&(_, at)| at)
+    }
+
     fn insert(&mut self, ep: Endpoint) {
-        let id = endpoint_id(&ep);
-        if self.by_id.contains_key(&id) {
+        let hash = endpoint_hash(&ep);
+        if self.find(hash, &ep).is_some() {
             return;
         }
-        self.by_id.insert(id, self.order.len());
+        self.by_id
+            .insert_unique(hash, (hash, self.order.len()), |&(h, _)| h);
         self.order.push(Some(ep));
         self.left += 1;
     }
 
     /// The wanted version of the endpoint `like` names, if it is wanted.
     fn take(&mut self, like: &Endpoint) -> Option<Endpoint> {
-        let at = self.by_id.remove(&endpoint_id(like))?;
+        let at = self.find(endpoint_hash(like), like)?;
         let ep = self.order.get_mut(at)?.take();
         if ep.is_some() {
             self.left -= 1;
