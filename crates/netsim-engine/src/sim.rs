@@ -541,12 +541,18 @@ impl Sim {
         self.node_written(&key);
         self.changed(&key);
         let prev = self.store.put(object);
-        self.dirty.push((key, prev));
+        // No controller watches Events (the most written kind): they need no reconcile round.
+        if key.kind != Kind::Event {
+            self.dirty.push((key, prev));
+        }
     }
 
     /// Stores `object` only if it differs from what is stored; returns whether it did.
     pub(crate) fn put_if_changed(&mut self, mut object: Object) -> bool {
-        if let Some(old) = self.store.get(&object.key()) {
+        let stored = self
+            .store
+            .get_named(object.kind(), object.namespace(), object.name());
+        if let Some(old) = stored {
             // Compared with the stored version's resourceVersion in place (no copy of the
             // object: controllers call this for every object they reconcile).
             let mine = std::mem::replace(
