@@ -107,19 +107,18 @@ impl Sim {
         };
         let revision = revision_of(&d.metadata);
         // What to write, decided on the stored ReplicaSets: the new one (to make, or to
-        // scale, with its replicas now), and the old ones still holding replicas.
-        let mut new_exists = false;
+        // scale, with its replicas now), and the old ones still holding replicas. The new one
+        // exists when its revision was found.
         let mut to_scale: Option<(ReplicaSet, i32)> = None;
         let mut old_to_zero: Vec<(ReplicaSet, i32)> = Vec::new();
         let mut max_revision = 0;
-        let mut rs_revision = None;
+        let mut new_revision = None;
         for rs in self.owned_replicasets(&uid) {
             let rev = revision_of(&rs.metadata);
             max_revision = max_revision.max(rev.unwrap_or(0));
             let replicas = rs.spec.as_ref().and_then(|s| s.replicas);
             if rs.metadata.name.as_deref() == Some(new_name.as_str()) {
-                new_exists = true;
-                rs_revision = Some(rev.unwrap_or(1));
+                new_revision = Some(rev.unwrap_or(1));
                 let current = replicas.unwrap_or(1);
                 if current != desired {
                     to_scale = Some((rs.clone(), current));
@@ -128,8 +127,8 @@ impl Sim {
                 old_to_zero.push((rs.clone(), replicas.unwrap_or(0)));
             }
         }
-        let rs_revision = rs_revision.unwrap_or(max_revision + 1);
-        if !new_exists {
+        let rs_revision = new_revision.unwrap_or(max_revision + 1);
+        if new_revision.is_none() {
             let ns = d.metadata.namespace.clone().unwrap_or_default();
             let mut template = spec.template.clone();
             template

@@ -152,7 +152,7 @@ fn endpoint_hash(ep: &Endpoint) -> u64 {
 struct Desired {
     order: Vec<Option<Endpoint>>,
     /// (hash of identity, position in `order`): found by comparing identities in place, so
-    /// no identity is copied.
+    /// no identity is copied. A taken or popped endpoint's entry stays and matches nothing.
     by_id: HashTable<(u64, usize)>,
     /// Entries before this one are all taken.
     next: usize,
