@@ -154,21 +154,20 @@ impl Sim {
     /// A container of the pod started: its id and PID. Returns the container id.
     pub(crate) fn runtime_start_container(
         &mut self,
-        pod: &Pod,
+        pod_uid: &str,
         node: &str,
         name: &str,
         image: &str,
         command: String,
         id: Option<String>,
     ) -> String {
-        let uid = pod.metadata.uid.clone().unwrap_or_default();
         let id = id.unwrap_or_else(|| self.rng.hex(64));
         let pid = self.next_pid(node);
         let created_ms = self.now_ms;
         if let Some(sb) = self
             .node_runtime
             .get_mut(node)
-            .and_then(|rt| rt.sandboxes.get_mut(&uid))
+            .and_then(|rt| rt.sandboxes.get_mut(pod_uid))
         {
             sb.containers.retain(|c| c.name != name);
             sb.containers.push(ContainerRec {
@@ -264,7 +263,7 @@ impl Sim {
                     .filter(|id| id.len() >= 13);
                 let image = c.image.clone().unwrap_or_default();
                 self.runtime_start_container(
-                    &pod,
+                    pod.metadata.uid.as_deref().unwrap_or_default(),
                     &node,
                     &c.name,
                     &image,

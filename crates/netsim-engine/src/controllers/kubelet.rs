@@ -76,11 +76,7 @@ impl Sim {
                 continue;
             };
             let now = self.now_time();
-            let containers = pod
-                .spec
-                .as_ref()
-                .map(|s| s.containers.clone())
-                .unwrap_or_default();
+            let containers = pod.spec.as_ref().map_or(&[][..], |s| &s.containers[..]);
             let status = pod.status.get_or_insert_with(Default::default);
             status.phase = Some("Pending".into());
             status.host_ip = Some(node_ip.to_string());
@@ -150,9 +146,9 @@ impl Sim {
         let Some(Object::Pod(mut pod)) = self.store.get(key).cloned() else {
             return;
         };
-        let spec = pod.spec.clone().unwrap_or_default();
-        let node_name = spec.node_name.clone().unwrap_or_default();
-        let ip = if spec.host_network == Some(true) {
+        let spec = pod.spec.as_ref();
+        let node_name = spec.and_then(|s| s.node_name.clone()).unwrap_or_default();
+        let ip = if spec.is_some_and(|s| s.host_network == Some(true)) {
             self.node_ip(&node_name)
         } else {
             self.allocate_pod_ip(&node_name)
@@ -233,26 +229,25 @@ impl Sim {
         index: usize,
         pulled_ms: u64,
     ) {
-        let Some(Object::Pod(pod)) = self.store.get(key).cloned() else {
+        // Only the pod's uid, node and container are read: no copy of the pod.
+        let Some(Object::Pod(pod)) = self.store.get(key) else {
             return;
         };
         if pod.metadata.deletion_timestamp.is_some() {
             return;
         }
-        let spec = pod.spec.clone().unwrap_or_default();
-        let node_name = spec.node_name.clone().unwrap_or_default();
+        let Some(spec) = pod.spec.as_ref() else {
+            return;
+        };
         let Some(c) = spec.containers.get(index) else {
             return;
         };
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        let node_name = spec.node_name.clone().unwrap_or_default();
+        let container = c.name.clone();
         let image = c.image.clone().unwrap_or_default();
-        self.runtime_start_container(
-            &pod,
-            &node_name,
-            &c.name,
-            &image,
-            container_command(c),
-            None,
-        );
+        let command = container_command(c);
+        self.runtime_start_container(&uid, &node_name, &container, &image, command, None);
         self.node_images
             .entry(node_name.clone())
             .or_default()
@@ -281,7 +276,7 @@ impl Sim {
             key,
             "Normal",
             "Created",
-            &format!("Created container {}", c.name),
+            &format!("Created container {container}"),
             "kubelet",
             Some(&node_name),
         );
@@ -289,7 +284,7 @@ impl Sim {
             key,
             "Normal",
             "Started",
-            &format!("Started container {}", c.name),
+            &format!("Started container {container}"),
             "kubelet",
             Some(&node_name),
         );
@@ -314,15 +309,10 @@ impl Sim {
             netsim_model::ContainerRuntime::Containerd => "containerd",
             netsim_model::ContainerRuntime::Docker => "docker",
         };
-        let containers = pod
-            .spec
-            .as_ref()
-            .map(|s| s.containers.clone())
-            .unwrap_or_default();
+        let containers = pod.spec.as_ref().map_or(&[][..], |s| &s.containers[..]);
         let mut statuses = Vec::new();
-        for c in &containers {
-            let image = c.image.clone().unwrap_or_default();
-            let full = normalize_image(&image);
+        for c in containers {
+            let full = normalize_image(c.image.as_deref().unwrap_or_default());
             let repo = full
                 .rsplit_once(':')
                 .map(|(r, _)| r.to_string())
