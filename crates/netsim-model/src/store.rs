@@ -213,18 +213,45 @@ borrowed_key!(
     TripleParts for Triple: (0, 1, 2)
 );
 
-/// What one object contributes to the indexes.
-#[derive(Default)]
-struct IndexEntries {
-    owners: Vec<String>,
-    node: Vec<String>,
-    pod_labels: Vec<Triple>,
-    images: Vec<String>,
-    node_ip: Vec<(String, Ipv4Addr)>,
-    anchor: Vec<Triple>,
+/// What one object contributes to the indexes: its strings borrowed from the object (`&str`),
+/// so that two versions are compared without a copy, or owned (`String`) to go into the maps.
+#[derive(Default, PartialEq)]
+struct IndexEntries<S> {
+    owners: Vec<S>,
+    node: Vec<S>,
+    pod_labels: Vec<(S, S, S)>,
+    images: Vec<S>,
+    node_ip: Vec<(S, Ipv4Addr)>,
+    anchor: Vec<(S, S, S)>,
     cluster_ips: Vec<Ipv4Addr>,
     node_ports: Vec<u16>,
     ingress_ips: Vec<Ipv4Addr>,
+}
+
+impl IndexEntries<&str> {
+    fn to_owned(&self) -> IndexEntries<String> {
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+        let triples = |v: &[(&str, &str, &str)]| {
+            v.iter()
+                .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+                .collect()
+        };
+        IndexEntries {
+            owners: strings(&self.owners),
+            node: strings(&self.node),
+            pod_labels: triples(&self.pod_labels),
+            images: strings(&self.images),
+            node_ip: self
+                .node_ip
+                .iter()
+                .map(|(n, ip)| (n.to_string(), *ip))
+                .collect(),
+            anchor: triples(&self.anchor),
+            cluster_ips: self.cluster_ips.clone(),
+            node_ports: self.node_ports.clone(),
+            ingress_ips: self.ingress_ips.clone(),
+        }
+    }
 }
 
 /// The stored form: objects as a list (JSON map keys must be strings).
@@ -322,41 +349,52 @@ impl Store {
             .objects
             .get(&key.kind)
             .and_then(|map| map.get(&key.namespace, &key.name));
-        // The indexes move before the object does (they borrow both versions).
+        // The indexes move before the object does. Both versions' entries are compared where
+        // they are (most writes change a status, not what is indexed) and copied only when
+        // they differ.
         let old_entries = old.map(Store::index_entries);
-        self.reindex_entries(&key, old_entries, Some(Store::index_entries(&object)));
+        let new_entries = Store::index_entries(&object);
+        if old_entries.as_ref() != Some(&new_entries) {
+            let old_entries = old_entries.map(|e| e.to_owned());
+            let new_entries = new_entries.to_owned();
+            self.reindex_entries(&key, old_entries, Some(new_entries));
+        }
         self.objects
             .entry(key.kind)
             .or_default()
             .insert((key.namespace, key.name), object)
     }
 
-    fn index_entries(object: &Object) -> IndexEntries {
+    fn index_entries(object: &Object) -> IndexEntries<&str> {
         let meta = object.metadata();
         let mut entries = IndexEntries {
             owners: meta
                 .owner_references
                 .iter()
                 .flatten()
-                .map(|r| r.uid.clone())
+                .map(|r| r.uid.as_str())
                 .collect(),
             ..IndexEntries::default()
         };
-        let ns = || meta.namespace.clone().unwrap_or_default();
+        let ns = meta.namespace.as_deref().unwrap_or_default();
         match object {
             Object::Pod(p) => {
-                entries.node = p.spec.iter().filter_map(|s| s.node_name.clone()).collect();
+                entries.node = p
+                    .spec
+                    .iter()
+                    .filter_map(|s| s.node_name.as_deref())
+                    .collect();
                 entries.pod_labels = meta
                     .labels
                     .iter()
                     .flatten()
-                    .map(|(k, v)| (ns(), k.clone(), v.clone()))
+                    .map(|(k, v)| (ns, k.as_str(), v.as_str()))
                     .collect();
                 entries.images = p
                     .spec
                     .iter()
                     .flat_map(|s| &s.containers)
-                    .filter_map(|c| c.image.clone())
+                    .filter_map(|c| c.image.as_deref())
                     .collect();
                 entries.images.sort();
                 entries.images.dedup();
@@ -369,7 +407,7 @@ impl Store {
                     .as_ref()
                     .and_then(|s| s.pod_ip.as_ref()?.parse().ok());
                 if let (Some(node), Some(ip), true) = (entries.node.first(), ip, on_pod_network) {
-                    entries.node_ip = vec![(node.clone(), ip)];
+                    entries.node_ip = vec![(*node, ip)];
                 }
             }
             Object::Service(svc) => {
@@ -379,7 +417,7 @@ impl Store {
                         .iter()
                         .flatten()
                         .take(1)
-                        .map(|(k, v)| (ns(), k.clone(), v.clone()))
+                        .map(|(k, v)| (ns, k.as_str(), v.as_str()))
                         .collect();
                     entries.cluster_ips = spec
                         .cluster_ips
@@ -415,16 +453,16 @@ impl Store {
     /// Moves `key` in the indexes from what `old` contributes to what `new` does, touching
     /// only the entries that differ (most writes change a status, not what is indexed).
     fn reindex(&mut self, key: &ObjectKey, old: Option<&Object>, new: Option<&Object>) {
-        let old = old.map(Store::index_entries);
-        let new = new.map(Store::index_entries);
+        let old = old.map(|o| Store::index_entries(o).to_owned());
+        let new = new.map(|o| Store::index_entries(o).to_owned());
         self.reindex_entries(key, old, new);
     }
 
     fn reindex_entries(
         &mut self,
         key: &ObjectKey,
-        old: Option<IndexEntries>,
-        new: Option<IndexEntries>,
+        old: Option<IndexEntries<String>>,
+        new: Option<IndexEntries<String>>,
     ) {
         let old = old.unwrap_or_default();
         let new = new.unwrap_or_default();
