@@ -229,7 +229,7 @@ struct IndexEntries<S> {
 }
 
 impl IndexEntries<&str> {
-    fn to_owned(&self) -> IndexEntries<String> {
+    fn owned(&self) -> IndexEntries<String> {
         let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
         let triples = |v: &[(&str, &str, &str)]| {
             v.iter()
@@ -355,8 +355,8 @@ impl Store {
         let old_entries = old.map(Store::index_entries);
         let new_entries = Store::index_entries(&object);
         if old_entries.as_ref() != Some(&new_entries) {
-            let old_entries = old_entries.map(|e| e.to_owned());
-            let new_entries = new_entries.to_owned();
+            let old_entries = old_entries.map(|e| e.owned());
+            let new_entries = new_entries.owned();
             self.reindex_entries(&key, old_entries, Some(new_entries));
         }
         self.objects
@@ -453,8 +453,8 @@ impl Store {
     /// Moves `key` in the indexes from what `old` contributes to what `new` does, touching
     /// only the entries that differ (most writes change a status, not what is indexed).
     fn reindex(&mut self, key: &ObjectKey, old: Option<&Object>, new: Option<&Object>) {
-        let old = old.map(|o| Store::index_entries(o).to_owned());
-        let new = new.map(|o| Store::index_entries(o).to_owned());
+        let old = old.map(|o| Store::index_entries(o).owned());
+        let new = new.map(|o| Store::index_entries(o).owned());
         self.reindex_entries(key, old, new);
     }
 
