@@ -47,7 +47,7 @@
 
 use netsim_engine::dataplane::Fate;
 use netsim_engine::{Sim, WriteOptions};
-use netsim_model::conntrack::{Conntrack, CtEntry, Direction, Tuple};
+use netsim_model::conntrack::{Conntrack, CtEntry, Direction, TcpState, Tuple};
 use netsim_model::jiff::SignedDuration;
 use netsim_model::k8s_openapi::api::apps::v1::Deployment;
 use netsim_model::k8s_openapi::api::core::v1::{Node, Pod, Service};
@@ -1692,6 +1692,58 @@ fn a_taken_reply_tuple_gets_another_source_port_without_nat() {
     assert!(
         node_entry.snat && node_entry.reply.dport != 7,
         "the node's echo got another id: {node_entry:?}"
+    );
+    check_conntrack(&sim).expect("the table is symmetric");
+}
+
+/// The kernel reopens a connection whose SYN meets a TIME_WAIT entry of its tuple
+/// (`nf_conntrack_proto_tcp`: "Attempt to reopen a closed/aborted connection. Delete this
+/// connection and look up again"): the old entry goes and the SYN is tracked as NEW, so it
+/// gets its own NAT decision. Ephemeral ports are drawn at random, so among 2,000 connections
+/// from one node to one Service some reuse a port whose entry is still in TIME_WAIT.
+#[test]
+fn a_syn_meeting_a_time_wait_entry_opens_a_new_connection() {
+    use netsim_engine::servers::HttpRequest;
+    let mut sim = one_node();
+    let dns = Ipv4Addr::new(10, 96, 0, 10);
+    let req = HttpRequest {
+        method: "GET".into(),
+        path: "/".into(),
+        host: dns.to_string(),
+        user_agent: "curl/8.5.0".into(),
+    };
+    let mut dp = sim.dataplane();
+    dp.record_hops(true);
+    let mut ports = BTreeSet::new();
+    let mut reused = 0;
+    for _ in 0..2000 {
+        let r = dp.http(NsId::Node("control".into()), dns, 53, &req, None);
+        let reuse = !ports.insert(r.client.1);
+        reused += usize::from(reuse);
+        // The SYN's first namespace is the client's node: a new entry there.
+        let first = r.hops.iter().find_map(|h| match &h.kind {
+            HopKind::Conntrack { new, .. } => Some(*new),
+            _ => None,
+        });
+        assert_eq!(
+            first,
+            Some(true),
+            "port {} (reused: {reuse}) tracked as a new connection",
+            r.client.1
+        );
+    }
+    assert!(reused > 0, "some connection reused a port");
+    let entries: Vec<CtEntry> = sim
+        .conntrack_entries("control")
+        .filter(|e| e.proto == Proto::Tcp && e.orig.dst == dns)
+        .cloned()
+        .collect();
+    assert_eq!(entries.len(), ports.len(), "one entry per port");
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.tcp_state == Some(TcpState::TimeWait)),
+        "every connection closed from ESTABLISHED"
     );
     check_conntrack(&sim).expect("the table is symmetric");
 }

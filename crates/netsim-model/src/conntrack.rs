@@ -661,6 +661,33 @@ impl Conntrack {
         }
     }
 
+    /// Removes entry `id` at once, whatever its expiry: the kernel's `nf_ct_kill`, as when a
+    /// SYN reopens a closed connection with the same tuple.
+    pub fn kill(&mut self, id: usize) {
+        let Some(slot) = id
+            .checked_sub(self.base)
+            .and_then(|i| self.slots.get_mut(i))
+        else {
+            return;
+        };
+        let Some(e) = slot.take() else { return };
+        self.live -= 1;
+        match &mut self.derived {
+            // Another entry claims one of its tuples: built again on the next lookup.
+            Some(d) if d.shadowed => self.derived = None,
+            Some(d) => {
+                for tuple in [e.orig, e.reply] {
+                    d.remove(key(e.proto, tuple), id);
+                }
+            }
+            None => {}
+        }
+        while let Some(None) = self.slots.front() {
+            self.slots.pop_front();
+            self.base += 1;
+        }
+    }
+
     fn derived(&mut self) -> &mut Derived {
         let (slots, base) = (&self.slots, self.base);
         self.derived

@@ -56,6 +56,13 @@ impl States {
     }
 }
 
+/// Whether `pkt` reopens the connection of `entry`, its tuple's entry in the original
+/// direction: a bare SYN meeting a connection that closed (TIME_WAIT or CLOSE).
+fn reopens(pkt: &Packet, entry: &CtEntry) -> bool {
+    matches!(pkt.l4, L4::Tcp { flags, .. } if flags.syn && !flags.ack && !flags.rst)
+        && matches!(entry.tcp_state, Some(TcpState::TimeWait | TcpState::Close))
+}
+
 /// `node`'s conntrack table in `tables`, made empty the first time a packet meets it.
 fn table_of<'a>(tables: &'a mut BTreeMap<String, Conntrack>, node: &str) -> &'a mut Conntrack {
     // Looked up by `&str` first: the table exists for every packet but a node's first, and
@@ -109,7 +116,17 @@ impl Dataplane<'_> {
                 snat: false,
             };
         }
-        match ct.lookup(pkt.proto(), pkt.tuple()) {
+        let mut found = ct.lookup(pkt.proto(), pkt.tuple());
+        if let Some((id, Direction::Original)) = found
+            && reopens(pkt, ct.entry(id))
+        {
+            // "Attempt to reopen a closed/aborted connection. Delete this connection and
+            // look up again" (`nf_conntrack_proto_tcp`): the SYN starts a new connection,
+            // with its own NAT decision.
+            ct.kill(id);
+            found = None;
+        }
+        match found {
             Some(found) => Track {
                 found: Some(found),
                 related: None,

@@ -13,7 +13,9 @@
 //!
 //! Connections run one after another, one packet in flight at a time: the order of events on
 //! the virtual clock is that of a real exchange with no concurrency. The TCP close handshake is
-//! not walked packet by packet: when a client is done, its conntrack entries go to TIME_WAIT.
+//! not walked packet by packet: when a client is done, its conntrack entries go to TIME_WAIT,
+//! and a SYN that meets such an entry of its tuple reopens the connection (the entry goes and
+//! the SYN is tracked as new).
 //!
 //! This module decides what happens to packets; it must never format output.
 
