@@ -247,8 +247,9 @@ fn main() {
         let size = format!("{nodes} nodes, {pods} pods, {deployments} svc");
         // The `get svc -A` right after the apply reads Services only and leaves its think
         // time to the `wait` (state.rs, "owed"); the one after `get pods -A` reads a quiet
-        // cluster.
-        let steps: [(String, Vec<&str>); 5] = [
+        // cluster, and so does a node's `iptables-save` (Nodes, Services, EndpointSlices and
+        // the per-node records).
+        let steps: [(String, Vec<&str>); 6] = [
             (
                 format!("apply -f generated.yaml ({size}; fresh state)"),
                 vec!["apply", "-f", &file_arg],
@@ -260,6 +261,10 @@ fn main() {
             (format!("wait 30s ({size})"), vec!["wait", "30s"]),
             (format!("get pods -A ({size})"), vec!["get", "pods", "-A"]),
             (format!("get svc -A ({size})"), vec!["get", "svc", "-A"]),
+            (
+                format!("ssh k8s-worker1 -- iptables-save ({size})"),
+                vec!["ssh", "k8s-worker1", "--", "iptables-save"],
+            ),
         ];
         let mut alive = true;
         for (label, args) in steps {

@@ -4,7 +4,7 @@
 use crate::kubectl::{self, Ctx};
 use crate::output::Output;
 use crate::progress::Progress;
-use crate::state::StateDir;
+use crate::state::{Needs, StateDir};
 use netsim_engine::time::parse_duration;
 use netsim_engine::{Advanced, Sim};
 use netsim_model::jiff::{SignedDuration, Timestamp};
@@ -293,14 +293,34 @@ fn progress_step(progress: &mut Progress, a: Advanced) {
     })
 }
 
-/// The kinds a command reads, when it reads only objects of those kinds and changes nothing:
-/// `get KIND[,KIND...] [NAME...]` without `--watch`, and `version` (the cluster's
-/// configuration only, which every load reads). Whether its think time runs anything is
+/// What a command reads, when it reads only objects of some kinds (and perhaps the per-node
+/// records) and changes nothing: `get KIND[,KIND...] [NAME...]` without `--watch`, `version`
+/// (the cluster's configuration only, which every load reads), and `ssh NODE -- iptables-save`
+/// or `iptables ...` (a node's rules: Nodes, Services and EndpointSlices, and the per-node
+/// records that say which machines there are). Whether its think time runs anything is
 /// checked on load (see [`StateDir::load`]). Anything else, or anything not understood here,
 /// loads every kind.
-fn kinds_needed(cmd: &str, rest: &[String]) -> Option<BTreeSet<Kind>> {
+fn kinds_needed(cmd: &str, rest: &[String]) -> Option<Needs> {
     if cmd == "version" {
-        return Some(BTreeSet::from([Kind::Namespace]));
+        return Some(Needs::kinds([Kind::Namespace]));
+    }
+    if cmd == "ssh" {
+        // `ssh [USER@]NODE [--] [sudo ...] iptables-save|iptables ARGS...`.
+        let mut words = rest.iter().map(String::as_str).skip(1).peekable();
+        words.next_if_eq(&"--");
+        let tool = words.find(|w| *w != "sudo")?;
+        if rest.is_empty() || !matches!(tool, "iptables-save" | "iptables") {
+            return None;
+        }
+        return Some(Needs {
+            kinds: BTreeSet::from([
+                Kind::Namespace,
+                Kind::Node,
+                Kind::Service,
+                Kind::EndpointSlice,
+            ]),
+            node_records: true,
+        });
     }
     if cmd != "get" {
         return None;
@@ -326,7 +346,7 @@ fn kinds_needed(cmd: &str, rest: &[String]) -> Option<BTreeSet<Kind>> {
             kinds.insert(Kind::resolve(word)?);
         }
     }
-    Some(kinds)
+    Some(Needs::kinds(kinds))
 }
 
 fn wait(ctx: &mut Ctx, rest: &[String]) {
@@ -660,6 +680,7 @@ mod usage_tests {
 #[cfg(test)]
 mod kinds_tests {
     use super::kinds_needed;
+    use crate::state::Needs;
     use crate::test_args as args;
     use netsim_model::Kind;
     use std::collections::BTreeSet;
@@ -668,14 +689,52 @@ mod kinds_tests {
     fn read_only_commands_name_the_kinds_they_read() {
         assert_eq!(
             kinds_needed("get", &args(&["svc", "-A"])),
-            Some(BTreeSet::from([Kind::Namespace, Kind::Service]))
+            Some(Needs::kinds([Kind::Namespace, Kind::Service]))
         );
         // `version` prints the cluster's configuration, which every load reads.
         assert_eq!(
             kinds_needed("version", &args(&[])),
-            Some(BTreeSet::from([Kind::Namespace]))
+            Some(Needs::kinds([Kind::Namespace]))
         );
         assert_eq!(kinds_needed("get", &args(&["pods", "-w"])), None);
         assert_eq!(kinds_needed("describe", &args(&["pod", "web"])), None);
+    }
+
+    #[test]
+    fn a_nodes_rules_need_nodes_services_slices_and_the_machines() {
+        let rules = Some(Needs {
+            kinds: BTreeSet::from([
+                Kind::Namespace,
+                Kind::Node,
+                Kind::Service,
+                Kind::EndpointSlice,
+            ]),
+            node_records: true,
+        });
+        for argv in [
+            &["k8s-worker1", "--", "iptables-save"][..],
+            &["root@k8s-worker1", "sudo", "iptables-save", "-t", "nat"],
+            &[
+                "k8s-worker1",
+                "--",
+                "sudo",
+                "sudo",
+                "iptables",
+                "-t",
+                "nat",
+                "-S",
+            ],
+        ] {
+            assert_eq!(kinds_needed("ssh", &args(argv)), rules, "{argv:?}");
+        }
+        // Anything else on a node reads its namespaces, pods and conntrack tables.
+        for argv in [
+            &["k8s-worker1", "--", "ip", "route"][..],
+            &["k8s-worker1", "--", "curl", "10.96.0.1"],
+            &["k8s-worker1"],
+            &[],
+        ] {
+            assert_eq!(kinds_needed("ssh", &args(argv)), None, "{argv:?}");
+        }
     }
 }

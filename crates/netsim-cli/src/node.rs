@@ -154,6 +154,24 @@ fn exit_status_line(out: &mut Output, before: usize) {
     out.chunks.insert(at, (Stream::Err, line));
 }
 
+/// `iptables-save` or `iptables` in `place`: a node's rules as kube-proxy, the kubelet,
+/// flannel and dockerd wrote them.
+fn iptables(out: &mut Output, sim: &Sim, place: &Place, cmd: &str, rest: &[&str]) {
+    let rules = match place {
+        Place::Node(n) => sim.node_ruleset(n).unwrap_or_default(),
+        // A pod's own namespace has no rules: nothing in it ever wrote any.
+        Place::Pod { .. } => netsim_model::netfilter::Ruleset::default(),
+    };
+    if !sim.proxy_mode_iptables() && matches!(place, Place::Node(_)) {
+        out.hint("kube-proxy runs in IPVS mode here: its KUBE-* iptables rules and ipsets are not simulated, only the kubelet's, flannel's and dockerd's rules are shown");
+    }
+    if cmd == "iptables-save" {
+        crate::iptables::iptables_save(out, sim, &rules, rest);
+    } else {
+        crate::iptables::iptables_cmd(out, &rules, rest);
+    }
+}
+
 fn run(out: &mut Output, sim_mut: &mut Sim, place: Place, argv: &[String]) {
     if let Some(handled) = crate::net::run(out, sim_mut, &place, argv) {
         return handled;
@@ -166,6 +184,12 @@ fn run(out: &mut Output, sim_mut: &mut Sim, place: Place, argv: &[String]) {
     let Some((&cmd, rest)) = argv.split_first() else {
         return;
     };
+    if matches!(cmd, "iptables-save" | "iptables") && matches!(place, Place::Node(_)) {
+        // Before the namespace's view is built: a node's rules need none, and a command that
+        // runs only these loads only the kinds the rules are made from
+        // (`commands::kinds_needed`).
+        return iptables(out, sim, &place, cmd, rest);
+    }
     let ns = match &place {
         Place::Node(n) => sim.node_netns(n),
         Place::Pod { pod: p, .. } => sim.pod_netns(p),
@@ -230,21 +254,7 @@ fn run(out: &mut Output, sim_mut: &mut Sim, place: Place, argv: &[String]) {
             let node = node.clone();
             nsenter(out, sim_mut, &node, rest);
         }
-        "iptables-save" | "iptables" => {
-            let rules = match &place {
-                Place::Node(n) => sim.node_ruleset(n).unwrap_or_default(),
-                // A pod's own namespace has no rules: nothing in it ever wrote any.
-                Place::Pod { .. } => netsim_model::netfilter::Ruleset::default(),
-            };
-            if !sim.proxy_mode_iptables() && matches!(place, Place::Node(_)) {
-                out.hint("kube-proxy runs in IPVS mode here: its KUBE-* iptables rules and ipsets are not simulated, only the kubelet's, flannel's and dockerd's rules are shown");
-            }
-            if cmd == "iptables-save" {
-                crate::iptables::iptables_save(out, sim, &rules, rest);
-            } else {
-                crate::iptables::iptables_cmd(out, &rules, rest);
-            }
-        }
+        "iptables-save" | "iptables" => iptables(out, sim, &place, cmd, rest),
         "ipvsadm" | "conntrack" => {
             out.fail(format!("netsim: `{cmd}` is not simulated yet"));
         }

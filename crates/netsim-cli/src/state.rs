@@ -92,6 +92,26 @@ struct HeaderIn {
     sim: Option<Box<RawValue>>,
 }
 
+/// What a read-only command reads (see `commands::kinds_needed`): the objects of some kinds
+/// and, if it asks, the per-node records (the CNI's and the runtime's), which it only reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Needs {
+    /// The kinds whose objects it reads.
+    pub kinds: BTreeSet<Kind>,
+    /// Whether it reads the per-node records.
+    pub node_records: bool,
+}
+
+impl Needs {
+    /// The objects of `kinds`, and no per-node records.
+    pub fn kinds(kinds: impl IntoIterator<Item = Kind>) -> Needs {
+        Needs {
+            kinds: kinds.into_iter().collect(),
+            node_records: false,
+        }
+    }
+}
+
 /// An opened, locked state directory.
 pub struct StateDir {
     dir: PathBuf,
@@ -101,9 +121,11 @@ pub struct StateDir {
     segments: BTreeMap<Kind, String>,
     /// Kinds whose segments were not read (see [`StateDir::load`]).
     unloaded: BTreeSet<Kind>,
-    /// The per-node records' segment as loaded, and whether it was left unread.
+    /// The per-node records' segment as loaded, and whether it was left unread or read by a
+    /// read-only command (either way the save keeps the segment as it is).
     node_records: Option<String>,
     node_records_unloaded: bool,
+    node_records_read_only: bool,
     /// Think time not yet run (see [`StateDir::owe`]), in milliseconds.
     owed_ms: i64,
     /// Whether the last load read only some kinds.
@@ -134,6 +156,7 @@ impl StateDir {
             unloaded: BTreeSet::new(),
             node_records: None,
             node_records_unloaded: false,
+            node_records_read_only: false,
             owed_ms: 0,
             partial: false,
         })
@@ -144,10 +167,11 @@ impl StateDir {
     }
 
     /// The saved cluster, or `None` if there is none yet. With `only`, just the objects of
-    /// those kinds are read (a read-only command that needs no others: see
-    /// `commands::kinds_needed`); the other kinds' segments stay on disk untouched and are kept
-    /// as they are by [`StateDir::save`].
-    pub fn load(&mut self, only: Option<&BTreeSet<Kind>>) -> Result<Option<Sim>, StateError> {
+    /// those kinds are read, and the per-node records only if it says so (a read-only command
+    /// that needs no others: see `commands::kinds_needed`); the other kinds' segments stay on
+    /// disk untouched and are kept as they are by [`StateDir::save`], and so are the per-node
+    /// records.
+    pub fn load(&mut self, only: Option<&Needs>) -> Result<Option<Sim>, StateError> {
         let path = self.file();
         let text = match fs::read(&path) {
             Ok(t) => t,
@@ -209,7 +233,7 @@ impl StateDir {
         });
         let only = only.filter(|_| quiet);
         for (kind, name) in &segments {
-            if only.is_some_and(|k| !k.contains(kind)) {
+            if only.is_some_and(|n| !n.kinds.contains(kind)) {
                 self.unloaded.insert(*kind);
                 continue;
             }
@@ -226,9 +250,10 @@ impl StateDir {
             None => None,
         };
         if let Some(name) = &node_records {
-            if only.is_some() {
+            if only.is_some_and(|n| !n.node_records) {
                 self.node_records_unloaded = true;
             } else {
+                self.node_records_read_only = only.is_some();
                 let (seg, bytes) = self.read_segment(name)?;
                 sim.load_node_records(&bytes)
                     .map_err(|e| corrupt(&seg, e.to_string()))?;
@@ -307,6 +332,7 @@ impl StateDir {
         let unloaded = &self.unloaded;
         let old_segments = &self.segments;
         let records_unloaded = self.node_records_unloaded;
+        let records_kept = records_unloaded || self.node_records_read_only;
         let old_records = self.node_records.as_deref();
         let owed_ms = self.owed_ms;
         let tmp = self.dir.join("state.json.tmp");
@@ -338,10 +364,11 @@ impl StateDir {
                 jobs.push(Job::Segment(kind, name));
             }
             // The per-node records are written on every save that read them (they change
-            // with nearly every command that moves time on); kept as they are otherwise.
-            let node_records = match old_records.filter(|_| records_unloaded) {
+            // with nearly every command that moves time on); kept as they are otherwise, and
+            // after a read-only command's load (it moved no time: its think time is owed).
+            let node_records = match old_records.filter(|_| records_kept) {
                 Some(old) => {
-                    if !sim.node_records_empty() {
+                    if records_unloaded && !sim.node_records_empty() {
                         return Err(StateError::Corrupt {
                             path: path.display().to_string(),
                             detail: "internal error: the per-node records changed but were not loaded; nothing saved".into(),
@@ -445,6 +472,7 @@ impl StateDir {
         self.unloaded.clear();
         self.node_records = None;
         self.node_records_unloaded = false;
+        self.node_records_read_only = false;
         self.owed_ms = 0;
         self.partial = false;
         self.remove_stray_segments();
@@ -613,12 +641,30 @@ mod tests {
         // lock is per open file: one StateDir at a time, or the second waits forever.)
         drop(state);
         let mut state = StateDir::open(&dir).expect("reopen");
-        let only = BTreeSet::from([Kind::Node]);
+        let only = Needs::kinds([Kind::Node]);
         let mut partial = state.load(Some(&only)).expect("load").expect("saved");
         assert!(partial.store().iter().all(|o| o.kind() == Kind::Node));
         assert!(partial.node_records_empty());
         state.save(&mut partial).expect("save partial");
         assert!(files(&dir).contains("state.NodeRecords.2.json"));
+        drop(state);
+        // A read-only command that reads the per-node records too: they are loaded, and kept
+        // on disk as they are by its save.
+        let mut state = StateDir::open(&dir).expect("reopen");
+        let only = Needs {
+            kinds: BTreeSet::from([Kind::Node]),
+            node_records: true,
+        };
+        let mut reader = state.load(Some(&only)).expect("load").expect("saved");
+        assert!(state.is_partial());
+        assert_eq!(node_records(&mut reader), records);
+        state.save(&mut reader).expect("save read-only");
+        assert!(files(&dir).contains("state.NodeRecords.2.json"));
+        assert!(
+            !files(&dir)
+                .iter()
+                .any(|f| f.starts_with("state.NodeRecords.4"))
+        );
         drop(state);
         let mut full = StateDir::open(&dir)
             .expect("reopen")
@@ -712,7 +758,7 @@ mod tests {
         state.save(&mut sim).expect("save");
         drop(state);
         let mut state = StateDir::open(&dir).expect("reopen");
-        let only = BTreeSet::from([Kind::Node]);
+        let only = Needs::kinds([Kind::Node]);
         let mut partial = state.load(Some(&only)).expect("load").expect("saved");
         assert!(state.is_partial());
         state.settle(&mut partial, &mut |_| {});
