@@ -295,9 +295,10 @@ fn progress_step(progress: &mut Progress, a: Advanced) {
 
 /// What a command reads, when it reads only objects of some kinds (and perhaps the per-node
 /// records) and changes nothing: `get KIND[,KIND...] [NAME...]` without `--watch`, `version`
-/// (the cluster's configuration only, which every load reads), and `ssh NODE -- iptables-save`
+/// (the cluster's configuration only, which every load reads), `ssh NODE -- iptables-save`
 /// or `iptables ...` (a node's rules: Nodes, Services and EndpointSlices, and the per-node
-/// records that say which machines there are). Whether its think time runs anything is
+/// records that say which machines there are), and `ssh NODE -- ip|ifconfig|bridge|hostname`
+/// (the node's namespace: the same without EndpointSlices). Whether its think time runs anything is
 /// checked on load (see [`StateDir::load`]). Anything else, or anything not understood here,
 /// loads every kind.
 fn kinds_needed(cmd: &str, rest: &[String]) -> Option<Needs> {
@@ -305,20 +306,23 @@ fn kinds_needed(cmd: &str, rest: &[String]) -> Option<Needs> {
         return Some(Needs::kinds([Kind::Namespace]));
     }
     if cmd == "ssh" {
-        // `ssh [USER@]NODE [--] [sudo ...] iptables-save|iptables ARGS...`.
+        // `ssh [USER@]NODE [--] [sudo ...] TOOL ARGS...`.
         let mut words = rest.iter().map(String::as_str).skip(1).peekable();
         words.next_if_eq(&"--");
         let tool = words.find(|w| *w != "sudo")?;
-        if rest.is_empty() || !matches!(tool, "iptables-save" | "iptables") {
-            return None;
+        let mut kinds = BTreeSet::from([Kind::Namespace, Kind::Node, Kind::Service]);
+        match tool {
+            // The rules: kube-proxy's are made from Services and EndpointSlices.
+            "iptables-save" | "iptables" => {
+                kinds.insert(Kind::EndpointSlice);
+            }
+            // The node's namespace (`Sim::node_netns`): its CNI records, the Nodes (routes
+            // to the others' pod subnets) and, in IPVS mode, the Services' addresses.
+            "ip" | "ifconfig" | "bridge" | "hostname" => {}
+            _ => return None,
         }
         return Some(Needs {
-            kinds: BTreeSet::from([
-                Kind::Namespace,
-                Kind::Node,
-                Kind::Service,
-                Kind::EndpointSlice,
-            ]),
+            kinds,
             node_records: true,
         });
     }
@@ -701,7 +705,7 @@ mod kinds_tests {
     }
 
     #[test]
-    fn a_nodes_rules_need_nodes_services_slices_and_the_machines() {
+    fn a_nodes_rules_and_namespace_need_nodes_services_and_the_machines() {
         let rules = Some(Needs {
             kinds: BTreeSet::from([
                 Kind::Namespace,
@@ -727,10 +731,33 @@ mod kinds_tests {
         ] {
             assert_eq!(kinds_needed("ssh", &args(argv)), rules, "{argv:?}");
         }
-        // Anything else on a node reads its namespaces, pods and conntrack tables.
+        // The node's own namespace: its records, the Nodes and the Services (IPVS).
+        let netns = Some(Needs {
+            kinds: BTreeSet::from([Kind::Namespace, Kind::Node, Kind::Service]),
+            node_records: true,
+        });
         for argv in [
             &["k8s-worker1", "--", "ip", "route"][..],
+            &["k8s-worker1", "sudo", "ip", "-br", "addr"],
+            &["k8s-worker1", "--", "ifconfig", "-a"],
+            &["k8s-worker1", "--", "bridge", "fdb", "show"],
+        ] {
+            assert_eq!(kinds_needed("ssh", &args(argv)), netns, "{argv:?}");
+        }
+        // Anything else on a node reads pods, containers or conntrack tables.
+        for argv in [
+            &["k8s-worker1", "--", "docker", "ps"][..],
             &["k8s-worker1", "--", "curl", "10.96.0.1"],
+            &[
+                "k8s-worker1",
+                "--",
+                "nsenter",
+                "-t",
+                "1234",
+                "-n",
+                "ip",
+                "addr",
+            ],
             &["k8s-worker1"],
             &[],
         ] {
