@@ -237,9 +237,16 @@ impl StateDir {
                 self.unloaded.insert(*kind);
                 continue;
             }
-            let (seg, bytes) = self.read_segment(name)?;
-            sim.load_segment(*kind, &bytes)
-                .map_err(|e| corrupt(&seg, e.to_string()))?;
+            let seg = self.segment_path(name)?;
+            let file = File::open(&seg).map_err(|e| StateError::Io {
+                what: "read",
+                path: seg.display().to_string(),
+                source: e,
+            })?;
+            for_each_element(file, SEGMENT_CHUNK, |text| {
+                sim.load_object(*kind, text).map_err(|e| e.to_string())
+            })
+            .map_err(|detail| corrupt(&seg, detail))?;
         }
         // Format 3 keeps the per-node records in a segment of their own, which a command
         // that reads only some kinds does not need (earlier formats have them inline).
@@ -504,6 +511,112 @@ enum Job {
     NodeRecords(String),
 }
 
+/// How much of a segment is read at a time (see [`for_each_element`]).
+const SEGMENT_CHUNK: usize = 1 << 20;
+
+/// Where [`for_each_element`] is in the array.
+#[derive(Clone, Copy, PartialEq)]
+enum Scan {
+    /// Before the `[`.
+    Start,
+    /// After the `[` or a `,`: an element or (only right after the `[`) the `]` comes next.
+    BeforeElement { first: bool },
+    /// Inside an element, `depth` brackets deep.
+    Element { depth: usize },
+    /// After an element: a `,` or the `]`.
+    AfterElement,
+    /// After the `]`.
+    End,
+}
+
+/// Calls `each` with the text of every element of the JSON array of objects that `reader`
+/// holds (a state segment), in order, reading a chunk of `chunk` bytes at a time: only the
+/// element being read is held, not the file (a 5,000-node cluster's Events segment is
+/// 660 MB, which was held whole while its objects were made). The elements themselves are
+/// parsed by `each`; this finds where each one ends (brackets outside strings). Returns how
+/// many there were, or what is wrong with the file.
+fn for_each_element(
+    mut reader: impl std::io::Read,
+    chunk: usize,
+    mut each: impl FnMut(&[u8]) -> Result<(), String>,
+) -> Result<usize, String> {
+    let mut buf: Vec<u8> = Vec::with_capacity(chunk);
+    let mut scan = Scan::Start;
+    let (mut in_string, mut escaped) = (false, false);
+    let mut start = 0;
+    let mut count = 0;
+    let mut read_so_far = 0usize;
+    loop {
+        // Keep only the element being read, then read on.
+        let keep = if matches!(scan, Scan::Element { .. }) {
+            start
+        } else {
+            buf.len()
+        };
+        buf.drain(..keep);
+        start = 0;
+        let from = buf.len();
+        buf.resize(from + chunk, 0);
+        let n = loop {
+            match reader.read(&mut buf[from..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.to_string()),
+            }
+        };
+        buf.truncate(from + n);
+        if n == 0 {
+            return match scan {
+                Scan::End => Ok(count),
+                _ => Err(format!("the file ends early, at byte {read_so_far}")),
+            };
+        }
+        for i in from..buf.len() {
+            let b = buf[i];
+            let at = read_so_far + (i - from);
+            let unexpected = || format!("unexpected {:?} at byte {at}", char::from(b));
+            scan = match scan {
+                Scan::Element { depth } => {
+                    if in_string {
+                        match (escaped, b) {
+                            (true, _) => escaped = false,
+                            (false, b'\\') => escaped = true,
+                            (false, b'"') => in_string = false,
+                            _ => {}
+                        }
+                        continue;
+                    }
+                    match b {
+                        b'"' => {
+                            in_string = true;
+                            scan
+                        }
+                        b'{' | b'[' => Scan::Element { depth: depth + 1 },
+                        b'}' | b']' if depth == 1 => {
+                            each(&buf[start..=i])?;
+                            count += 1;
+                            Scan::AfterElement
+                        }
+                        b'}' | b']' => Scan::Element { depth: depth - 1 },
+                        _ => scan,
+                    }
+                }
+                _ if b.is_ascii_whitespace() => scan,
+                Scan::Start if b == b'[' => Scan::BeforeElement { first: true },
+                Scan::BeforeElement { first: true } if b == b']' => Scan::End,
+                Scan::BeforeElement { .. } if b == b'{' => {
+                    start = i;
+                    Scan::Element { depth: 1 }
+                }
+                Scan::AfterElement if b == b',' => Scan::BeforeElement { first: false },
+                Scan::AfterElement if b == b']' => Scan::End,
+                _ => return Err(unexpected()),
+            };
+        }
+        read_so_far += n;
+    }
+}
+
 /// Runs `work` on each of `jobs` on up to as many threads as the machine has cores, taking
 /// jobs in order; the results come back in the jobs' order.
 fn on_cores<J: Sync, R: Send>(jobs: &[J], work: impl Fn(&J) -> R + Sync) -> Vec<R> {
@@ -613,6 +726,71 @@ mod tests {
         assert_eq!(squares, jobs.iter().map(|n| n * n).collect::<Vec<_>>());
         assert_eq!(runs.into_inner(), jobs.len());
         assert!(on_cores(&[] as &[u64], |n| *n).is_empty());
+    }
+
+    /// The elements [`for_each_element`] finds in `text`, read `chunk` bytes at a time.
+    fn elements(text: &str, chunk: usize) -> Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        for_each_element(text.as_bytes(), chunk, |e| {
+            out.push(String::from_utf8(e.to_vec()).map_err(|e| e.to_string())?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn a_segment_is_read_element_by_element_across_chunks() {
+        let text = " [ {\"a\":\"}]{[\\\"\",\"b\":[1,{\"c\":[]}]} ,\n{}\t,{\"d\":\"\\\\\"} ]\n";
+        let want: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(text)
+            .expect("valid JSON")
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
+        for chunk in [1, 2, 3, 7, 64, 1 << 20] {
+            let got: Vec<String> = elements(text, chunk)
+                .expect("reads")
+                .iter()
+                .map(|e| {
+                    serde_json::from_str::<serde_json::Value>(e)
+                        .expect("each element is whole")
+                        .to_string()
+                })
+                .collect();
+            assert_eq!(got, want, "chunk {chunk}");
+        }
+        assert_eq!(elements("[]", 1), Ok(Vec::new()));
+        assert_eq!(elements(" [ ] ", 3), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn a_damaged_segment_says_where() {
+        for (text, why) in [
+            ("", "ends early"),
+            ("[{\"a\":1}", "ends early"),
+            ("[{\"a\":\"}]", "ends early"),
+            ("[{},]", "unexpected ']'"),
+            ("[{}] x", "unexpected 'x'"),
+            ("{}", "unexpected '{'"),
+            ("[1]", "unexpected '1'"),
+            ("[{}{}]", "unexpected '{'"),
+        ] {
+            for chunk in [1, 4, 1 << 20] {
+                let err = elements(text, chunk).expect_err(text);
+                assert!(err.contains(why), "{text:?} (chunk {chunk}): {err}");
+            }
+        }
+        // What `each` says stops the reading.
+        let mut seen = 0;
+        let err = for_each_element(&b"[{},{},{}]"[..], 2, |_| {
+            seen += 1;
+            if seen == 2 {
+                Err("bad object".into())
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!(err, Err("bad object".into()));
+        assert_eq!(seen, 2);
     }
 
     #[test]

@@ -192,9 +192,10 @@ impl Sim {
         Ok(())
     }
 
-    /// Adds one saved segment of objects of `kind` (see [`Store::load_segment`]).
-    pub fn load_segment(&mut self, kind: Kind, text: &[u8]) -> Result<usize, serde_json::Error> {
-        self.store.load_segment(kind, text)
+    /// Adds one object of a saved segment of `kind` from its JSON text (see
+    /// [`Store::load_object`]).
+    pub fn load_object(&mut self, kind: Kind, text: &[u8]) -> Result<(), serde_json::Error> {
+        self.store.load_object(kind, text)
     }
 
     /// Finishes loading: Events older than the TTL go now, so that a command never shows

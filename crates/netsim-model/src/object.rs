@@ -129,17 +129,11 @@ macro_rules! objects {
                 })
             }
 
-            /// Reads a JSON array of objects that are all of `kind` (a state segment), straight
-            /// into their types: no intermediate JSON tree, unlike [`Object::from_json`].
-            pub fn array_from_json(kind: Kind, text: &[u8]) -> Result<Vec<Object>, serde_json::Error> {
-                // Each object is boxed as it is read: a list of the objects themselves (a Pod
-                // is kilobytes inline) would be copied at every doubling while it grows, and
-                // again into the boxes, with the whole list and its boxes alive at once.
+            /// Reads one object of `kind` from its JSON text (an element of a state segment),
+            /// straight into its type, boxed as it is read.
+            pub fn from_json_slice(kind: Kind, text: &[u8]) -> Result<Object, serde_json::Error> {
                 Ok(match kind {
-                    $(Kind::$variant => serde_json::from_slice::<Vec<Box<$ty>>>(text)?
-                        .into_iter()
-                        .map(Object::$variant)
-                        .collect(),)*
+                    $(Kind::$variant => Object::$variant(serde_json::from_slice(text)?),)*
                 })
             }
         }

@@ -752,22 +752,12 @@ impl Store {
         serde_json::to_writer(writer, &Segment(self, kind))
     }
 
-    /// Adds the objects of one state segment (a JSON array of `kind`), as stored: resource
-    /// versions kept, nothing marked changed. Returns how many there were.
-    pub fn load_segment(&mut self, kind: Kind, text: &[u8]) -> Result<usize, serde_json::Error> {
-        let objects = Object::array_from_json(kind, text)?;
-        let n = objects.len();
-        for o in objects {
-            if o.kind() != kind {
-                use serde::de::Error;
-                return Err(serde_json::Error::custom(format!(
-                    "a {:?} in the {kind:?} segment",
-                    o.kind()
-                )));
-            }
-            self.insert(o);
-        }
-        Ok(n)
+    /// Adds one object of a state segment (a JSON array of objects of `kind`, written by
+    /// [`Store::write_segment`]) from its JSON text, as stored: its resource version kept,
+    /// nothing marked changed.
+    pub fn load_object(&mut self, kind: Kind, text: &[u8]) -> Result<(), serde_json::Error> {
+        self.insert(Object::from_json_slice(kind, text)?);
+        Ok(())
     }
 }
 
