@@ -3,32 +3,10 @@
 //! missing without an error. Each command runs twice on the same cluster, once with a full
 //! load (`--now`, which always loads everything) and once as it runs by itself.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("the repository root exists")
-}
-
-/// Runs netsim with `args` on the state in `state`; its stdout, or a panic with its stderr.
-fn netsim(state: &Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_netsim"))
-        .arg("--state")
-        .arg(state)
-        .args(args)
-        .current_dir(repo_root())
-        .output()
-        .expect("netsim runs");
-    assert!(
-        output.status.success(),
-        "netsim {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("UTF-8 output")
-}
+use common::netsim;
+use std::path::Path;
 
 /// `text` without iptables-save's `# Generated`/`# Completed` lines, which carry the clock.
 fn without_stamps(text: &str) -> String {

@@ -3,31 +3,11 @@
 //! carries the inner packet with VNI 1, and the HTTP request, the DNS query and its answer,
 //! and the ICMP echo are what netsim sent.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::netsim;
+use std::path::Path;
 use std::process::Command;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("the repository root exists")
-}
-
-fn netsim(state: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_netsim"))
-        .arg("--state")
-        .arg(state)
-        .args(args)
-        .current_dir(repo_root())
-        .output()
-        .expect("run netsim");
-    assert!(
-        out.status.success(),
-        "netsim {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// tshark's fields for every frame of `file`, tab-separated.
 fn tshark(file: &Path, fields: &[&str]) -> Vec<Vec<String>> {
