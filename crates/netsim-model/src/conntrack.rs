@@ -652,10 +652,7 @@ impl Conntrack {
                 d.remove(key(e.proto, tuple), id);
             }
         }
-        while let Some(None) = self.slots.front() {
-            self.slots.pop_front();
-            self.base += 1;
-        }
+        self.drop_leading_holes();
         if rebuild {
             self.derived = Some(Derived::build(&self.slots, self.base));
         }
@@ -682,6 +679,12 @@ impl Conntrack {
             }
             None => {}
         }
+        self.drop_leading_holes();
+    }
+
+    /// Drops the holes expired or killed entries left at the front: every older entry is
+    /// gone too, so the numbering moves on.
+    fn drop_leading_holes(&mut self) {
         while let Some(None) = self.slots.front() {
             self.slots.pop_front();
             self.base += 1;
