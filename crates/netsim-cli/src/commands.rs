@@ -297,8 +297,9 @@ fn progress_step(progress: &mut Progress, a: Advanced) {
 /// records) and changes nothing: `get KIND[,KIND...] [NAME...]` without `--watch`, `version`
 /// (the cluster's configuration only, which every load reads), `ssh NODE -- iptables-save`
 /// or `iptables ...` (a node's rules: Nodes, Services and EndpointSlices, and the per-node
-/// records that say which machines there are), and `ssh NODE -- ip|ifconfig|bridge|hostname`
-/// (the node's namespace: the same without EndpointSlices). Whether its think time runs anything is
+/// records that say which machines there are), `ssh NODE -- ip|ifconfig|bridge|hostname`
+/// (the node's namespace: the same without EndpointSlices) and `ssh NODE -- docker|crictl`
+/// (its containers: that and the Pods). Whether its think time runs anything is
 /// checked on load (see [`StateDir::load`]). Anything else, or anything not understood here,
 /// loads every kind.
 fn kinds_needed(cmd: &str, rest: &[String]) -> Option<Needs> {
@@ -319,6 +320,10 @@ fn kinds_needed(cmd: &str, rest: &[String]) -> Option<Needs> {
             // The node's namespace (`Sim::node_netns`): its CNI records, the Nodes (routes
             // to the others' pod subnets) and, in IPVS mode, the Services' addresses.
             "ip" | "ifconfig" | "bridge" | "hostname" => {}
+            // The runtime's records and the pods (and nodes) its containers belong to.
+            "docker" | "crictl" => {
+                kinds.insert(Kind::Pod);
+            }
             _ => return None,
         }
         return Some(Needs {
@@ -744,9 +749,20 @@ mod kinds_tests {
         ] {
             assert_eq!(kinds_needed("ssh", &args(argv)), netns, "{argv:?}");
         }
-        // Anything else on a node reads pods, containers or conntrack tables.
+        // Its containers: the same and the pods.
+        let containers = Some(Needs {
+            kinds: BTreeSet::from([Kind::Namespace, Kind::Node, Kind::Service, Kind::Pod]),
+            node_records: true,
+        });
         for argv in [
             &["k8s-worker1", "--", "docker", "ps"][..],
+            &["k8s-worker1", "sudo", "crictl", "inspect", "abc"],
+        ] {
+            assert_eq!(kinds_needed("ssh", &args(argv)), containers, "{argv:?}");
+        }
+        // Anything else on a node reads more (the clients change conntrack tables).
+        for argv in [
+            &["k8s-worker1", "--", "cat", "/etc/resolv.conf"][..],
             &["k8s-worker1", "--", "curl", "10.96.0.1"],
             &[
                 "k8s-worker1",

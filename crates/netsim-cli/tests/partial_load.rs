@@ -6,7 +6,7 @@
 mod common;
 
 use common::netsim;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `text` without iptables-save's `# Generated`/`# Completed` lines, which carry the clock.
 fn without_stamps(text: &str) -> String {
@@ -16,23 +16,28 @@ fn without_stamps(text: &str) -> String {
         .join("\n")
 }
 
-/// Runs each command on a cluster made by applying `scenarios` and waiting a minute, after a
-/// full load and as it loads by itself, and compares the outputs (iptables-save's stamps
-/// aside).
-fn compare(name: &str, scenarios: &[&str], commands: &[&[&str]]) {
+/// A fresh state directory `name` with the `setup` commands run in it.
+fn state_after(name: &str, setup: &[&[&str]]) -> PathBuf {
     let state = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
     let _ = std::fs::remove_dir_all(&state);
-    for scenario in scenarios {
-        netsim(&state, &["apply", "-f", scenario]);
+    for args in setup {
+        netsim(&state, args);
     }
-    netsim(&state, &["wait", "60s"]);
+    state
+}
+
+/// Runs each command after a full load and as it loads by itself, and compares the outputs
+/// (iptables-save's stamps aside). The full load comes first, at `--now` a month on from the
+/// last (from 14.6 months after the cluster started), which no partial load reaches; the
+/// command after it runs its think time (5 s) later, which changes no age that `crictl ps`
+/// or `docker ps` prints (whole months, none near the next).
+fn same_both_ways(state: &Path, commands: &[&[&str]]) {
     for (i, command) in commands.iter().enumerate() {
-        // A full load first: `--now` an hour on from the last, which no partial load reaches.
-        let now = format!("2024-01-{:02}T00:00:00Z", i + 3);
+        let now = format!("2025-{:02}-15T00:00:00Z", i + 3);
         let mut full_args = vec!["--now", now.as_str()];
         full_args.extend_from_slice(command);
-        let full = netsim(&state, &full_args);
-        let partial = netsim(&state, command);
+        let full = netsim(state, &full_args);
+        let partial = netsim(state, command);
         assert!(full.lines().count() > 1, "{command:?} printed:\n{full}");
         assert_eq!(
             without_stamps(&partial),
@@ -40,6 +45,17 @@ fn compare(name: &str, scenarios: &[&str], commands: &[&[&str]]) {
             "{command:?}"
         );
     }
+}
+
+/// [`same_both_ways`] on a cluster made by applying `scenarios` and waiting a minute.
+fn compare(name: &str, scenarios: &[&str], commands: &[&[&str]]) {
+    let mut setup: Vec<[&str; 3]> = scenarios.iter().map(|s| ["apply", "-f", s]).collect();
+    setup.push(["wait", "60s", ""]);
+    let setup: Vec<&[&str]> = setup
+        .iter()
+        .map(|c| if c[2].is_empty() { &c[..2] } else { &c[..] })
+        .collect();
+    same_both_ways(&state_after(name, &setup), commands);
 }
 
 #[test]
@@ -80,5 +96,50 @@ fn a_nodes_namespace_read_from_some_kinds_is_that_of_a_full_load() {
         "partial-load-netns-ipvs",
         &["scenarios/cluster-ipvs.yaml", "scenarios/nodeport.yaml"],
         commands,
+    );
+}
+
+#[test]
+fn a_nodes_containers_read_from_some_kinds_are_those_of_a_full_load() {
+    // containerd, the default runtime.
+    let state = state_after(
+        "partial-load-crictl",
+        &[
+            &["apply", "-f", "scenarios/nodeport.yaml"],
+            &["wait", "60s"],
+        ],
+    );
+    let ids = netsim(&state, &["ssh", "k8s-worker1", "--", "crictl", "ps", "-q"]);
+    let id = ids.lines().next().expect("a container on k8s-worker1");
+    same_both_ways(
+        &state,
+        &[
+            &["ssh", "k8s-worker1", "--", "crictl", "ps"],
+            &["ssh", "k8s-worker2", "--", "crictl", "ps"],
+            &["ssh", "k8s-worker1", "--", "crictl", "pods"],
+            &["ssh", "k8s-worker1", "--", "crictl", "inspect", id],
+        ],
+    );
+    // Docker: the lesson's prepared cluster.
+    let state = state_after(
+        "partial-load-docker",
+        &[&["snapshot", "restore", "scenarios/pod-networking.yaml"]],
+    );
+    let name = netsim(
+        &state,
+        &[
+            "get",
+            "pods",
+            "nginx",
+            "-o",
+            "jsonpath=k8s_nginx_{.metadata.name}_default_{.metadata.uid}_0",
+        ],
+    );
+    same_both_ways(
+        &state,
+        &[
+            &["ssh", "k8s-worker2", "--", "docker", "ps"],
+            &["ssh", "k8s-worker2", "--", "docker", "inspect", &name],
+        ],
     );
 }
