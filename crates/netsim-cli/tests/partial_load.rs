@@ -49,12 +49,9 @@ fn same_both_ways(state: &Path, commands: &[&[&str]]) {
 
 /// [`same_both_ways`] on a cluster made by applying `scenarios` and waiting a minute.
 fn compare(name: &str, scenarios: &[&str], commands: &[&[&str]]) {
-    let mut setup: Vec<[&str; 3]> = scenarios.iter().map(|s| ["apply", "-f", s]).collect();
-    setup.push(["wait", "60s", ""]);
-    let setup: Vec<&[&str]> = setup
-        .iter()
-        .map(|c| if c[2].is_empty() { &c[..2] } else { &c[..] })
-        .collect();
+    let applies: Vec<[&str; 3]> = scenarios.iter().map(|s| ["apply", "-f", s]).collect();
+    let mut setup: Vec<&[&str]> = applies.iter().map(|a| &a[..]).collect();
+    setup.push(&["wait", "60s"]);
     same_both_ways(&state_after(name, &setup), commands);
 }
 
