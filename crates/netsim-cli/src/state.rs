@@ -237,16 +237,14 @@ impl StateDir {
                 self.unloaded.insert(*kind);
                 continue;
             }
-            let seg = self.segment_path(name)?;
-            let file = File::open(&seg).map_err(|e| StateError::Io {
-                what: "read",
-                path: seg.display().to_string(),
-                source: e,
-            })?;
+            let (seg, file) = self.open_segment(name)?;
             for_each_element(file, SEGMENT_CHUNK, |text| {
                 sim.load_object(*kind, text).map_err(|e| e.to_string())
             })
-            .map_err(|detail| corrupt(&seg, detail))?;
+            .map_err(|e| match e {
+                ElementError::Read(source) => read_error(&seg, source),
+                ElementError::Bad(detail) => corrupt(&seg, detail),
+            })?;
         }
         // Format 3 keeps the per-node records in a segment of their own, which a command
         // that reads only some kinds does not need (earlier formats have them inline).
@@ -298,14 +296,20 @@ impl StateDir {
         self.owed_ms = self.owed_ms.saturating_add(think.as_millis().max(0) as i64);
     }
 
+    /// Segment `name`'s path and the file, open for reading.
+    fn open_segment(&self, name: &str) -> Result<(PathBuf, File), StateError> {
+        let seg = self.segment_path(name)?;
+        match File::open(&seg) {
+            Ok(file) => Ok((seg, file)),
+            Err(e) => Err(read_error(&seg, e)),
+        }
+    }
+
     /// Segment `name`'s path and bytes.
     fn read_segment(&self, name: &str) -> Result<(PathBuf, Vec<u8>), StateError> {
-        let seg = self.segment_path(name)?;
-        let bytes = fs::read(&seg).map_err(|e| StateError::Io {
-            what: "read",
-            path: seg.display().to_string(),
-            source: e,
-        })?;
+        let (seg, mut file) = self.open_segment(name)?;
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut bytes).map_err(|e| read_error(&seg, e))?;
         Ok((seg, bytes))
     }
 
@@ -529,6 +533,33 @@ enum Scan {
     End,
 }
 
+/// A segment file could not be read ([`StateError::Io`]).
+fn read_error(path: &Path, source: std::io::Error) -> StateError {
+    StateError::Io {
+        what: "read",
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Why [`for_each_element`] stopped.
+#[derive(Debug)]
+enum ElementError {
+    /// The file could not be read: a file-system error, not a damaged file.
+    Read(std::io::Error),
+    /// The text is not an array of objects, or `each` refused an element.
+    Bad(String),
+}
+
+impl std::fmt::Display for ElementError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ElementError::Read(e) => e.fmt(f),
+            ElementError::Bad(detail) => f.write_str(detail),
+        }
+    }
+}
+
 /// Calls `each` with the text of every element of the JSON array of objects that `reader`
 /// holds (a state segment), in order, reading a chunk of `chunk` bytes at a time: only the
 /// element being read is held, not the file (a 5,000-node cluster's Events segment is
@@ -539,7 +570,7 @@ fn for_each_element(
     mut reader: impl std::io::Read,
     chunk: usize,
     mut each: impl FnMut(&[u8]) -> Result<(), String>,
-) -> Result<usize, String> {
+) -> Result<usize, ElementError> {
     let mut buf: Vec<u8> = Vec::with_capacity(chunk);
     let mut scan = Scan::Start;
     let (mut in_string, mut escaped) = (false, false);
@@ -561,14 +592,16 @@ fn for_each_element(
             match reader.read(&mut buf[from..]) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.to_string()),
+                Err(e) => return Err(ElementError::Read(e)),
             }
         };
         buf.truncate(from + n);
         if n == 0 {
             return match scan {
                 Scan::End => Ok(count),
-                _ => Err(format!("the file ends early, at byte {read_so_far}")),
+                _ => Err(ElementError::Bad(format!(
+                    "the file ends early, at byte {read_so_far}"
+                ))),
             };
         }
         for i in from..buf.len() {
@@ -593,7 +626,7 @@ fn for_each_element(
                         }
                         b'{' | b'[' => Scan::Element { depth: depth + 1 },
                         b'}' | b']' if depth == 1 => {
-                            each(&buf[start..=i])?;
+                            each(&buf[start..=i]).map_err(ElementError::Bad)?;
                             count += 1;
                             Scan::AfterElement
                         }
@@ -610,7 +643,7 @@ fn for_each_element(
                 }
                 Scan::AfterElement if b == b',' => Scan::BeforeElement { first: false },
                 Scan::AfterElement if b == b']' => Scan::End,
-                _ => return Err(unexpected()),
+                _ => return Err(ElementError::Bad(unexpected())),
             };
         }
         read_so_far += n;
@@ -734,7 +767,8 @@ mod tests {
         for_each_element(text.as_bytes(), chunk, |e| {
             out.push(String::from_utf8(e.to_vec()).map_err(|e| e.to_string())?);
             Ok(())
-        })?;
+        })
+        .map_err(|e| e.to_string())?;
         Ok(out)
     }
 
@@ -789,8 +823,20 @@ mod tests {
                 Ok(())
             }
         });
-        assert_eq!(err, Err("bad object".into()));
+        assert!(
+            matches!(&err, Err(ElementError::Bad(detail)) if detail == "bad object"),
+            "{err:?}"
+        );
         assert_eq!(seen, 2);
+        // A read error is the file system's, not a damaged file.
+        struct Failing;
+        impl std::io::Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+                Err(std::io::Error::other("disk on fire"))
+            }
+        }
+        let err = for_each_element(Failing, 4, |_| Ok(()));
+        assert!(matches!(&err, Err(ElementError::Read(e)) if e.to_string() == "disk on fire"));
     }
 
     #[test]
