@@ -7,6 +7,7 @@
 //! It must never do IO, read a clock or draw random numbers: time and randomness are passed in
 //! by the engine, files and terminals belong to the CLI.
 
+mod capacity;
 pub mod cluster;
 pub mod conntrack;
 pub mod dns;

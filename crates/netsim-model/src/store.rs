@@ -343,7 +343,8 @@ impl Store {
         self.insert(object)
     }
 
-    fn insert(&mut self, object: Object) -> Option<Object> {
+    fn insert(&mut self, mut object: Object) -> Option<Object> {
+        crate::capacity::shrink(&mut object);
         let key = object.key();
         let old = self
             .objects
