@@ -490,24 +490,53 @@ fn crictl(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     let inspect_input = |sb, c| inspect_input(sim, node, sb, c);
     match args {
         ["ps", opts @ ..] => {
-            // `crictl ps [--name REGEXP] [-q]`: the name filter matches a substring here.
+            // `crictl ps [-a] [--state S] [--pod ID] [--name REGEXP] [-q]`: the name filter
+            // matches a substring here.
             let mut quiet = false;
             let mut name = None;
+            let mut state = None;
+            let mut pod = None;
             let mut k = 0;
             while k < opts.len() {
-                match opts[k] {
-                    "-q" | "--quiet" => quiet = true,
-                    "--name" => {
-                        name = opts.get(k + 1).copied();
+                let (flag, inline) = match opts[k].split_once('=') {
+                    Some((f, v)) if f.starts_with("--") => (f, Some(v)),
+                    _ => (opts[k], None),
+                };
+                let mut value = || {
+                    inline.or_else(|| {
                         k += 1;
-                    }
+                        opts.get(k).copied()
+                    })
+                };
+                match flag {
+                    "-q" | "--quiet" => quiet = true,
+                    // Without it only running containers are listed; netsim keeps no record
+                    // of an exited one (a restarted container's record is replaced), so the
+                    // rows are the same.
+                    "-a" | "--all" => {}
+                    "--name" => name = value(),
+                    "-s" | "--state" => state = value(),
+                    "-p" | "--pod" => pod = value(),
                     other => {
                         return out.fail(format!("crictl: flag provided but not defined: {other}"));
                     }
                 }
                 k += 1;
             }
-            let all = sandboxes(sim, node);
+            // Every container netsim records is running: another state lists none.
+            let listed = match state.map(str::to_ascii_lowercase).as_deref() {
+                None | Some("running") => true,
+                Some("created" | "exited" | "unknown") => false,
+                Some(_) => {
+                    return out.fail(
+                        "FATA[0000] --state should be one of created, running, exited or unknown",
+                    );
+                }
+            };
+            let all: Vec<&netsim_model::runtime::Sandbox> = sandboxes(sim, node)
+                .into_iter()
+                .filter(|sb| listed && pod.is_none_or(|p| sb.pause.id.starts_with(p)))
+                .collect();
             if quiet {
                 let mut rows: Vec<&netsim_model::runtime::ContainerRec> = all
                     .iter()
