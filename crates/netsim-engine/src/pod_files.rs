@@ -93,15 +93,16 @@ impl Sim {
     /// The pod's resolver configuration, as kubelet's `GetPodDNS` computes it, and the
     /// warning event text when the merged result had to be truncated.
     pub fn pod_resolv(&self, pod: &Pod) -> (ResolvConf, Option<String>) {
-        let spec = pod.spec.clone().unwrap_or_default();
-        let node = spec.node_name.clone().unwrap_or_default();
-        let ns = pod.metadata.namespace.clone().unwrap_or_default();
+        let spec = pod.spec.as_ref();
+        let node = spec
+            .and_then(|s| s.node_name.as_deref())
+            .unwrap_or_default();
+        let ns = pod.metadata.namespace.as_deref().unwrap_or_default();
         let policy = spec
-            .dns_policy
-            .clone()
-            .unwrap_or_else(|| "ClusterFirst".into());
-        let host_network = spec.host_network == Some(true);
-        let host = self.node_resolv(&node);
+            .and_then(|s| s.dns_policy.as_deref())
+            .unwrap_or("ClusterFirst");
+        let host_network = spec.and_then(|s| s.host_network) == Some(true);
+        let host = self.node_resolv(node);
         let zone = &self.config.cluster_domain;
         let cluster = |host: &ResolvConf| {
             let mut searches = vec![
@@ -120,13 +121,13 @@ impl Sim {
                 options: vec!["ndots:5".into()],
             }
         };
-        let mut rc = match policy.as_str() {
+        let mut rc = match policy {
             "None" => ResolvConf::default(),
             "ClusterFirstWithHostNet" => cluster(&host),
             "ClusterFirst" if !host_network => cluster(&host),
             _ => host,
         };
-        if let Some(cfg) = &spec.dns_config {
+        if let Some(cfg) = spec.and_then(|s| s.dns_config.as_ref()) {
             for n in cfg.nameservers.iter().flatten() {
                 if !rc.nameservers.contains(n) {
                     rc.nameservers.push(n.clone());
