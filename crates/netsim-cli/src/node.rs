@@ -491,7 +491,20 @@ fn crictl(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     match args {
         ["ps", opts @ ..] => {
             // `crictl ps [-a] [--state S] [--pod ID] [--name REGEXP] [-q]`: the name filter
-            // matches a substring here.
+            // matches a substring here. Short flags combine (`-aq`), as crictl's
+            // UseShortOptionHandling allows.
+            let split: Vec<String> = opts
+                .iter()
+                .flat_map(|o| match o.strip_prefix('-') {
+                    Some(bools)
+                        if bools.len() > 1 && bools.chars().all(|c| matches!(c, 'a' | 'q')) =>
+                    {
+                        bools.chars().map(|c| format!("-{c}")).collect()
+                    }
+                    _ => vec![o.to_string()],
+                })
+                .collect();
+            let opts: Vec<&str> = split.iter().map(String::as_str).collect();
             let mut quiet = false;
             let mut name = None;
             let mut state = None;
