@@ -523,15 +523,24 @@ fn crictl(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
                 };
                 match flag {
                     "-q" | "--quiet" => quiet = true,
-                    // Without it only running containers are listed; netsim keeps no record
-                    // of an exited one (a restarted container's record is replaced), so the
-                    // rows are the same.
+                    // Without it only running containers are listed; netsim's containers
+                    // never exit, so the rows are the same.
                     "-a" | "--all" => {}
-                    "--name" => name = value(),
-                    "-s" | "--state" => state = value(),
-                    "-p" | "--pod" => pod = value(),
+                    "--name" | "-s" | "--state" | "-p" | "--pod" => {
+                        let Some(v) = value() else {
+                            // Go's flag package names a flag with one dash.
+                            let bare = flag.trim_start_matches('-');
+                            return out.fail(format!("crictl: flag needs an argument: -{bare}"));
+                        };
+                        match flag {
+                            "--name" => name = Some(v),
+                            "-s" | "--state" => state = Some(v),
+                            _ => pod = Some(v),
+                        }
+                    }
                     other => {
-                        return out.fail(format!("crictl: flag provided but not defined: {other}"));
+                        let bare = other.trim_start_matches('-');
+                        return out.fail(format!("crictl: flag provided but not defined: -{bare}"));
                     }
                 }
                 k += 1;
