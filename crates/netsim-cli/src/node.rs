@@ -528,9 +528,11 @@ fn crictl(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
                     "-a" | "--all" => {}
                     "--name" | "-s" | "--state" | "-p" | "--pod" => {
                         let Some(v) = value() else {
-                            // Go's flag package names a flag with one dash.
+                            // Go's flag package names a flag with one dash; crictl's
+                            // logrus.Fatal says it (urfave/cli's usage text on stdout is not
+                            // reproduced).
                             let bare = flag.trim_start_matches('-');
-                            return out.fail(format!("crictl: flag needs an argument: -{bare}"));
+                            return out.fail(format!("FATA[0000] flag needs an argument: -{bare}"));
                         };
                         match flag {
                             "--name" => name = Some(v),
@@ -540,7 +542,8 @@ fn crictl(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
                     }
                     other => {
                         let bare = other.trim_start_matches('-');
-                        return out.fail(format!("crictl: flag provided but not defined: -{bare}"));
+                        return out
+                            .fail(format!("FATA[0000] flag provided but not defined: -{bare}"));
                     }
                 }
                 k += 1;
