@@ -543,21 +543,14 @@ fn read_error(path: &Path, source: std::io::Error) -> StateError {
 }
 
 /// Why [`for_each_element`] stopped.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum ElementError {
     /// The file could not be read: a file-system error, not a damaged file.
+    #[error("{0}")]
     Read(std::io::Error),
     /// The text is not an array of objects, or `each` refused an element.
+    #[error("{0}")]
     Bad(String),
-}
-
-impl std::fmt::Display for ElementError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ElementError::Read(e) => e.fmt(f),
-            ElementError::Bad(detail) => f.write_str(detail),
-        }
-    }
 }
 
 /// Calls `each` with the text of every element of the JSON array of objects that `reader`
