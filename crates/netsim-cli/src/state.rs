@@ -232,6 +232,10 @@ impl StateDir {
             at.as_millisecond() > sim.now().as_millisecond().saturating_add(owed_ms)
         });
         let only = only.filter(|_| quiet);
+        // What an earlier load of this invocation left unread no longer holds.
+        self.unloaded.clear();
+        self.node_records_unloaded = false;
+        self.node_records_read_only = false;
         for (kind, name) in &segments {
             if only.is_some_and(|n| !n.kinds.contains(kind)) {
                 self.unloaded.insert(*kind);

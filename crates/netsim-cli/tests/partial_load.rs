@@ -140,3 +140,46 @@ fn a_nodes_containers_read_from_some_kinds_are_those_of_a_full_load() {
         ],
     );
 }
+
+/// A read-only command whose owed think time has something due loads every kind to run it,
+/// saves the settled cluster and reads only its own kinds again (so that what it builds takes
+/// the room the others held). It must print what it prints when the owed time was run by
+/// another command first, and leave the cluster as that order does.
+#[test]
+fn a_read_only_command_that_settles_owed_time_prints_and_leaves_what_it_would_otherwise() {
+    // Right after an apply the pods are still being made: the `get`'s think time, owed, has
+    // work due in it.
+    let setup: &[&[&str]] = &[
+        &["apply", "-f", "scenarios/traffic.yaml"],
+        &["get", "svc", "-A"],
+    ];
+    let commands: &[&[&str]] = &[
+        &["ssh", "k8s-worker1", "--", "iptables-save"],
+        &["ssh", "k8s-worker2", "--", "ip", "route"],
+        &["ssh", "k8s-worker1", "--", "crictl", "ps"],
+        &["get", "pods", "-o", "wide"],
+    ];
+    for command in commands {
+        let settles = state_after("settle-reload", setup);
+        let settled_first = state_after("settle-first", setup);
+        netsim(&settled_first, &["wait", "0s"]);
+        let printed = netsim(&settles, command);
+        assert!(
+            printed.lines().count() > 1,
+            "{command:?} printed:\n{printed}"
+        );
+        assert_eq!(printed, netsim(&settled_first, command), "{command:?}");
+        // It ran on the reloaded kinds: its own think time is owed, as after a partial load.
+        let header = std::fs::read_to_string(settles.join("state.json")).expect("state.json");
+        let header: serde_json::Value = serde_json::from_str(&header).expect("a JSON header");
+        assert_eq!(header["owed_ms"], 5000, "{command:?}");
+        // And the cluster goes on the same way from both.
+        for next in [&["wait", "30s"][..], &["get", "events", "-A"]] {
+            assert_eq!(
+                netsim(&settles, next),
+                netsim(&settled_first, next),
+                "{next:?} after {command:?}"
+            );
+        }
+    }
+}
