@@ -6,6 +6,7 @@
 //! on the virtual clock, and saves. Errors are rendered once, here at the edge.
 
 mod commands;
+mod crictl;
 mod dns;
 mod dns_serve;
 mod export;

@@ -484,109 +484,132 @@ fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     }
 }
 
-fn crictl(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
-    let now_ms = sim.now().as_millisecond();
-    let image_id = |image: &str| netsim_engine::controllers::image_id(image);
-    let inspect_input = |sb, c| inspect_input(sim, node, sb, c);
-    match args {
-        ["ps", opts @ ..] => {
-            // `crictl ps [-a] [--state S] [--pod ID] [--name REGEXP] [-q]`: the name filter
-            // matches a substring here. Short flags combine (`-aq`), as crictl's
-            // UseShortOptionHandling allows.
-            let split: Vec<String> = opts
-                .iter()
-                .flat_map(|o| match o.strip_prefix('-') {
-                    Some(bools)
-                        if bools.len() > 1 && bools.chars().all(|c| matches!(c, 'a' | 'q')) =>
-                    {
-                        bools.chars().map(|c| format!("-{c}")).collect()
-                    }
-                    _ => vec![o.to_string()],
-                })
-                .collect();
-            let opts: Vec<&str> = split.iter().map(String::as_str).collect();
-            let mut quiet = false;
-            let mut name = None;
-            let mut state = None;
-            let mut pod = None;
-            let mut k = 0;
-            while k < opts.len() {
-                let (flag, inline) = match opts[k].split_once('=') {
-                    Some((f, v)) if f.starts_with("--") => (f, Some(v)),
-                    _ => (opts[k], None),
-                };
-                let mut value = || {
-                    inline.or_else(|| {
-                        k += 1;
-                        opts.get(k).copied()
-                    })
-                };
-                match flag {
-                    "-q" | "--quiet" => quiet = true,
-                    // Without it only running containers are listed; netsim's containers
-                    // never exit, so the rows are the same.
-                    "-a" | "--all" => {}
-                    "--name" | "-s" | "--state" | "-p" | "--pod" => {
-                        let Some(v) = value() else {
-                            // Go's flag package names a flag with one dash; crictl's
-                            // logrus.Fatal says it (urfave/cli's usage text on stdout is not
-                            // reproduced).
-                            let bare = flag.trim_start_matches('-');
-                            return out.fail(format!("FATA[0000] flag needs an argument: -{bare}"));
-                        };
-                        match flag {
-                            "--name" => name = Some(v),
-                            "-s" | "--state" => state = Some(v),
-                            _ => pod = Some(v),
-                        }
-                    }
-                    other => {
-                        let bare = other.trim_start_matches('-');
-                        return out
-                            .fail(format!("FATA[0000] flag provided but not defined: -{bare}"));
-                    }
-                }
-                k += 1;
-            }
-            // Every container netsim records is running: another state lists none.
-            let listed = match state.map(str::to_ascii_lowercase).as_deref() {
-                None | Some("running") => true,
-                Some("created" | "exited" | "unknown") => false,
-                Some(_) => {
-                    return out.fail(
-                        "FATA[0000] --state should be one of created, running, exited or unknown",
-                    );
-                }
-            };
-            let all: Vec<&netsim_model::runtime::Sandbox> = sandboxes(sim, node)
-                .into_iter()
-                .filter(|sb| listed && pod.is_none_or(|p| sb.pause.id.starts_with(p)))
-                .collect();
-            if quiet {
-                let mut rows: Vec<&netsim_model::runtime::ContainerRec> = all
-                    .iter()
-                    .flat_map(|sb| sb.containers.iter())
-                    .filter(|c| name.is_none_or(|n| c.name.contains(n)))
-                    .collect();
-                rows.sort_by(|a, b| b.created_ms.cmp(&a.created_ms).then(b.id.cmp(&a.id)));
-                for c in rows {
-                    out.outln(&c.id);
-                }
-            } else if let Some(n) = name {
-                let filtered: Vec<netsim_model::runtime::Sandbox> = all
-                    .iter()
-                    .map(|sb| {
-                        let mut sb = (*sb).clone();
-                        sb.containers.retain(|c| c.name.contains(n));
-                        sb
-                    })
-                    .collect();
-                let refs: Vec<&netsim_model::runtime::Sandbox> = filtered.iter().collect();
-                out.out(runtime::crictl_ps(&refs, now_ms, &image_id));
-            } else {
-                out.out(runtime::crictl_ps(&all, now_ms, &image_id));
+/// `crictl ps`: the node's containers through cri-tools' `ListContainers` filters (id and
+/// sandbox id prefixes, state, labels, then the name and namespace regular expressions),
+/// newest first, cut to `--latest`/`--last`. netsim's containers never exit, so `-a` lists
+/// the same rows and a state other than running lists none.
+fn crictl_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
+    use crate::crictl::{PS_FLAGS, parse};
+    let opts = match parse(PS_FLAGS, args) {
+        Ok(p) => p,
+        Err(e) => return out.fail(e),
+    };
+    if !opts.args.is_empty() {
+        // urfave/cli shows the subcommand's help instead of listing.
+        return out.fail(format!(
+            "netsim: `crictl ps {}`: crictl ps takes no arguments (crictl prints its help, which is not simulated)",
+            opts.args.join(" ")
+        ));
+    }
+    for unsimulated in ["verbose", "image", "resolve-image-path"] {
+        if opts.value(unsimulated).is_some_and(|v| v != "false") {
+            return not_simulated(out, &[&["crictl", "ps"], args].concat());
+        }
+    }
+    let mut labels = Vec::new();
+    for label in opts.values("label") {
+        match label.split_once('=') {
+            Some(pair) => labels.push(pair),
+            None => {
+                return out.fail(format!("FATA[0000] incorrectly specified label: {label}"));
             }
         }
+    }
+    let latest = opts.is_set("latest");
+    let last = opts
+        .value("last")
+        .and_then(crate::crictl::parse_go_int)
+        .unwrap_or(0);
+    // Every container netsim records is running; --latest and --last list every state.
+    let running = match opts.value("state").map(str::to_ascii_lowercase).as_deref() {
+        None | Some("running") => true,
+        Some("created" | "exited" | "unknown") => false,
+        Some(_) => {
+            return out
+                .fail("FATA[0000] --state should be one of created, running, exited or unknown");
+        }
+    };
+    let listed = running || latest || last > 0;
+    match opts.value("output") {
+        None | Some("table") => {}
+        Some("json" | "yaml") => return not_simulated(out, &[&["crictl", "ps"], args].concat()),
+        Some(other) => {
+            return out.fail(format!(
+                "FATA[0000] listing containers: unsupported output format {}",
+                crate::crictl::go_quote(other)
+            ));
+        }
+    }
+    // Go's regexp.MatchString: unanchored; a pattern that does not compile matches nothing.
+    let pattern = |flag: &str| {
+        opts.value(flag)
+            .filter(|p| !p.is_empty())
+            .map(|p| regex::Regex::new(p).ok())
+    };
+    let (name_re, namespace_re) = (pattern("name"), pattern("namespace"));
+    let matches = |re: &Option<Option<regex::Regex>>, text: &str| match re {
+        None => true,
+        Some(re) => re.as_ref().is_some_and(|re| re.is_match(text)),
+    };
+    let id = opts.value("id").unwrap_or_default();
+    let pod = opts.value("pod").unwrap_or_default();
+    let mut rows: Vec<(
+        &netsim_model::runtime::Sandbox,
+        &netsim_model::runtime::ContainerRec,
+    )> = sandboxes(sim, node)
+        .into_iter()
+        .filter(|sb| listed && sb.pause.id.starts_with(pod))
+        .flat_map(|sb| sb.containers.iter().map(move |c| (sb, c)))
+        .filter(|(sb, c)| {
+            let (namespace, pod_name) = sb.pod.split_once('/').unwrap_or(("", &sb.pod));
+            // The kubelet's labels on a container (`newContainerLabels`).
+            let label = |key: &str| match key {
+                "io.kubernetes.container.name" => Some(c.name.as_str()),
+                "io.kubernetes.pod.name" => Some(pod_name),
+                "io.kubernetes.pod.namespace" => Some(namespace),
+                "io.kubernetes.pod.uid" => Some(sb.uid.as_str()),
+                _ => None,
+            };
+            c.id.starts_with(id)
+                && labels.iter().all(|(k, v)| label(k) == Some(*v))
+                && matches(&name_re, &c.name)
+                && matches(&namespace_re, namespace)
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.1.created_ms
+            .cmp(&a.1.created_ms)
+            .then(b.1.id.cmp(&a.1.id))
+    });
+    let keep = if last > 0 {
+        usize::try_from(last).unwrap_or(usize::MAX)
+    } else if latest {
+        1
+    } else {
+        rows.len()
+    };
+    rows.truncate(keep);
+    if opts.is_set("quiet") {
+        for (_, c) in rows {
+            out.outln(&c.id);
+        }
+    } else {
+        let image_id = |image: &str| netsim_engine::controllers::image_id(image);
+        let no_trunc = opts.is_set("no-trunc");
+        out.out(runtime::crictl_ps(
+            &rows,
+            sim.now().as_millisecond(),
+            &image_id,
+            no_trunc,
+        ));
+    }
+}
+
+fn crictl(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
+    let now_ms = sim.now().as_millisecond();
+    let inspect_input = |sb, c| inspect_input(sim, node, sb, c);
+    match args {
+        ["ps", opts @ ..] => crictl_ps(out, sim, node, opts),
         ["pods"] => out.out(runtime::crictl_pods(&sandboxes(sim, node), now_ms)),
         ["inspect", rest @ ..] => {
             // `crictl inspect [-o json|go-template --template T] ID`

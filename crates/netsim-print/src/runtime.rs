@@ -103,28 +103,34 @@ pub fn docker_ps(sandboxes: &[&Sandbox], now_ms: i64, image_id: &dyn Fn(&str) ->
     w.finish()
 }
 
-/// `crictl ps`.
-pub fn crictl_ps(sandboxes: &[&Sandbox], now_ms: i64, image_id: &dyn Fn(&str) -> String) -> String {
+/// `crictl ps`: `rows` in the order given (crictl lists the newest first), ids cut to 13
+/// characters unless `no_trunc`.
+pub fn crictl_ps(
+    rows: &[(&Sandbox, &ContainerRec)],
+    now_ms: i64,
+    image_id: &dyn Fn(&str) -> String,
+    no_trunc: bool,
+) -> String {
     let mut w = TabWriter::new(20, 3);
     w.write_str("CONTAINER\tIMAGE\tCREATED\tSTATE\tNAME\tATTEMPT\tPOD ID\tPOD\n");
-    let mut rows: Vec<(&Sandbox, &ContainerRec)> = sandboxes
-        .iter()
-        .flat_map(|sb| sb.containers.iter().map(move |c| (*sb, c)))
-        .collect();
-    rows.sort_by(|a, b| {
-        b.1.created_ms
-            .cmp(&a.1.created_ms)
-            .then(b.1.id.cmp(&a.1.id))
-    });
     for (sb, c) in rows {
         let age = units_human_duration((now_ms - c.created_ms) / 1000);
         let pod = sb.pod.split_once('/').map(|(_, p)| p).unwrap_or(&sb.pod);
+        // The runtime gives the image by its id, `sha256:HEX`: cut to 12 digits with the
+        // container's and the sandbox's ids, or whole with `--no-trunc`.
+        let image = image_id(&c.image);
+        let (id, image, pod_id) = if no_trunc {
+            (c.id.clone(), format!("sha256:{image}"), sb.pause.id.clone())
+        } else {
+            (
+                short(&c.id, 13).to_string(),
+                short(&image, 13).to_string(),
+                short(&sb.pause.id, 13).to_string(),
+            )
+        };
         w.write_str(&format!(
-            "{}\t{}\t{age} ago\tRunning\t{}\t0\t{}\t{pod}\n",
-            short(&c.id, 13),
-            short(&image_id(&c.image), 13),
-            c.name,
-            short(&sb.pause.id, 13)
+            "{id}\t{image}\t{age} ago\tRunning\t{}\t0\t{pod_id}\t{pod}\n",
+            c.name
         ));
     }
     w.finish()
