@@ -46,12 +46,13 @@ impl Parsed {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Every value given for `name` (a `StringSliceFlag`), in order.
+    /// Every value given for `name` (a `StringSliceFlag`), in order: urfave/cli splits each
+    /// one at its commas.
     pub fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.flags
             .iter()
             .filter(move |(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
+            .flat_map(|(_, v)| v.split(','))
     }
 
     /// Whether bool flag `name` is set to true.
@@ -203,7 +204,8 @@ pub(crate) fn go_quote(s: &str) -> String {
     out
 }
 
-/// `crictl ps`'s flags (cri-tools' `listContainersCommand`).
+/// `crictl ps`'s flags (cri-tools v1.28's `listContainersCommand`; `--namespace` and the
+/// NAMESPACE column came in v1.32).
 pub(crate) const PS_FLAGS: &[Flag] = &[
     flag(&["verbose", "v"], FlagKind::Bool),
     flag(&["id"], FlagKind::String),
@@ -219,7 +221,6 @@ pub(crate) const PS_FLAGS: &[Flag] = &[
     flag(&["last", "n"], FlagKind::Int),
     flag(&["no-trunc"], FlagKind::Bool),
     flag(&["resolve-image-path", "r"], FlagKind::Bool),
-    flag(&["namespace"], FlagKind::String),
 ];
 
 const fn flag(names: &'static [&'static str], kind: FlagKind) -> Flag {
@@ -299,6 +300,18 @@ mod tests {
         let parsed = parse(PS_FLAGS, &["--", "-q"]).expect("parses");
         assert!(parsed.flags.is_empty());
         assert_eq!(parsed.args, vec!["-q".to_string()]);
+    }
+
+    #[test]
+    fn a_slice_flag_repeats_and_splits_at_commas() {
+        let parsed = parse(PS_FLAGS, &["--label", "a=1,b=2", "--label=c=3"]).expect("parses");
+        let labels: Vec<&str> = parsed.values("label").collect();
+        assert_eq!(labels, ["a=1", "b=2", "c=3"]);
+        // v1.28 has no --namespace (it came with v1.32).
+        assert_eq!(
+            ps(&["--namespace", "x"]),
+            Err("FATA[0000] flag provided but not defined: -namespace".into())
+        );
     }
 
     #[test]

@@ -484,10 +484,10 @@ fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     }
 }
 
-/// `crictl ps`: the node's containers through cri-tools' `ListContainers` filters (id and
-/// sandbox id prefixes, state, labels, then the name and namespace regular expressions),
-/// newest first, cut to `--latest`/`--last`. netsim's containers never exit, so `-a` lists
-/// the same rows and a state other than running lists none.
+/// `crictl ps`: the node's containers through cri-tools v1.28's `ListContainers` filters (id
+/// and sandbox id prefixes, state, labels, then the name's regular expression), newest first,
+/// cut to `--latest`/`--last`. netsim's containers never exit, so `-a` lists the same rows and
+/// a state other than running lists none.
 fn crictl_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     use crate::crictl::{PS_FLAGS, parse};
     let opts = match parse(PS_FLAGS, args) {
@@ -506,9 +506,10 @@ fn crictl_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
             return not_simulated(out, &[&["crictl", "ps"], args].concat());
         }
     }
+    // `parseLabelStringSlice`: exactly one `=` in each.
     let mut labels = Vec::new();
     for label in opts.values("label") {
-        match label.split_once('=') {
+        match label.split_once('=').filter(|(_, v)| !v.contains('=')) {
             Some(pair) => labels.push(pair),
             None => {
                 return out.fail(format!("FATA[0000] incorrectly specified label: {label}"));
@@ -541,15 +542,13 @@ fn crictl_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
         }
     }
     // Go's regexp.MatchString: unanchored; a pattern that does not compile matches nothing.
-    let pattern = |flag: &str| {
-        opts.value(flag)
-            .filter(|p| !p.is_empty())
-            .map(|p| regex::Regex::new(p).ok())
-    };
-    let (name_re, namespace_re) = (pattern("name"), pattern("namespace"));
-    let matches = |re: &Option<Option<regex::Regex>>, text: &str| match re {
+    let name_re = opts
+        .value("name")
+        .filter(|p| !p.is_empty())
+        .map(|p| regex::Regex::new(p).ok());
+    let name_matches = |name: &str| match &name_re {
         None => true,
-        Some(re) => re.as_ref().is_some_and(|re| re.is_match(text)),
+        Some(re) => re.as_ref().is_some_and(|re| re.is_match(name)),
     };
     let id = opts.value("id").unwrap_or_default();
     let pod = opts.value("pod").unwrap_or_default();
@@ -572,8 +571,7 @@ fn crictl_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
             };
             c.id.starts_with(id)
                 && labels.iter().all(|(k, v)| label(k) == Some(*v))
-                && matches(&name_re, &c.name)
-                && matches(&namespace_re, namespace)
+                && name_matches(&c.name)
         })
         .collect();
     rows.sort_by(|a, b| {
