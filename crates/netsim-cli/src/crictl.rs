@@ -4,7 +4,8 @@
 //! (or after `--`), and with urfave's short-option handling an unknown `-aq` is tried again
 //! as `-a -q`. Errors are what `logrus.Fatal` prints for them (`FATA[0000] ...`).
 //!
-//! This module owns only the parsing: it must never read the cluster or print a table.
+//! This module owns only the parsing and crictl's client-side filters (label pairs, name
+//! patterns, `--latest`/`--last`): it must never read the cluster or print a table.
 
 /// One flag of a subcommand: its names (long first, then the one-letter alias) and whether it
 /// takes a value (`Bool` flags do not).
@@ -223,6 +224,80 @@ pub(crate) const PS_FLAGS: &[Flag] = &[
     flag(&["resolve-image-path", "r"], FlagKind::Bool),
 ];
 
+/// `crictl pods`'s flags (cri-tools v1.28's `listPodCommand`).
+pub(crate) const PODS_FLAGS: &[Flag] = &[
+    flag(&["id"], FlagKind::String),
+    flag(&["name"], FlagKind::String),
+    flag(&["namespace"], FlagKind::String),
+    flag(&["state", "s"], FlagKind::String),
+    flag(&["label"], FlagKind::String),
+    flag(&["verbose", "v"], FlagKind::Bool),
+    flag(&["quiet", "q"], FlagKind::Bool),
+    flag(&["output", "o"], FlagKind::String),
+    flag(&["latest", "l"], FlagKind::Bool),
+    flag(&["last", "n"], FlagKind::Int),
+    flag(&["no-trunc"], FlagKind::Bool),
+];
+
+/// The `--label` pairs as cri-tools' `parseLabelStringSlice` reads them (exactly one `=` in
+/// each), or the line crictl prints for the first that is not one.
+pub(crate) fn labels(parsed: &Parsed) -> Result<Vec<(&str, &str)>, String> {
+    parsed
+        .values("label")
+        .map(|label| {
+            label
+                .split_once('=')
+                .filter(|(_, v)| !v.contains('='))
+                .ok_or_else(|| format!("FATA[0000] incorrectly specified label: {label}"))
+        })
+        .collect()
+}
+
+/// How many of the rows, newest first, `--latest` and `--last N` keep (`getContainersList`,
+/// `getSandboxesList`): N when it is positive, else one for `--latest`, else all.
+pub(crate) fn kept(parsed: &Parsed, rows: usize) -> usize {
+    let last = parsed.value("last").and_then(parse_go_int).unwrap_or(0);
+    let n = if last > 0 {
+        usize::try_from(last).unwrap_or(usize::MAX)
+    } else if parsed.is_set("latest") {
+        1
+    } else {
+        rows
+    };
+    n.min(rows)
+}
+
+/// A Go regular expression flag as crictl's `matchesRegex` applies it: an empty or missing
+/// pattern matches everything, a pattern that does not compile matches nothing, and the
+/// match is unanchored.
+pub(crate) struct Pattern(Option<Option<regex::Regex>>);
+
+impl Pattern {
+    /// Flag `name`'s pattern.
+    pub fn of(parsed: &Parsed, name: &str) -> Pattern {
+        Pattern(
+            parsed
+                .value(name)
+                .filter(|p| !p.is_empty())
+                .map(|p| regex::Regex::new(p).ok()),
+        )
+    }
+
+    /// Whether `text` matches.
+    pub fn matches(&self, text: &str) -> bool {
+        match &self.0 {
+            None => true,
+            Some(re) => re.as_ref().is_some_and(|re| re.is_match(text)),
+        }
+    }
+}
+
+/// What Go's `log.Fatalf` prints (cri-tools calls it for a bad `--state`): the standard
+/// logger's date and time, then the message.
+pub(crate) fn log_fatal(now: netsim_model::jiff::Timestamp, message: &str) -> String {
+    format!("{} {message}", now.strftime("%Y/%m/%d %H:%M:%S"))
+}
+
 const fn flag(names: &'static [&'static str], kind: FlagKind) -> Flag {
     Flag { names, kind }
 }
@@ -312,6 +387,32 @@ mod tests {
             ps(&["--namespace", "x"]),
             Err("FATA[0000] flag provided but not defined: -namespace".into())
         );
+    }
+
+    #[test]
+    fn client_side_filters_read_as_crictl_reads_them() {
+        let parsed = parse(PODS_FLAGS, &["--label", "a=1", "-n", "2"]).expect("parses");
+        assert_eq!(labels(&parsed), Ok(vec![("a", "1")]));
+        assert_eq!(kept(&parsed, 5), 2);
+        assert_eq!(kept(&parsed, 1), 1);
+        let parsed = parse(PODS_FLAGS, &["-l", "--label=a=b=c"]).expect("parses");
+        assert_eq!(
+            labels(&parsed),
+            Err("FATA[0000] incorrectly specified label: a=b=c".into())
+        );
+        assert_eq!(kept(&parsed, 5), 1);
+        // --last wins over --latest; a negative --last keeps all.
+        let parsed = parse(PODS_FLAGS, &["-l", "-n", "3"]).expect("parses");
+        assert_eq!(kept(&parsed, 5), 3);
+        let parsed = parse(PODS_FLAGS, &["-n", "-1"]).expect("parses");
+        assert_eq!(kept(&parsed, 5), 5);
+        let parsed = parse(PODS_FLAGS, &["--name", "^web", "--namespace", "("]).expect("parses");
+        assert!(Pattern::of(&parsed, "name").matches("web-1"));
+        assert!(!Pattern::of(&parsed, "name").matches("a-web"));
+        assert!(!Pattern::of(&parsed, "namespace").matches("default"));
+        assert!(Pattern::of(&parsed, "id").matches("anything"));
+        let at: netsim_model::jiff::Timestamp = "2024-01-02T03:04:05Z".parse().expect("instant");
+        assert_eq!(log_fatal(at, "bad"), "2024/01/02 03:04:05 bad");
     }
 
     #[test]

@@ -489,7 +489,7 @@ fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
 /// cut to `--latest`/`--last`. netsim's containers never exit, so `-a` lists the same rows and
 /// a state other than running lists none.
 fn crictl_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
-    use crate::crictl::{PS_FLAGS, parse};
+    use crate::crictl::{PS_FLAGS, Pattern, kept, labels, log_fatal, parse};
     let opts = match parse(PS_FLAGS, args) {
         Ok(p) => p,
         Err(e) => return out.fail(e),
@@ -506,31 +506,23 @@ fn crictl_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
             return not_simulated(out, &[&["crictl", "ps"], args].concat());
         }
     }
-    // `parseLabelStringSlice`: exactly one `=` in each.
-    let mut labels = Vec::new();
-    for label in opts.values("label") {
-        match label.split_once('=').filter(|(_, v)| !v.contains('=')) {
-            Some(pair) => labels.push(pair),
-            None => {
-                return out.fail(format!("FATA[0000] incorrectly specified label: {label}"));
-            }
-        }
-    }
-    let latest = opts.is_set("latest");
-    let last = opts
-        .value("last")
-        .and_then(crate::crictl::parse_go_int)
-        .unwrap_or(0);
+    let labels = match labels(&opts) {
+        Ok(l) => l,
+        Err(e) => return out.fail(e),
+    };
     // Every container netsim records is running; --latest and --last list every state.
     let running = match opts.value("state").map(str::to_ascii_lowercase).as_deref() {
         None | Some("running") => true,
         Some("created" | "exited" | "unknown") => false,
         Some(_) => {
-            return out
-                .fail("FATA[0000] --state should be one of created, running, exited or unknown");
+            return out.fail(log_fatal(
+                sim.now(),
+                "--state should be one of created, running, exited or unknown",
+            ));
         }
     };
-    let listed = running || latest || last > 0;
+    let last = opts.value("last").and_then(crate::crictl::parse_go_int);
+    let listed = running || opts.is_set("latest") || last.is_some_and(|n| n > 0);
     match opts.value("output") {
         None | Some("table") => {}
         Some("json" | "yaml") => return not_simulated(out, &[&["crictl", "ps"], args].concat()),
@@ -541,15 +533,7 @@ fn crictl_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
             ));
         }
     }
-    // Go's regexp.MatchString: unanchored; a pattern that does not compile matches nothing.
-    let name_re = opts
-        .value("name")
-        .filter(|p| !p.is_empty())
-        .map(|p| regex::Regex::new(p).ok());
-    let name_matches = |name: &str| match &name_re {
-        None => true,
-        Some(re) => re.as_ref().is_some_and(|re| re.is_match(name)),
-    };
+    let name = Pattern::of(&opts, "name");
     let id = opts.value("id").unwrap_or_default();
     let pod = opts.value("pod").unwrap_or_default();
     let mut rows: Vec<(
@@ -571,7 +555,7 @@ fn crictl_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
             };
             c.id.starts_with(id)
                 && labels.iter().all(|(k, v)| label(k) == Some(*v))
-                && name_matches(&c.name)
+                && name.matches(&c.name)
         })
         .collect();
     rows.sort_by(|a, b| {
@@ -579,14 +563,7 @@ fn crictl_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
             .cmp(&a.1.created_ms)
             .then(b.1.id.cmp(&a.1.id))
     });
-    let keep = if last > 0 {
-        usize::try_from(last).unwrap_or(usize::MAX)
-    } else if latest {
-        1
-    } else {
-        rows.len()
-    };
-    rows.truncate(keep);
+    rows.truncate(kept(&opts, rows.len()));
     if opts.is_set("quiet") {
         for (_, c) in rows {
             out.outln(&c.id);
@@ -603,12 +580,89 @@ fn crictl_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     }
 }
 
+/// `crictl pods`: the node's sandboxes through cri-tools v1.28's `ListPodSandboxes` filters
+/// (id prefix, state, labels, then the name and namespace regular expressions), newest first,
+/// cut to `--latest`/`--last`. Every sandbox netsim records is ready.
+fn crictl_pods(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
+    use crate::crictl::{PODS_FLAGS, Pattern, kept, labels, log_fatal, parse};
+    let opts = match parse(PODS_FLAGS, args) {
+        Ok(p) => p,
+        Err(e) => return out.fail(e),
+    };
+    if opts.is_set("verbose") {
+        return not_simulated(out, &[&["crictl", "pods"], args].concat());
+    }
+    let labels = match labels(&opts) {
+        Ok(l) => l,
+        Err(e) => return out.fail(e),
+    };
+    let ready = match opts.value("state").map(str::to_ascii_lowercase).as_deref() {
+        None | Some("ready") => true,
+        Some("notready") => false,
+        Some(_) => return out.fail(log_fatal(sim.now(), "--state should be ready or notready")),
+    };
+    match opts.value("output") {
+        None | Some("table") => {}
+        Some("json" | "yaml") => {
+            return not_simulated(out, &[&["crictl", "pods"], args].concat());
+        }
+        Some(other) => {
+            return out.fail(format!(
+                "FATA[0000] listing pod sandboxes: unsupported output format {}",
+                crate::crictl::go_quote(other)
+            ));
+        }
+    }
+    let (name, namespace) = (Pattern::of(&opts, "name"), Pattern::of(&opts, "namespace"));
+    let id = opts.value("id").unwrap_or_default();
+    let mut rows: Vec<&netsim_model::runtime::Sandbox> = sandboxes(sim, node)
+        .into_iter()
+        .filter(|sb| {
+            let (ns, pod_name) = sb.pod.split_once('/').unwrap_or(("", &sb.pod));
+            // The kubelet's labels on a sandbox (`newPodLabels`): the pod's own and three of
+            // its own.
+            let pod = sim.store().typed::<Pod>(ns, pod_name);
+            let label = |key: &str| match key {
+                "io.kubernetes.pod.name" => Some(pod_name),
+                "io.kubernetes.pod.namespace" => Some(ns),
+                "io.kubernetes.pod.uid" => Some(sb.uid.as_str()),
+                _ => pod
+                    .and_then(|p| p.metadata.labels.as_ref()?.get(key))
+                    .map(String::as_str),
+            };
+            ready
+                && sb.pause.id.starts_with(id)
+                && labels.iter().all(|(k, v)| label(k) == Some(*v))
+                && name.matches(pod_name)
+                && namespace.matches(ns)
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.pause
+            .created_ms
+            .cmp(&a.pause.created_ms)
+            .then(b.pause.id.cmp(&a.pause.id))
+    });
+    rows.truncate(kept(&opts, rows.len()));
+    if opts.is_set("quiet") {
+        for sb in rows {
+            out.outln(&sb.pause.id);
+        }
+    } else {
+        let no_trunc = opts.is_set("no-trunc");
+        out.out(runtime::crictl_pods(
+            &rows,
+            sim.now().as_millisecond(),
+            no_trunc,
+        ));
+    }
+}
+
 fn crictl(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
-    let now_ms = sim.now().as_millisecond();
     let inspect_input = |sb, c| inspect_input(sim, node, sb, c);
     match args {
         ["ps", opts @ ..] => crictl_ps(out, sim, node, opts),
-        ["pods"] => out.out(runtime::crictl_pods(&sandboxes(sim, node), now_ms)),
+        ["pods", opts @ ..] => crictl_pods(out, sim, node, opts),
         ["inspect", rest @ ..] => {
             // `crictl inspect [-o json|go-template --template T] ID`
             let mut template = None;

@@ -136,23 +136,21 @@ pub fn crictl_ps(
     w.finish()
 }
 
-/// `crictl pods`.
-pub fn crictl_pods(sandboxes: &[&Sandbox], now_ms: i64) -> String {
+/// `crictl pods`: `rows` in the order given (crictl lists the newest first), ids cut to 13
+/// characters unless `no_trunc`.
+pub fn crictl_pods(rows: &[&Sandbox], now_ms: i64, no_trunc: bool) -> String {
     let mut w = TabWriter::new(20, 3);
     w.write_str("POD ID\tCREATED\tSTATE\tNAME\tNAMESPACE\tATTEMPT\tRUNTIME\n");
-    let mut rows: Vec<&Sandbox> = sandboxes.to_vec();
-    rows.sort_by(|a, b| {
-        b.pause
-            .created_ms
-            .cmp(&a.pause.created_ms)
-            .then(b.pause.id.cmp(&a.pause.id))
-    });
     for sb in rows {
         let age = units_human_duration((now_ms - sb.pause.created_ms) / 1000);
         let (ns, pod) = sb.pod.split_once('/').unwrap_or(("", &sb.pod));
-        w.write_str(&format!(
-            "{}\t{age} ago\tReady\t{pod}\t{ns}\t0\t(default)\n",
+        let id = if no_trunc {
+            &sb.pause.id
+        } else {
             short(&sb.pause.id, 13)
+        };
+        w.write_str(&format!(
+            "{id}\t{age} ago\tReady\t{pod}\t{ns}\t0\t(default)\n"
         ));
     }
     w.finish()
