@@ -186,7 +186,7 @@ pub(crate) fn parse_go_int(s: &str) -> Option<i64> {
 
 /// Go's `%q` of a command-line word: quoted, with `"` and `\` escaped and control characters
 /// as escapes.
-pub(crate) fn go_quote(s: &str) -> String {
+fn go_quote(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
@@ -289,6 +289,19 @@ impl Pattern {
             None => true,
             Some(re) => re.as_ref().is_some_and(|re| re.is_match(text)),
         }
+    }
+}
+
+/// Whether `-o` asks for the table (`Ok(true)`) or for JSON or YAML (`Ok(false)`), or the
+/// line crictl prints for another format, the listing (`what`) naming itself first.
+pub(crate) fn output_is_table(parsed: &Parsed, what: &str) -> Result<bool, String> {
+    match parsed.value("output") {
+        None | Some("table") => Ok(true),
+        Some("json" | "yaml") => Ok(false),
+        Some(other) => Err(format!(
+            "FATA[0000] {what}: unsupported output format {}",
+            go_quote(other)
+        )),
     }
 }
 

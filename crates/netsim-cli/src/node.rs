@@ -489,7 +489,7 @@ fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
 /// cut to `--latest`/`--last`. netsim's containers never exit, so `-a` lists the same rows and
 /// a state other than running lists none.
 fn crictl_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
-    use crate::crictl::{PS_FLAGS, Pattern, kept, labels, log_fatal, parse};
+    use crate::crictl::{PS_FLAGS, Pattern, kept, labels, log_fatal, output_is_table, parse};
     let opts = match parse(PS_FLAGS, args) {
         Ok(p) => p,
         Err(e) => return out.fail(e),
@@ -523,15 +523,10 @@ fn crictl_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     };
     let last = opts.value("last").and_then(crate::crictl::parse_go_int);
     let listed = running || opts.is_set("latest") || last.is_some_and(|n| n > 0);
-    match opts.value("output") {
-        None | Some("table") => {}
-        Some("json" | "yaml") => return not_simulated(out, &[&["crictl", "ps"], args].concat()),
-        Some(other) => {
-            return out.fail(format!(
-                "FATA[0000] listing containers: unsupported output format {}",
-                crate::crictl::go_quote(other)
-            ));
-        }
+    match output_is_table(&opts, "listing containers") {
+        Ok(true) => {}
+        Ok(false) => return not_simulated(out, &[&["crictl", "ps"], args].concat()),
+        Err(e) => return out.fail(e),
     }
     let name = Pattern::of(&opts, "name");
     let id = opts.value("id").unwrap_or_default();
@@ -584,7 +579,7 @@ fn crictl_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
 /// (id prefix, state, labels, then the name and namespace regular expressions), newest first,
 /// cut to `--latest`/`--last`. Every sandbox netsim records is ready.
 fn crictl_pods(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
-    use crate::crictl::{PODS_FLAGS, Pattern, kept, labels, log_fatal, parse};
+    use crate::crictl::{PODS_FLAGS, Pattern, kept, labels, log_fatal, output_is_table, parse};
     let opts = match parse(PODS_FLAGS, args) {
         Ok(p) => p,
         Err(e) => return out.fail(e),
@@ -601,17 +596,10 @@ fn crictl_pods(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
         Some("notready") => false,
         Some(_) => return out.fail(log_fatal(sim.now(), "--state should be ready or notready")),
     };
-    match opts.value("output") {
-        None | Some("table") => {}
-        Some("json" | "yaml") => {
-            return not_simulated(out, &[&["crictl", "pods"], args].concat());
-        }
-        Some(other) => {
-            return out.fail(format!(
-                "FATA[0000] listing pod sandboxes: unsupported output format {}",
-                crate::crictl::go_quote(other)
-            ));
-        }
+    match output_is_table(&opts, "listing pod sandboxes") {
+        Ok(true) => {}
+        Ok(false) => return not_simulated(out, &[&["crictl", "pods"], args].concat()),
+        Err(e) => return out.fail(e),
     }
     let (name, namespace) = (Pattern::of(&opts, "name"), Pattern::of(&opts, "namespace"));
     let id = opts.value("id").unwrap_or_default();

@@ -116,8 +116,9 @@ pub fn crictl_ps(
     for (sb, c) in rows {
         let age = units_human_duration((now_ms - c.created_ms) / 1000);
         let pod = sb.pod.split_once('/').map(|(_, p)| p).unwrap_or(&sb.pod);
-        // The runtime gives the image by its id, `sha256:HEX`: cut to 12 digits with the
-        // container's and the sandbox's ids, or whole with `--no-trunc`.
+        // The runtime gives the image by its id, `sha256:HEX`: cut to 13 characters (crictl's
+        // truncatedIDLen) with the container's and the sandbox's ids, or whole with
+        // `--no-trunc`.
         let image = image_id(&c.image);
         let (id, image, pod_id) = if no_trunc {
             (c.id.clone(), format!("sha256:{image}"), sb.pause.id.clone())
