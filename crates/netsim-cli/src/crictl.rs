@@ -186,7 +186,7 @@ pub(crate) fn parse_go_int(s: &str) -> Option<i64> {
 
 /// Go's `%q` of a command-line word: quoted, with `"` and `\` escaped and control characters
 /// as escapes.
-fn go_quote(s: &str) -> String {
+pub(crate) fn go_quote(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {

@@ -87,7 +87,18 @@ impl Args {
 /// Parses `args` for kubectl command `cmd` (used in `See 'kubectl CMD --help'`).
 pub fn parse(cmd: &str, args: &[String], flags: &[Flag]) -> Result<Args, String> {
     let all: Vec<Flag> = flags.iter().chain(GLOBAL.iter()).copied().collect();
-    let usage = |msg: String| format!("error: {msg}\nSee 'kubectl {cmd} --help' for usage.");
+    parse_with(args, &all, &|msg| {
+        format!("error: {msg}\nSee 'kubectl {cmd} --help' for usage.")
+    })
+}
+
+/// Parses `args` with pflag's rules for another cobra program (the docker CLI), `usage`
+/// wording each error as that program prints it.
+pub fn parse_with(
+    args: &[String],
+    all: &[Flag],
+    usage: &dyn Fn(String) -> String,
+) -> Result<Args, String> {
     let mut out = Args::default();
     let mut i = 0;
     while i < args.len() {

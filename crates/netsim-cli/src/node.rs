@@ -418,12 +418,195 @@ fn inspect_input<'a>(
     )
 }
 
-fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
-    let now_ms = sim.now().as_millisecond();
+/// `docker ps`'s flags (Docker CLI 24.0).
+const DOCKER_PS_FLAGS: &[crate::flags::Flag] = &[
+    crate::flags::b("all", Some('a')),
+    crate::flags::v("filter", Some('f')),
+    crate::flags::v("format", None),
+    crate::flags::v("last", Some('n')),
+    crate::flags::b("latest", Some('l')),
+    crate::flags::b("no-trunc", None),
+    crate::flags::b("quiet", Some('q')),
+    crate::flags::b("size", Some('s')),
+];
+
+/// The filters the daemon accepts for a container list (`acceptedPsFilterTags`).
+const DOCKER_PS_FILTERS: &[&str] = &[
+    "ancestor",
+    "before",
+    "exited",
+    "expose",
+    "health",
+    "id",
+    "isolation",
+    "is-task",
+    "label",
+    "name",
+    "network",
+    "publish",
+    "since",
+    "status",
+    "volume",
+];
+
+/// `docker ps`: the node's containers (each pod's pause container and its own), newest first,
+/// through the daemon's `id`, `name`, `label` and `status` filters and `-n`/`-l`. netsim's
+/// containers all run, so `-a` lists the same rows and a status other than running none.
+fn docker_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
+    let see = "See 'docker ps --help'.";
+    let words: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let opts =
+        match crate::flags::parse_with(&words, DOCKER_PS_FLAGS, &|msg| format!("{msg}\n{see}")) {
+            Ok(o) => o,
+            Err(e) => return out.fail(e),
+        };
+    if !opts.positional.is_empty() || opts.after_dash.as_ref().is_some_and(|a| !a.is_empty()) {
+        return out.fail(format!(
+            "\"docker ps\" accepts no arguments.\n{see}\n\nUsage:  docker ps [OPTIONS]\n\nList containers"
+        ));
+    }
+    // pflag's int flag: strconv.ParseInt with base 0.
+    let last = match opts.value("last") {
+        None => -1,
+        Some(n) => match crate::crictl::parse_go_int(n) {
+            Some(n) => n,
+            None => {
+                return out.fail(format!(
+                    "invalid argument {q} for \"-n, --last\" flag: strconv.ParseInt: parsing {q}: invalid syntax\n{see}",
+                    q = crate::crictl::go_quote(n)
+                ));
+            }
+        },
+    };
+    // The CLI's filter option: NAME=VALUE, split at the first `=`.
+    let mut filters: Vec<(&str, &str)> = Vec::new();
+    let all_filters = opts.values("filter");
+    for f in &all_filters {
+        match f.split_once('=') {
+            Some((k, v)) => filters.push((k.trim(), v)),
+            None => {
+                return out.fail(format!(
+                    "invalid argument {} for \"-f, --filter\" flag: bad format of filter (expected name=value)\n{see}",
+                    crate::crictl::go_quote(f)
+                ));
+            }
+        }
+    }
+    if opts.flag("size") || opts.value("format").is_some() {
+        return not_simulated(out, &[&["docker", "ps"], args].concat());
+    }
+    // The daemon checks the filters' names, then the status values.
+    for (k, _) in &filters {
+        let k = k.to_ascii_lowercase();
+        if !DOCKER_PS_FILTERS.contains(&k.as_str()) {
+            return out.fail(format!("Error response from daemon: invalid filter '{k}'"));
+        }
+        if !matches!(k.as_str(), "id" | "name" | "label" | "status") {
+            return not_simulated(out, &[&["docker", "ps"], args].concat());
+        }
+    }
+    const STATES: &[&str] = &[
+        "created",
+        "restarting",
+        "running",
+        "removing",
+        "paused",
+        "exited",
+        "dead",
+    ];
+    let values = |key: &str| -> Vec<&str> {
+        filters
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| *v)
+            .collect()
+    };
+    for status in values("status") {
+        if !STATES.contains(&status) {
+            return out.fail(format!(
+                "Error response from daemon: invalid filter 'status={status}'"
+            ));
+        }
+    }
+    // moby's `filters.Match`: each value a regular expression, any one matching.
+    let regexes = |key: &str| -> Vec<Option<regex::Regex>> {
+        values(key)
+            .iter()
+            .map(|v| regex::Regex::new(v).ok())
+            .collect()
+    };
+    let (ids, names) = (regexes("id"), regexes("name"));
+    let matches_any = |res: &[Option<regex::Regex>], text: &str| {
+        res.is_empty() || res.iter().flatten().any(|re| re.is_match(text))
+    };
+    let statuses = values("status");
+    let labels = values("label");
+    let mut rows: Vec<(
+        &netsim_model::runtime::Sandbox,
+        &netsim_model::runtime::ContainerRec,
+    )> = sandboxes(sim, node)
+        .into_iter()
+        .flat_map(|sb| {
+            std::iter::once((sb, &sb.pause)).chain(sb.containers.iter().map(move |c| (sb, c)))
+        })
+        .filter(|(sb, c)| {
+            if !statuses.is_empty() && !statuses.contains(&"running") {
+                return false;
+            }
+            if !matches_any(&ids, &c.id)
+                || !matches_any(&names, &format!("/{}", runtime::docker_name(sb, c)))
+            {
+                return false;
+            }
+            if labels.is_empty() {
+                return true;
+            }
+            // `MatchKVList`: `KEY` must be set, `KEY=VALUE` set to VALUE.
+            let have = runtime::docker_container_labels(&inspect_input(sim, node, sb, c));
+            labels.iter().all(|l| match l.split_once('=') {
+                Some((k, v)) => have.get(k).is_some_and(|h| h == v),
+                None => have.contains_key(*l),
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.1.created_ms
+            .cmp(&a.1.created_ms)
+            .then(b.1.id.cmp(&a.1.id))
+    });
+    // `--latest` is `--last 1` unless `--last` is given; `--last 0` or below lists all.
+    let limit = if opts.flag("latest") && last == -1 {
+        1
+    } else {
+        last
+    };
+    if limit > 0 {
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    }
+    let no_trunc = opts.flag("no-trunc");
+    if opts.flag("quiet") {
+        for (_, c) in rows {
+            out.outln(if no_trunc {
+                &c.id
+            } else {
+                c.id.get(..12).unwrap_or(&c.id)
+            });
+        }
+        return;
+    }
     let image_id = |image: &str| netsim_engine::controllers::image_id(image);
+    out.out(runtime::docker_ps(
+        &rows,
+        sim.now().as_millisecond(),
+        &image_id,
+        no_trunc,
+    ));
+}
+
+fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     let inspect_input = |sb, c| inspect_input(sim, node, sb, c);
     match args {
-        ["ps"] => out.out(runtime::docker_ps(&sandboxes(sim, node), now_ms, &image_id)),
+        ["ps", opts @ ..] => docker_ps(out, sim, node, opts),
         ["inspect", rest @ ..] => {
             let mut format = None;
             let mut ids = Vec::new();

@@ -57,46 +57,60 @@ fn short(id: &str, n: usize) -> &str {
     id.get(..n).unwrap_or(id)
 }
 
-fn all_containers<'a>(sandboxes: &[&'a Sandbox]) -> Vec<(&'a Sandbox, &'a ContainerRec)> {
-    let mut v: Vec<(&Sandbox, &ContainerRec)> = sandboxes
-        .iter()
-        .flat_map(|sb| {
-            std::iter::once((*sb, &sb.pause)).chain(sb.containers.iter().map(move |c| (*sb, c)))
-        })
-        .collect();
-    // Newest first, as `docker ps` lists.
-    v.sort_by(|a, b| {
-        b.1.created_ms
-            .cmp(&a.1.created_ms)
-            .then(b.1.id.cmp(&a.1.id))
-    });
-    v
-}
-
 /// The image reference docker shows: the pause image by name; app containers, which the kubelet
-/// creates from the image id, by the first 12 hex digits of that id.
-fn docker_image(c: &ContainerRec, image_id: &dyn Fn(&str) -> String) -> String {
+/// creates from the image id, by that id: its first 12 hex digits, or `sha256:` and all of it
+/// with `--no-trunc`.
+fn docker_image(c: &ContainerRec, image_id: &dyn Fn(&str) -> String, no_trunc: bool) -> String {
     if c.name == "POD" {
         c.image.clone()
+    } else if no_trunc {
+        format!("sha256:{}", image_id(&c.image))
     } else {
         short(&image_id(&c.image), 12).to_string()
     }
 }
 
-/// `docker ps`.
-pub fn docker_ps(sandboxes: &[&Sandbox], now_ms: i64, image_id: &dyn Fn(&str) -> String) -> String {
+/// Go's `strconv.Quote` of a command line: quoted, `"` and `\` escaped.
+fn go_quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `docker ps`: `rows` in the order given (the daemon lists the newest first); ids cut to 12
+/// characters and commands to 20 (`…` last) unless `no_trunc`.
+pub fn docker_ps(
+    rows: &[(&Sandbox, &ContainerRec)],
+    now_ms: i64,
+    image_id: &dyn Fn(&str) -> String,
+    no_trunc: bool,
+) -> String {
     let mut w = TabWriter::new(10, 3);
     w.write_str("CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES\n");
-    for (sb, c) in all_containers(sandboxes) {
+    for (sb, c) in rows {
         let age = units_human_duration((now_ms - c.created_ms) / 1000);
-        let mut command = format!("\"{}\"", c.command);
-        if command.chars().count() > 22 {
-            command = format!("\"{}…\"", c.command.chars().take(19).collect::<String>());
-        }
+        // The CLI's `Ellipsis(command, 20)`, then `strconv.Quote`.
+        let command = if no_trunc || c.command.chars().count() <= 20 {
+            go_quoted(&c.command)
+        } else {
+            go_quoted(&format!(
+                "{}…",
+                c.command.chars().take(19).collect::<String>()
+            ))
+        };
+        let id = if no_trunc { &c.id } else { short(&c.id, 12) };
         w.write_str(&format!(
-            "{}\t{}\t{command}\t{age} ago\tUp {age}\t\t{}\n",
-            short(&c.id, 12),
-            docker_image(c, image_id),
+            "{id}\t{}\t{command}\t{age} ago\tUp {age}\t\t{}\n",
+            docker_image(c, image_id, no_trunc),
             docker_name(sb, c)
         ));
     }
@@ -1829,7 +1843,15 @@ fn host_ports(f: &Facts) -> Vec<(String, String, i32)> {
         .collect()
 }
 
-fn docker_config(f: &Facts) -> GoValue {
+/// The labels cri-dockerd gives a docker container (`Config.Labels`): for the pause container the
+/// pod's labels and annotations (as `annotation.KEY`), for the others the kubelet's container
+/// labels and annotations; both with the `io.kubernetes.*` keys `docker ps --filter label=`
+/// matches.
+pub fn docker_container_labels(input: &InspectInput) -> BTreeMap<String, String> {
+    docker_labels(&Facts::new(input))
+}
+
+fn docker_labels(f: &Facts) -> BTreeMap<String, String> {
     let c = f.c();
     let sb = f.sb();
     let mut labels: BTreeMap<String, String> = BTreeMap::new();
@@ -1868,6 +1890,12 @@ fn docker_config(f: &Facts) -> GoValue {
         labels.insert("io.kubernetes.pod.uid".into(), f.uid.to_string());
         labels.insert("io.kubernetes.sandbox.id".into(), sb.pause.id.clone());
     }
+    labels
+}
+
+fn docker_config(f: &Facts) -> GoValue {
+    let c = f.c();
+    let labels = docker_labels(f);
     let mut env: Vec<String> = f.envs.iter().map(|(k, v)| format!("{k}={v}")).collect();
     env.push(IMAGE_PATH.to_string());
     let spec = f.spec;
@@ -2485,6 +2513,54 @@ mod tests {
         assert_eq!(units_human_duration(720), "12 minutes");
         assert_eq!(units_human_duration(3700), "About an hour");
         assert_eq!(units_human_duration(86400), "24 hours");
+    }
+
+    #[test]
+    fn docker_ps_cuts_ids_and_commands_unless_told_not_to() {
+        let rec = |name: &str, id: &str, image: &str, command: &str| ContainerRec {
+            name: name.into(),
+            id: id.into(),
+            pid: 1,
+            image: image.into(),
+            command: command.into(),
+            created_ms: 0,
+        };
+        let sb = Sandbox {
+            pod: "default/web".into(),
+            uid: "u1".into(),
+            pause: rec(
+                "POD",
+                &"a".repeat(64),
+                "registry.k8s.io/pause:3.9",
+                "/pause",
+            ),
+            containers: vec![rec(
+                "web",
+                &"b".repeat(64),
+                "nginx",
+                "/docker-entrypoint.sh nginx -g \"daemon off;\"",
+            )],
+        };
+        let image_id = |_: &str| "c".repeat(64);
+        let rows = [(&sb, &sb.containers[0])];
+        let cut = docker_ps(&rows, 60_000, &image_id, false);
+        assert!(
+            cut.contains(
+                "bbbbbbbbbbbb   cccccccccccc   \"/docker-entrypoint.…\"   About a minute ago"
+            ),
+            "{cut}"
+        );
+        let whole = docker_ps(&rows, 60_000, &image_id, true);
+        assert!(whole.contains(&"b".repeat(64)), "{whole}");
+        assert!(
+            whole.contains(&format!("sha256:{}", "c".repeat(64))),
+            "{whole}"
+        );
+        // strconv.Quote escapes the command's own quotes.
+        assert!(
+            whole.contains(r#""/docker-entrypoint.sh nginx -g \"daemon off;\"""#),
+            "{whole}"
+        );
     }
 
     fn sample() -> GoValue {
