@@ -492,7 +492,9 @@ fn docker_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
             }
         }
     }
-    if opts.flag("size") || opts.value("format").is_some() {
+    // `--format json` (one JSON object per line) and the size column are not modelled.
+    let format = opts.value("format").filter(|f| !f.is_empty());
+    if opts.flag("size") || format.is_some_and(|f| f.trim() == "json") {
         return not_simulated(out, &[&["docker", "ps"], args].concat());
     }
     // The daemon checks the filters' names, then the status values.
@@ -584,23 +586,26 @@ fn docker_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
         rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     }
     let no_trunc = opts.flag("no-trunc");
-    if opts.flag("quiet") {
-        for (_, c) in rows {
-            out.outln(if no_trunc {
-                &c.id
-            } else {
-                c.id.get(..12).unwrap_or(&c.id)
-            });
-        }
-        return;
-    }
+    // `-q` prints the ids unless a format of one's own is given (`NewContainerFormat`).
+    let format = match format {
+        None | Some("table") if opts.flag("quiet") => "{{.ID}}",
+        None => "table",
+        Some(f) => f,
+    };
     let image_id = |image: &str| netsim_engine::controllers::image_id(image);
-    out.out(runtime::docker_ps(
-        &rows,
-        sim.now().as_millisecond(),
-        &image_id,
-        no_trunc,
-    ));
+    let now_ms = sim.now().as_millisecond();
+    let printed = if format == "table" {
+        Ok(runtime::docker_ps(&rows, now_ms, &image_id, no_trunc))
+    } else {
+        runtime::docker_ps_format(format, &rows, now_ms, &image_id, no_trunc)
+    };
+    match printed {
+        Ok(text) => out.out(text),
+        Err(runtime::PsFormatError::Template(e)) => out.fail(e),
+        Err(runtime::PsFormatError::Unsupported) => {
+            not_simulated(out, &[&["docker", "ps"], args].concat());
+        }
+    }
 }
 
 fn docker(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {

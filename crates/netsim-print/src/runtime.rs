@@ -86,6 +86,46 @@ fn go_quoted(s: &str) -> String {
     out
 }
 
+/// One `docker ps` row's fields, as the docker CLI's `ContainerContext` gives them to the
+/// table and to `--format` templates: (field, value), in [`DOCKER_PS_HEADERS`]' order.
+fn docker_ps_fields(
+    sb: &Sandbox,
+    c: &ContainerRec,
+    now_ms: i64,
+    image_id: &dyn Fn(&str) -> String,
+    no_trunc: bool,
+) -> [(&'static str, String); 9] {
+    let age = units_human_duration((now_ms - c.created_ms) / 1000);
+    // The CLI's `Ellipsis(command, 20)`, then `strconv.Quote`.
+    let command = if no_trunc || c.command.chars().count() <= 20 {
+        go_quoted(&c.command)
+    } else {
+        go_quoted(&format!(
+            "{}…",
+            c.command.chars().take(19).collect::<String>()
+        ))
+    };
+    let id = if no_trunc { &c.id } else { short(&c.id, 12) };
+    // Go's `time.Time.String()` of the creation second, on a node whose zone is UTC.
+    let created = netsim_model::jiff::Timestamp::from_second(c.created_ms.div_euclid(1000))
+        .map(|t| t.strftime("%Y-%m-%d %H:%M:%S +0000 UTC").to_string())
+        .unwrap_or_default();
+    [
+        ("ID", id.to_string()),
+        ("Image", docker_image(c, image_id, no_trunc)),
+        ("Command", command),
+        ("CreatedAt", created),
+        ("RunningFor", format!("{age} ago")),
+        ("Ports", String::new()),
+        ("State", "running".into()),
+        ("Status", format!("Up {age}")),
+        ("Names", docker_name(sb, c)),
+    ]
+}
+
+/// The docker CLI's default `docker ps` table format.
+const DOCKER_PS_TABLE: &str = "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}\\t{{.Names}}";
+
 /// `docker ps`: `rows` in the order given (the daemon lists the newest first); ids cut to 12
 /// characters and commands to 20 (`…` last) unless `no_trunc`.
 pub fn docker_ps(
@@ -94,28 +134,132 @@ pub fn docker_ps(
     image_id: &dyn Fn(&str) -> String,
     no_trunc: bool,
 ) -> String {
-    let mut w = TabWriter::new(10, 3);
-    w.write_str("CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES\n");
-    for (sb, c) in rows {
-        let age = units_human_duration((now_ms - c.created_ms) / 1000);
-        // The CLI's `Ellipsis(command, 20)`, then `strconv.Quote`.
-        let command = if no_trunc || c.command.chars().count() <= 20 {
-            go_quoted(&c.command)
-        } else {
-            go_quoted(&format!(
-                "{}…",
-                c.command.chars().take(19).collect::<String>()
-            ))
-        };
-        let id = if no_trunc { &c.id } else { short(&c.id, 12) };
-        w.write_str(&format!(
-            "{id}\t{}\t{command}\t{age} ago\tUp {age}\t\t{}\n",
-            docker_image(c, image_id, no_trunc),
-            docker_name(sb, c)
-        ));
-    }
-    w.finish()
+    docker_ps_format(DOCKER_PS_TABLE, rows, now_ms, image_id, no_trunc).unwrap_or_default()
 }
+
+/// Why `docker ps --format` printed nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PsFormatError {
+    /// What the docker CLI prints for the template.
+    Template(String),
+    /// The template uses what netsim does not model (`.Size`, `.Labels`, `.Label "k"`,
+    /// `.Mounts`, `.Networks`, `.LocalVolumes`, functions, `range`, `if`…).
+    Unsupported,
+}
+
+/// Fields of the CLI's `ContainerContext` netsim does not fill.
+const DOCKER_PS_UNMODELLED: &[&str] = &[
+    "Size",
+    "Labels",
+    "Label",
+    "Mounts",
+    "LocalVolumes",
+    "Networks",
+    "Platform",
+];
+
+/// `docker ps --format TEMPLATE`: with a `table` prefix, a header row (each field's column
+/// name) and the rows aligned by the CLI's tabwriter; without, the template once per row,
+/// each followed by a newline. `\t` and `\n` written out in the template are a tab and a
+/// newline, as the CLI replaces them. Templates of `.Field` and `json .Field` actions over the
+/// fields of [`docker_ps_fields`] run; an unknown field fails as Go's template does.
+pub fn docker_ps_format(
+    format: &str,
+    rows: &[(&Sandbox, &ContainerRec)],
+    now_ms: i64,
+    image_id: &dyn Fn(&str) -> String,
+    no_trunc: bool,
+) -> Result<String, PsFormatError> {
+    let table = format.starts_with("table");
+    let body = if table {
+        &format["table".len()..]
+    } else {
+        format
+    };
+    let body = body
+        .trim_matches(' ')
+        .replace("\\t", "\t")
+        .replace("\\n", "\n");
+    let pieces = parse_template(&body, "").map_err(|_| PsFormatError::Unsupported)?;
+    for piece in &pieces {
+        let Piece::Action(a) = piece else { continue };
+        let mut parts = a.path.split('.');
+        let field = parts.next().unwrap_or_default();
+        if field.is_empty() || !field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(PsFormatError::Unsupported);
+        }
+        if DOCKER_PS_UNMODELLED.contains(&field) {
+            return Err(PsFormatError::Unsupported);
+        }
+        let known = DOCKER_PS_HEADERS.iter().any(|(f, _)| *f == field);
+        let (fail_at, ty) = if !known {
+            (field, "*formatter.ContainerContext")
+        } else if let Some(next) = parts.next() {
+            (next, "string")
+        } else {
+            continue;
+        };
+        // Only a template with rows to run fails; the header of an empty table is a map.
+        if rows.is_empty() {
+            continue;
+        }
+        return Err(PsFormatError::Template(format!(
+            "template: :1:{}: executing \"\" at <.{}>: can't evaluate field {fail_at} in type {ty}",
+            a.pos, a.path
+        )));
+    }
+    let run = |values: &[(&str, &str)]| -> String {
+        let mut out = String::new();
+        for piece in &pieces {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Action(a) => {
+                    let v = values
+                        .iter()
+                        .find(|(f, _)| *f == a.path)
+                        .map_or("<no value>", |(_, v)| *v);
+                    if a.json {
+                        out.push_str(&GoValue::from(v).to_json(None, true));
+                    } else {
+                        out.push_str(v);
+                    }
+                }
+            }
+        }
+        out
+    };
+    let mut lines = Vec::new();
+    if table {
+        lines.push(run(DOCKER_PS_HEADERS));
+    }
+    for (sb, c) in rows {
+        let fields = docker_ps_fields(sb, c, now_ms, image_id, no_trunc);
+        let values: Vec<(&str, &str)> = fields.iter().map(|(f, v)| (*f, v.as_str())).collect();
+        lines.push(run(&values));
+    }
+    if !table {
+        return Ok(lines.iter().map(|l| format!("{l}\n")).collect());
+    }
+    let mut w = TabWriter::new(10, 3);
+    for line in lines {
+        w.write_str(&line);
+        w.write_str("\n");
+    }
+    Ok(w.finish())
+}
+
+/// The fields netsim fills, with the column name the CLI's table header gives each.
+const DOCKER_PS_HEADERS: &[(&str, &str)] = &[
+    ("ID", "CONTAINER ID"),
+    ("Image", "IMAGE"),
+    ("Command", "COMMAND"),
+    ("CreatedAt", "CREATED AT"),
+    ("RunningFor", "CREATED"),
+    ("Ports", "PORTS"),
+    ("State", "STATE"),
+    ("Status", "STATUS"),
+    ("Names", "NAMES"),
+];
 
 /// `crictl ps`: `rows` in the order given (crictl lists the newest first), ids cut to 13
 /// characters unless `no_trunc`.
@@ -2560,6 +2704,28 @@ mod tests {
         assert!(
             whole.contains(r#""/docker-entrypoint.sh nginx -g \"daemon off;\"""#),
             "{whole}"
+        );
+    }
+
+    #[test]
+    fn docker_ps_formats_run_over_the_cli_fields() {
+        let image_id = |_: &str| "c".repeat(64);
+        // An empty table still has its header; an unknown field is only met by a row.
+        assert_eq!(
+            docker_ps_format(r"table {{.ID}}\t{{.Names}}", &[], 0, &image_id, false),
+            Ok("CONTAINER ID   NAMES\n".into())
+        );
+        assert_eq!(
+            docker_ps_format("{{.Nope}}", &[], 0, &image_id, false),
+            Ok(String::new())
+        );
+        assert_eq!(
+            docker_ps_format("{{.Size}}", &[], 0, &image_id, false),
+            Err(PsFormatError::Unsupported)
+        );
+        assert_eq!(
+            docker_ps_format("{{range .}}{{end}}", &[], 0, &image_id, false),
+            Err(PsFormatError::Unsupported)
         );
     }
 
