@@ -478,12 +478,13 @@ fn docker_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
             }
         },
     };
-    // The CLI's filter option: NAME=VALUE, split at the first `=`.
-    let mut filters: Vec<(&str, &str)> = Vec::new();
+    // The CLI's `FilterOpt`: NAME=VALUE split at the first `=`, the name lower-cased and both
+    // trimmed; an empty one is ignored.
+    let mut filters: Vec<(String, &str)> = Vec::new();
     let all_filters = opts.values("filter");
-    for f in &all_filters {
+    for f in all_filters.iter().filter(|f| !f.is_empty()) {
         match f.split_once('=') {
-            Some((k, v)) => filters.push((k.trim(), v)),
+            Some((k, v)) => filters.push((k.trim().to_ascii_lowercase(), v.trim())),
             None => {
                 return out.fail(format!(
                     "invalid argument {} for \"-f, --filter\" flag: bad format of filter (expected name=value)\n{see}",
@@ -499,7 +500,6 @@ fn docker_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     }
     // The daemon checks the filters' names, then the status values.
     for (k, _) in &filters {
-        let k = k.to_ascii_lowercase();
         if !DOCKER_PS_FILTERS.contains(&k.as_str()) {
             return out.fail(format!("Error response from daemon: invalid filter '{k}'"));
         }
@@ -519,7 +519,7 @@ fn docker_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
     let values = |key: &str| -> Vec<&str> {
         filters
             .iter()
-            .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+            .filter(|(k, _)| k == key)
             .map(|(_, v)| *v)
             .collect()
     };
