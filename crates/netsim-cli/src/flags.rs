@@ -117,7 +117,7 @@ pub fn parse_with(
                 return Err(usage(format!("unknown flag: --{name}")));
             };
             let value = match (flag.takes, inline) {
-                (Takes::Bool, Some(v)) => v,
+                (Takes::Bool, Some(v)) => parse_bool(flag, &v).map_err(&usage)?,
                 (Takes::Bool, None) => "true".to_string(),
                 (Takes::Value, Some(v)) => v,
                 (Takes::Value, None) => {
@@ -138,6 +138,13 @@ pub fn parse_with(
                     return Err(usage(format!("unknown shorthand flag: '{c}' in {arg}")));
                 };
                 match flag.takes {
+                    // `-w=false`: a bool shorthand takes a value only after `=`.
+                    Takes::Bool if shorts.get(j + 1) == Some(&'=') => {
+                        let v: String = shorts[j + 2..].iter().collect();
+                        let value = parse_bool(flag, &v).map_err(&usage)?;
+                        out.values.entry(flag.long).or_default().push(value);
+                        break;
+                    }
                     Takes::Bool => {
                         out.values.entry(flag.long).or_default().push("true".into());
                         j += 1;
@@ -162,6 +169,25 @@ pub fn parse_with(
         }
     }
     Ok(out)
+}
+
+/// A bool flag's value as pflag's `boolValue.Set` reads it (Go's `strconv.ParseBool`),
+/// as `true` or `false`; else pflag's error.
+fn parse_bool(flag: &Flag, v: &str) -> Result<String, String> {
+    match v {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok("true".into()),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok("false".into()),
+        _ => {
+            let name = match flag.short {
+                Some(c) => format!("-{c}, --{}", flag.long),
+                None => format!("--{}", flag.long),
+            };
+            let q = crate::crictl::go_quote(v);
+            Err(format!(
+                "invalid argument {q} for \"{name}\" flag: strconv.ParseBool: parsing {q}: invalid syntax"
+            ))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -198,6 +224,13 @@ mod tests {
         assert_eq!(a.value("namespace"), Some("kube-system"));
         assert!(a.flag("watch") && a.flag("stdin") && a.flag("tty"));
         assert_eq!(a.after_dash, Some(s(&["cat"])));
+        // Bool values as strconv.ParseBool reads them, long or short.
+        let a = parse("get", &s(&["-w=false", "--stdin=T"]), &f).unwrap();
+        assert!(!a.flag("watch") && a.flag("stdin"));
+        assert_eq!(
+            parse("get", &s(&["--watch=maybe"]), &f).unwrap_err(),
+            "error: invalid argument \"maybe\" for \"-w, --watch\" flag: strconv.ParseBool: parsing \"maybe\": invalid syntax\nSee 'kubectl get --help' for usage."
+        );
         let e = parse("run", &s(&["x", "--replicas=2"]), &f).unwrap_err();
         assert_eq!(
             e,
