@@ -162,7 +162,7 @@ const DOCKER_PS_UNMODELLED: &[&str] = &[
 /// name) and the rows aligned by the CLI's tabwriter; without, the template once per row,
 /// each followed by a newline. `\t` and `\n` written out in the template are a tab and a
 /// newline, as the CLI replaces them. Templates of `.Field` and `json .Field` actions over the
-/// fields of [`docker_ps_fields`] run; an unknown field fails as Go's template does.
+/// fields netsim fills run; an unknown field fails as Go's template does.
 pub fn docker_ps_format(
     format: &str,
     rows: &[(&Sandbox, &ContainerRec)],
