@@ -317,7 +317,8 @@ fn progress_step(progress: &mut Progress, a: Advanced) {
 /// or `iptables ...` (a node's rules: Nodes, Services and EndpointSlices, and the per-node
 /// records that say which machines there are), `ssh NODE -- ip|ifconfig|bridge|hostname`
 /// (the node's namespace: the same without EndpointSlices) and `ssh NODE -- docker|crictl`
-/// (its containers: that and the Pods). Whether its think time runs anything is
+/// (its containers: that and the Pods), and `describe` of some kinds ([`describe_needs`]).
+/// Whether its think time runs anything is
 /// checked on load (see [`StateDir::load`]). Anything else, or anything not understood here,
 /// loads every kind.
 fn kinds_needed(cmd: &str, rest: &[String]) -> Option<Needs> {
@@ -349,6 +350,9 @@ fn kinds_needed(cmd: &str, rest: &[String]) -> Option<Needs> {
             node_records: true,
         });
     }
+    if cmd == "describe" {
+        return describe_needs(rest);
+    }
     if cmd != "get" {
         return None;
     }
@@ -372,6 +376,50 @@ fn kinds_needed(cmd: &str, rest: &[String]) -> Option<Needs> {
         } else {
             kinds.insert(Kind::resolve(word)?);
         }
+    }
+    Some(Needs::kinds(kinds))
+}
+
+/// What `describe KIND [NAME...]` or `describe KIND/NAME...` reads: the kinds named, what
+/// their descriptions look up (a Service's EndpointSlices, an Ingress's backend Services and
+/// theirs, a Deployment's ReplicaSets, the Pods a ReplicaSet, DaemonSet or Node counts or
+/// lists), and the Events every description ends with. Anything else (`-f`, `all`, a word
+/// that is not a kind) loads everything.
+fn describe_needs(rest: &[String]) -> Option<Needs> {
+    if rest
+        .iter()
+        .any(|a| a == "-f" || a.starts_with("--filename") || a.starts_with("-f"))
+    {
+        return None;
+    }
+    let first = rest.first().filter(|a| !a.starts_with('-'))?;
+    let words: Vec<&str> = if first.contains('/') {
+        rest.iter()
+            .map(String::as_str)
+            .filter(|w| w.contains('/') && !w.starts_with('-'))
+            .map(|w| w.split('/').next().unwrap_or(w))
+            .collect()
+    } else {
+        vec![first.as_str()]
+    };
+    let mut kinds = BTreeSet::from([Kind::Namespace, Kind::Event]);
+    for word in words {
+        let kind = Kind::resolve(word)?;
+        kinds.insert(kind);
+        let reads: &[Kind] = match kind {
+            Kind::Service => &[Kind::EndpointSlice],
+            Kind::Ingress => &[Kind::Service, Kind::EndpointSlice],
+            Kind::Deployment => &[Kind::ReplicaSet],
+            Kind::ReplicaSet | Kind::DaemonSet | Kind::Node => &[Kind::Pod],
+            Kind::Pod
+            | Kind::Endpoints
+            | Kind::EndpointSlice
+            | Kind::ConfigMap
+            | Kind::IngressClass
+            | Kind::Namespace
+            | Kind::Event => &[],
+        };
+        kinds.extend(reads.iter().copied());
     }
     Some(Needs::kinds(kinds))
 }
@@ -724,7 +772,23 @@ mod kinds_tests {
             Some(Needs::kinds([Kind::Namespace]))
         );
         assert_eq!(kinds_needed("get", &args(&["pods", "-w"])), None);
-        assert_eq!(kinds_needed("describe", &args(&["pod", "web"])), None);
+        assert_eq!(
+            kinds_needed("describe", &args(&["pod", "web"])),
+            Some(Needs::kinds([Kind::Namespace, Kind::Event, Kind::Pod]))
+        );
+        assert_eq!(
+            kinds_needed("describe", &args(&["svc/web", "-n", "x", "deploy/web"])),
+            Some(Needs::kinds([
+                Kind::Namespace,
+                Kind::Event,
+                Kind::Service,
+                Kind::EndpointSlice,
+                Kind::Deployment,
+                Kind::ReplicaSet
+            ]))
+        );
+        assert_eq!(kinds_needed("describe", &args(&["-f", "x.yaml"])), None);
+        assert_eq!(kinds_needed("describe", &args(&["all"])), None);
     }
 
     #[test]

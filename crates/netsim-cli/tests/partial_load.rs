@@ -183,3 +183,49 @@ fn a_read_only_command_that_settles_owed_time_prints_and_leaves_what_it_would_ot
         }
     }
 }
+
+#[test]
+fn a_description_read_from_some_kinds_is_that_of_a_full_load() {
+    let state = state_after(
+        "partial-load-describe",
+        &[
+            &["apply", "-f", "scenarios/ingress-nginx.yaml"],
+            &["apply", "-f", "scenarios/ingress.yaml"],
+            &["apply", "-f", "scenarios/traffic.yaml"],
+            &["wait", "60s"],
+        ],
+    );
+    // As `same_both_ways`, at noon: the ages describe prints are whole days, which the
+    // partial load's 5 s later does not change; a Node's lease renewal time is the only
+    // instant printed, and it is left out.
+    let commands: &[&[&str]] = &[
+        &["describe", "pods"],
+        &["describe", "svc"],
+        &["describe", "nodes", "k8s-worker1"],
+        &["describe", "deploy"],
+        &["describe", "rs"],
+        &["describe", "ds", "-n", "kube-system"],
+        &["describe", "ingress"],
+        &["describe", "ingressclass"],
+        &["describe", "endpoints"],
+        &["describe", "endpointslices"],
+        &["describe", "cm", "-n", "kube-system"],
+        &["describe", "ns", "default"],
+        &["describe", "svc/kubernetes", "node/k8s-control"],
+    ];
+    let steady = |text: &str| {
+        text.lines()
+            .filter(|l| !l.starts_with("  RenewTime:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    for (i, command) in commands.iter().enumerate() {
+        let now = format!("2025-03-{:02}T12:00:00Z", i + 1);
+        let mut full_args = vec!["--now", now.as_str()];
+        full_args.extend_from_slice(command);
+        let full = netsim(&state, &full_args);
+        let partial = netsim(&state, command);
+        assert!(full.lines().count() > 1, "{command:?} printed:\n{full}");
+        assert_eq!(steady(&partial), steady(&full), "{command:?}");
+    }
+}
