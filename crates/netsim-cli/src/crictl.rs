@@ -110,7 +110,7 @@ pub(crate) fn parse(spec: &[Flag], args: &[&str]) -> Result<Parsed, String> {
                     None => {
                         return Err(fatal(format!(
                             "invalid boolean value {} for -{name}: parse error",
-                            go_quote(v)
+                            netsim_print::go_quote(v)
                         )));
                     }
                 },
@@ -131,7 +131,7 @@ pub(crate) fn parse(spec: &[Flag], args: &[&str]) -> Result<Parsed, String> {
                 if flag.kind == FlagKind::Int && parse_go_int(&value).is_none() {
                     return Err(fatal(format!(
                         "invalid value {} for flag -{name}: parse error",
-                        go_quote(&value)
+                        netsim_print::go_quote(&value)
                     )));
                 }
                 value
@@ -182,27 +182,6 @@ pub(crate) fn parse_go_int(s: &str) -> Option<i64> {
     let magnitude = i128::from_str_radix(&digits, radix).ok()?;
     let value = if negative { -magnitude } else { magnitude };
     i64::try_from(value).ok()
-}
-
-/// Go's `%q` of a command-line word: quoted, with `"` and `\` escaped and control characters
-/// as escapes.
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// `crictl ps`'s flags (cri-tools v1.28's `listContainersCommand`; `--namespace` and the
@@ -300,7 +279,7 @@ pub(crate) fn output_is_table(parsed: &Parsed, what: &str) -> Result<bool, Strin
         Some("json" | "yaml") => Ok(false),
         Some(other) => Err(format!(
             "FATA[0000] {what}: unsupported output format {}",
-            go_quote(other)
+            netsim_print::go_quote(other)
         )),
     }
 }

@@ -182,7 +182,7 @@ fn parse_bool(flag: &Flag, v: &str) -> Result<String, String> {
                 Some(c) => format!("-{c}, --{}", flag.long),
                 None => format!("--{}", flag.long),
             };
-            let q = crate::crictl::go_quote(v);
+            let q = netsim_print::go_quote(v);
             Err(format!(
                 "invalid argument {q} for \"{name}\" flag: strconv.ParseBool: parsing {q}: invalid syntax"
             ))

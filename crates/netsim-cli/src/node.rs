@@ -473,7 +473,7 @@ fn docker_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
             None => {
                 return out.fail(format!(
                     "invalid argument {q} for \"-n, --last\" flag: strconv.ParseInt: parsing {q}: invalid syntax\n{see}",
-                    q = crate::crictl::go_quote(n)
+                    q = netsim_print::go_quote(n)
                 ));
             }
         },
@@ -488,7 +488,7 @@ fn docker_ps(out: &mut Output, sim: &Sim, node: &str, args: &[&str]) {
             None => {
                 return out.fail(format!(
                     "invalid argument {} for \"-f, --filter\" flag: bad format of filter (expected name=value)\n{see}",
-                    crate::crictl::go_quote(f)
+                    netsim_print::go_quote(f)
                 ));
             }
         }

@@ -86,3 +86,44 @@ pub fn or<'a>(s: Option<&'a str>, default: &'a str) -> &'a str {
         _ => default,
     }
 }
+
+/// Go's `strconv.Quote` (what `%q` prints for a string): in double quotes, `"` and `\`
+/// escaped, the C escapes for `\a \b \f \n \r \t \v`, other control characters as `\xNN`
+/// (`\uNNNN` beyond ASCII); everything printable as it is.
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod go_quote_tests {
+    use super::go_quote;
+
+    #[test]
+    fn quotes_as_strconv_quote_does() {
+        assert_eq!(go_quote("two"), "\"two\"");
+        assert_eq!(go_quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+        assert_eq!(go_quote("\t\n\u{1}\u{7f}"), "\"\\t\\n\\x01\\x7f\"");
+        assert_eq!(go_quote("…é"), "\"…é\"");
+        assert_eq!(go_quote("\u{85}"), "\"\\u0085\"");
+    }
+}

@@ -26,6 +26,7 @@ pub mod tabwriter;
 pub mod trace;
 pub mod yaml;
 
+pub use common::go_quote;
 pub use describe::{describe, describe_list, describe_prefix_matches};
 pub use duration::human_duration;
 pub use jsonpath::{JsonPath, JsonPathError, custom_columns};

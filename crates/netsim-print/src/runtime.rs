@@ -70,22 +70,6 @@ fn docker_image(c: &ContainerRec, image_id: &dyn Fn(&str) -> String, no_trunc: b
     }
 }
 
-/// Go's `strconv.Quote` of a command line: quoted, `"` and `\` escaped.
-fn go_quoted(s: &str) -> String {
-    let mut out = String::from("\"");
-    for ch in s.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// One `docker ps` row's fields, as the docker CLI's `ContainerContext` gives them to the
 /// table and to `--format` templates: (field, value), in [`DOCKER_PS_HEADERS`]' order.
 fn docker_ps_fields(
@@ -98,9 +82,9 @@ fn docker_ps_fields(
     let age = units_human_duration((now_ms - c.created_ms) / 1000);
     // The CLI's `Ellipsis(command, 20)`, then `strconv.Quote`.
     let command = if no_trunc || c.command.chars().count() <= 20 {
-        go_quoted(&c.command)
+        crate::common::go_quote(&c.command)
     } else {
-        go_quoted(&format!(
+        crate::common::go_quote(&format!(
             "{}…",
             c.command.chars().take(19).collect::<String>()
         ))
