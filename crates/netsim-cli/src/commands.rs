@@ -166,7 +166,11 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
     } else {
         None
     };
-    let mut sim = match dir.load(only.as_ref()) {
+    // `apply` and `wait` only add Events (a request about one reads them all: see
+    // `Sim::read_archived_events`), and neither does a read-only command's owed time, after
+    // which the command loads again: the Events saved before may stay unread.
+    let archive_events = matches!(cmd.as_str(), "apply" | "wait") || only.is_some();
+    let mut sim = match dir.load(only.as_ref(), archive_events) {
         Ok(s) => s,
         Err(e) => return out.fail(e.to_string()),
     };
@@ -187,7 +191,7 @@ pub fn run(globals: &Globals, args: &[String], out: &mut Output) {
             return out.fail(e.to_string());
         }
         drop(settled);
-        sim = match dir.load(Some(needs)) {
+        sim = match dir.load(Some(needs), false) {
             Ok(s) => s,
             Err(e) => return out.fail(e.to_string()),
         };

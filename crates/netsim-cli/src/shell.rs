@@ -738,7 +738,7 @@ impl Completion {
         let Ok(mut dir) = crate::state::StateDir::open(&self.state) else {
             return Vec::new();
         };
-        let Ok(Some(mut sim)) = dir.load(Some(&crate::state::Needs::kinds([kind]))) else {
+        let Ok(Some(mut sim)) = dir.load(Some(&crate::state::Needs::kinds([kind])), false) else {
             return Vec::new();
         };
         // Names as the next command will see them.

@@ -12,13 +12,23 @@
 //! new header over the old one; a command that reads only some kinds loads only their segments
 //! and not the per-node records. So the cost of a command follows what it touches, not the
 //! cluster's size. Formats 1 (everything inline in `state.json`) and 2 (per-node records in the
-//! header) are still read, and rewritten as format 4.
+//! header) are still read, and rewritten as format 5.
 //!
 //! Format 4 is format 3 with `owed_ms`: think time a read-only command left unrun (see
 //! [`StateDir::owe`]). Nothing was due in it when it was owed, nor in the owed time before it;
 //! whatever falls due in it runs before the next command that loads everything does anything
 //! ([`StateDir::settle`]), so every command sees the cluster as if the time had run at once.
+//!
+//! Format 5 splits the Events in two: the kind's segment is the *base*, written with
+//! `state.EventDigests.GENERATION.json` (each Event's aggregation digest and when the oldest
+//! was last seen), and `event_tail` names a second segment of Events, `state.EventTail.
+//! GENERATION.json`, those written since. A command that only adds Events (`apply`, `wait`,
+//! the owed time) reads the tail and leaves the base unread ([`ArchivedEvents`]) unless a
+//! report may repeat one of its Events or the TTL reaches it; its save writes the tail again
+//! and keeps the base. When the base is read, or the tail outgrows it, the save writes every
+//! Event as the new base. A 5,000-node cluster's base is most of a gigabyte of text.
 
+use netsim_engine::controllers::events::{ArchivedEvents, EventDigests};
 use netsim_engine::{Advanced, Sim};
 use netsim_model::Kind;
 use netsim_model::jiff::SignedDuration;
@@ -29,7 +39,7 @@ use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 
 /// The state format this netsim writes and reads.
-pub const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 5;
 
 /// Why the state could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +86,12 @@ struct HeaderOut<'a> {
     node_records: &'a str,
     /// Think time not yet run, in milliseconds (format 4).
     owed_ms: i64,
+    /// The Events written since the kind's segment was (format 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_tail: Option<&'a str>,
+    /// The digests of the Events in the kind's segment (format 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_digests: Option<&'a str>,
     sim: &'a Sim,
 }
 
@@ -89,6 +105,8 @@ struct HeaderIn {
     segments: Option<Box<RawValue>>,
     node_records: Option<Box<RawValue>>,
     owed_ms: Option<Box<RawValue>>,
+    event_tail: Option<Box<RawValue>>,
+    event_digests: Option<Box<RawValue>>,
     sim: Option<Box<RawValue>>,
 }
 
@@ -128,6 +146,9 @@ pub struct StateDir {
     node_records_read_only: bool,
     /// Think time not yet run (see [`StateDir::owe`]), in milliseconds.
     owed_ms: i64,
+    /// The Events' tail segment and the base's digests, as loaded (format 5).
+    event_tail: Option<String>,
+    event_digests: Option<String>,
     /// Whether the last load read only some kinds.
     partial: bool,
 }
@@ -158,6 +179,8 @@ impl StateDir {
             node_records_unloaded: false,
             node_records_read_only: false,
             owed_ms: 0,
+            event_tail: None,
+            event_digests: None,
             partial: false,
         })
     }
@@ -170,8 +193,13 @@ impl StateDir {
     /// those kinds are read, and the per-node records only if it says so (a read-only command
     /// that needs no others: see `commands::kinds_needed`); the other kinds' segments stay on
     /// disk untouched and are kept as they are by [`StateDir::save`], and so are the per-node
-    /// records.
-    pub fn load(&mut self, only: Option<&Needs>) -> Result<Option<Sim>, StateError> {
+    /// records. With `archive_events`, a load of every kind leaves the base of the Events
+    /// unread when it can (the command only adds Events: see the module's docs).
+    pub fn load(
+        &mut self,
+        only: Option<&Needs>,
+        archive_events: bool,
+    ) -> Result<Option<Sim>, StateError> {
         let path = self.file();
         let text = match fs::read(&path) {
             Ok(t) => t,
@@ -226,6 +254,16 @@ impl StateDir {
         if owed_ms < 0 {
             return Err(corrupt(&path, format!("owed_ms {owed_ms} is negative")));
         }
+        let name_field = |raw: Option<Box<RawValue>>| -> Result<Option<String>, StateError> {
+            match raw {
+                Some(raw) => {
+                    serde_json::from_str(raw.get()).map_err(|e| corrupt(&path, e.to_string()))
+                }
+                None => Ok(None),
+            }
+        };
+        let event_tail = name_field(header.event_tail)?;
+        let event_digests = name_field(header.event_digests)?;
         // The owed time runs before the command, and whatever falls due in it may read any
         // kind: then everything is loaded. (The command's own think time is owed in turn.)
         let quiet = sim.next_event_at().is_none_or(|at| {
@@ -241,14 +279,28 @@ impl StateDir {
                 self.unloaded.insert(*kind);
                 continue;
             }
-            let (seg, file) = self.open_segment(name)?;
-            for_each_element(file, SEGMENT_CHUNK, |text| {
-                sim.load_object(*kind, text).map_err(|e| e.to_string())
-            })
-            .map_err(|e| match e {
-                ElementError::Read(source) => read_error(&seg, source),
-                ElementError::Bad(detail) => corrupt(&seg, detail),
-            })?;
+            if *kind == Kind::Event
+                && archive_events
+                && only.is_none()
+                && let Some(digests) = &event_digests
+            {
+                // The base stays on disk until the simulation needs it.
+                let (seg, bytes) = self.read_segment(digests)?;
+                let digests: EventDigests =
+                    serde_json::from_slice(&bytes).map_err(|e| corrupt(&seg, e.to_string()))?;
+                let base = self.segment_path(name)?;
+                sim.archive_events(ArchivedEvents::new(
+                    digests,
+                    std::sync::Arc::new(move |store| read_events(&base, store)),
+                ));
+                continue;
+            }
+            self.load_segment(&mut sim, *kind, name)?;
+        }
+        if let Some(tail) = &event_tail
+            && !self.unloaded.contains(&Kind::Event)
+        {
+            self.load_segment(&mut sim, Kind::Event, tail)?;
         }
         // Format 3 keeps the per-node records in a segment of their own, which a command
         // that reads only some kinds does not need (earlier formats have them inline).
@@ -272,6 +324,8 @@ impl StateDir {
         self.segments = segments;
         self.node_records = node_records;
         self.owed_ms = owed_ms;
+        self.event_tail = event_tail;
+        self.event_digests = event_digests;
         self.partial = only.is_some();
         sim.loaded();
         Ok(Some(sim))
@@ -298,6 +352,16 @@ impl StateDir {
     /// some; putting it off changes no output, since no command sees the cluster before it ran.
     pub fn owe(&mut self, think: SignedDuration) {
         self.owed_ms = self.owed_ms.saturating_add(think.as_millis().max(0) as i64);
+    }
+
+    /// Reads segment `name`, of objects of `kind`, into `sim`.
+    fn load_segment(&self, sim: &mut Sim, kind: Kind, name: &str) -> Result<(), StateError> {
+        let (seg, file) = self.open_segment(name)?;
+        for_each_element(file, SEGMENT_CHUNK, |text| {
+            sim.load_object(kind, text).map_err(|e| e.to_string())
+        })
+        .map(|_| ())
+        .map_err(|e| segment_error(&seg, e))
     }
 
     /// Segment `name`'s path and the file, open for reading.
@@ -343,6 +407,34 @@ impl StateDir {
             path: path.display().to_string(),
             source,
         };
+        let corrupt = |detail: String| StateError::Corrupt {
+            path: path.display().to_string(),
+            detail,
+        };
+        let unread = |sim: &Sim| {
+            sim.archive_error().map(|e| {
+                corrupt(format!(
+                    "the Events kept unread could not be read ({e}); nothing saved"
+                ))
+            })
+        };
+        if let Some(e) = unread(sim) {
+            return Err(e);
+        }
+        // When the Events written since the base outnumber it, every Event becomes the new
+        // base (so the tail a command reads stays smaller than what it leaves unread).
+        if sim
+            .archived_event_count()
+            .is_some_and(|n| sim.store().count(Kind::Event) > n)
+        {
+            sim.read_archived_events();
+            if let Some(e) = unread(sim) {
+                return Err(e);
+            }
+        }
+        let archived = sim.archived_event_count().is_some();
+        let old_tail = self.event_tail.as_deref();
+        let old_digests = self.event_digests.as_deref();
         let generation = self.generation + 1;
         let unloaded = &self.unloaded;
         let old_segments = &self.segments;
@@ -370,6 +462,9 @@ impl StateDir {
             // machine's cores (a 5,000-node cluster's Events and Pods take seconds each).
             let mut jobs: Vec<Job> = Vec::new();
             for kind in objects.kinds() {
+                if kind == Kind::Event {
+                    continue;
+                }
                 let unchanged = !objects.dirty_kinds().contains(&kind);
                 if let Some(old) = old_segments.get(&kind).filter(|_| unchanged) {
                     segments.insert(kind, old.clone());
@@ -377,6 +472,39 @@ impl StateDir {
                 }
                 let name = format!("state.{kind:?}.{generation}.json");
                 jobs.push(Job::Segment(kind, name));
+            }
+            // The Events: the base kept unread, or left out of a partial load, stays as it is;
+            // what is in memory is then the tail. Otherwise every Event is in memory, and
+            // if any changed they are all the new base.
+            let events_dirty = objects.dirty_kinds().contains(&Kind::Event);
+            let events_held = objects.count(Kind::Event) > 0;
+            let base = old_segments.get(&Kind::Event);
+            let kept = || (old_tail.map(str::to_string), old_digests.map(str::to_string));
+            let (mut event_tail, mut event_digests) = (None, None);
+            if unloaded.contains(&Kind::Event) {
+                (event_tail, event_digests) = kept();
+            } else if archived {
+                if let Some(base) = base {
+                    segments.insert(Kind::Event, base.clone());
+                }
+                event_digests = kept().1;
+                if events_dirty && events_held {
+                    let name = format!("state.EventTail.{generation}.json");
+                    jobs.push(Job::EventTail(name.clone()));
+                    event_tail = Some(name);
+                } else if events_held {
+                    event_tail = kept().0;
+                }
+            } else if events_dirty && events_held {
+                jobs.push(Job::Segment(Kind::Event, format!("state.Event.{generation}.json")));
+                let name = format!("state.EventDigests.{generation}.json");
+                jobs.push(Job::EventDigests(name.clone()));
+                event_digests = Some(name);
+            } else if events_held {
+                if let Some(base) = base {
+                    segments.insert(Kind::Event, base.clone());
+                }
+                (event_tail, event_digests) = kept();
             }
             // The per-node records are written on every save that read them (they change
             // with nearly every command that moves time on); kept as they are otherwise, and
@@ -400,6 +528,9 @@ impl StateDir {
             // The biggest first, so that the last file to start is a small one.
             jobs.sort_by_key(|job| match job {
                 Job::Segment(kind, _) => std::cmp::Reverse(objects.count(*kind)),
+                Job::EventTail(_) | Job::EventDigests(_) => {
+                    std::cmp::Reverse(objects.count(Kind::Event))
+                }
                 Job::NodeRecords(_) => std::cmp::Reverse(sim.config().nodes.len()),
             });
             let dir = &self.dir;
@@ -407,6 +538,12 @@ impl StateDir {
                 Job::Segment(kind, name) => {
                     write_json_synced(&dir.join(name), |w| objects.write_segment(*kind, w))
                 }
+                Job::EventTail(name) => {
+                    write_json_synced(&dir.join(name), |w| objects.write_segment(Kind::Event, w))
+                }
+                Job::EventDigests(name) => write_json_synced(&dir.join(name), |w| {
+                    serde_json::to_writer(w, &EventDigests::of(objects))
+                }),
                 Job::NodeRecords(name) => {
                     write_json_synced(&dir.join(name), |w| serde_json::to_writer(w, records))
                 }
@@ -430,13 +567,15 @@ impl StateDir {
                         segments: &segments,
                         node_records: &node_records,
                         owed_ms,
+                        event_tail: event_tail.as_deref(),
+                        event_digests: event_digests.as_deref(),
                         sim,
                     },
                 )
             })?;
-            Ok((segments, node_records))
+            Ok((segments, node_records, event_tail, event_digests))
         });
-        let (segments, node_records) = header?;
+        let (segments, node_records, event_tail, event_digests) = header?;
         // The new segments' directory entries must be durable before a header names them.
         sync_dir(&self.dir);
         fs::rename(&tmp, &path).map_err(|e| io("replace", &path, e))?;
@@ -444,6 +583,8 @@ impl StateDir {
         self.generation = generation;
         self.segments = segments;
         self.node_records = Some(node_records);
+        self.event_tail = event_tail;
+        self.event_digests = event_digests;
         self.remove_stray_segments();
         Ok(())
     }
@@ -455,6 +596,8 @@ impl StateDir {
             .segments
             .values()
             .chain(&self.node_records)
+            .chain(&self.event_tail)
+            .chain(&self.event_digests)
             .map(String::as_str)
             .collect();
         let Ok(entries) = fs::read_dir(&self.dir) else {
@@ -517,6 +660,10 @@ enum Job {
     Segment(Kind, String),
     /// The per-node records, and their file name.
     NodeRecords(String),
+    /// The Events in memory as the tail (see the module's docs), and its file name.
+    EventTail(String),
+    /// The digests of the Events as a new base, and their file name.
+    EventDigests(String),
 }
 
 /// How much of a segment is read at a time (see [`for_each_element`]).
@@ -535,6 +682,29 @@ enum Scan {
     AfterElement,
     /// After the `]`.
     End,
+}
+
+/// What went wrong reading segment `seg`, as a [`StateError`].
+fn segment_error(seg: &Path, e: ElementError) -> StateError {
+    match e {
+        ElementError::Read(source) => read_error(seg, source),
+        ElementError::Bad(detail) => StateError::Corrupt {
+            path: seg.display().to_string(),
+            detail,
+        },
+    }
+}
+
+/// Reads the archived base of the Events, at `path`, into `store` (see [`ArchivedEvents`]).
+fn read_events(path: &Path, store: &mut netsim_model::Store) -> Result<(), String> {
+    let file = File::open(path).map_err(|e| read_error(path, e).to_string())?;
+    for_each_element(file, SEGMENT_CHUNK, |text| {
+        store
+            .load_object(Kind::Event, text)
+            .map_err(|e| e.to_string())
+    })
+    .map(|_| ())
+    .map_err(|e| segment_error(path, e).to_string())
 }
 
 /// A segment file could not be read ([`StateError::Io`]).
@@ -848,7 +1018,7 @@ mod tests {
         let records = node_records(&mut sim);
         assert!(records.len() > 1000, "{records}");
         // Nothing changed: the segments stay, only the header is rewritten.
-        let mut again = state.load(None).expect("load").expect("saved");
+        let mut again = state.load(None, false).expect("load").expect("saved");
         assert_eq!(objects(&again), objects(&sim));
         assert_eq!(node_records(&mut again), records);
         state.save(&mut again).expect("save again");
@@ -863,7 +1033,10 @@ mod tests {
         drop(state);
         let mut state = StateDir::open(&dir).expect("reopen");
         let only = Needs::kinds([Kind::Node]);
-        let mut partial = state.load(Some(&only)).expect("load").expect("saved");
+        let mut partial = state
+            .load(Some(&only), false)
+            .expect("load")
+            .expect("saved");
         assert!(partial.store().iter().all(|o| o.kind() == Kind::Node));
         assert!(partial.node_records_empty());
         state.save(&mut partial).expect("save partial");
@@ -876,7 +1049,10 @@ mod tests {
             kinds: BTreeSet::from([Kind::Node]),
             node_records: true,
         };
-        let mut reader = state.load(Some(&only)).expect("load").expect("saved");
+        let mut reader = state
+            .load(Some(&only), false)
+            .expect("load")
+            .expect("saved");
         assert!(state.is_partial());
         assert_eq!(node_records(&mut reader), records);
         state.save(&mut reader).expect("save read-only");
@@ -889,12 +1065,107 @@ mod tests {
         drop(state);
         let mut full = StateDir::open(&dir)
             .expect("reopen")
-            .load(None)
+            .load(None, false)
             .expect("load")
             .expect("saved");
         assert_eq!(objects(&full), objects(&sim));
         assert_eq!(node_records(&mut full), records);
         fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    /// A Deployment `web` of `replicas` pods.
+    fn deployment(replicas: i32) -> netsim_model::Object {
+        let json = serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {
+                "replicas": replicas,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "web", "image": "nginx"}]},
+                },
+            },
+        });
+        netsim_model::Object::from_json_slice(Kind::Deployment, json.to_string().as_bytes())
+            .expect("a Deployment")
+    }
+
+    /// Every Event of `dir`'s cluster, read in full.
+    fn events(dir: &Path) -> String {
+        let sim = StateDir::open(dir)
+            .expect("open")
+            .load(None, false)
+            .expect("load")
+            .expect("saved");
+        serde_json::to_string(&sim.store().list(Kind::Event, None).collect::<Vec<_>>())
+            .expect("events serialize")
+    }
+
+    /// The same commands on the same cluster, once with the Events' base left unread where
+    /// it can be (`archived`) and once with every Event read: at each step the Events are
+    /// the same, and the base is read only when a report repeats one of its Events or the
+    /// TTL reaches it.
+    #[test]
+    fn events_left_unread_end_as_events_read() {
+        let archived = temp_dir("events-archived");
+        let read = temp_dir("events-read");
+        let mut sim = Sim::new(ClusterConfig::default()).expect("default cluster");
+        let opts = netsim_engine::WriteOptions::default();
+        sim.create(deployment(3), opts).expect("create");
+        sim.advance(SignedDuration::from_secs(60));
+        sim.replace(deployment(1), opts).expect("scale down");
+        sim.advance(SignedDuration::from_secs(60));
+        for dir in [&archived, &read] {
+            StateDir::open(dir)
+                .expect("open")
+                .save(&mut sim)
+                .expect("save");
+        }
+        let first = files(&archived);
+        assert!(first.contains("state.EventDigests.1.json"), "{first:?}");
+        let step = |replicas: i32, wait: SignedDuration| {
+            for (dir, leave_unread) in [(&archived, true), (&read, false)] {
+                let mut state = StateDir::open(dir).expect("open");
+                let mut sim = state
+                    .load(None, leave_unread)
+                    .expect("load")
+                    .expect("saved");
+                assert_eq!(sim.archived_event_count().is_some(), leave_unread);
+                sim.replace(deployment(replicas), opts).expect("replace");
+                sim.advance(wait);
+                state.save(&mut sim).expect("save");
+            }
+            assert_eq!(events(&archived), events(&read));
+        };
+        // Scaled up: new Events only; the base stays unread and unwritten, the new ones are
+        // its tail.
+        step(3, SignedDuration::from_secs(60));
+        let second = files(&archived);
+        assert!(second.contains("state.Event.1.json"), "{second:?}");
+        assert!(second.contains("state.EventTail.2.json"), "{second:?}");
+        // Scaled down again: "Scaled down replica set ... to 1 from 3" repeats a report in
+        // the base, which is read to count it up; every Event is then the new base.
+        assert!(!events(&archived).contains(r#""count":2"#));
+        step(1, SignedDuration::from_secs(60));
+        let third = files(&archived);
+        assert!(third.contains("state.Event.3.json"), "{third:?}");
+        assert!(
+            !third.iter().any(|f| f.starts_with("state.EventTail")),
+            "{third:?}"
+        );
+        assert!(events(&archived).contains(r#""count":2"#));
+        // Two hours on, the TTL reaches the base: read, and its Events are gone, from
+        // memory and from disk (a digest left behind could count up an Event that is gone).
+        step(2, SignedDuration::from_secs(7200));
+        assert_eq!(events(&archived), "[]");
+        let last = files(&archived);
+        assert!(
+            !last.iter().any(|f| f.starts_with("state.Event")),
+            "{last:?}"
+        );
+        fs::remove_dir_all(&archived).expect("cleanup");
+        fs::remove_dir_all(&read).expect("cleanup");
     }
 
     #[test]
@@ -919,7 +1190,7 @@ mod tests {
         fs::write(dir.join("state.json"), v2.to_string()).expect("write v2");
         fs::remove_file(dir.join(&seg)).expect("remove the segment");
         let mut state = StateDir::open(&dir).expect("open");
-        let mut loaded = state.load(None).expect("v2 loads").expect("saved");
+        let mut loaded = state.load(None, false).expect("v2 loads").expect("saved");
         assert_eq!(node_records(&mut loaded), records);
         state.save(&mut loaded).expect("rewritten as format 3");
         assert!(files(&dir).contains("state.NodeRecords.2.json"));
@@ -934,7 +1205,7 @@ mod tests {
         let v1 = serde_json::json!({"format": 1, "sim": &sim}).to_string();
         fs::write(dir.join("state.json"), &v1).expect("write v1");
         let mut state = StateDir::open(&dir).expect("open");
-        let mut loaded = state.load(None).expect("v1 loads").expect("saved");
+        let mut loaded = state.load(None, false).expect("v1 loads").expect("saved");
         assert_eq!(objects(&loaded), objects(&sim));
         state.save(&mut loaded).expect("rewritten");
         assert!(files(&dir).contains("state.Pod.1.json"));
@@ -944,7 +1215,7 @@ mod tests {
         fs::write(dir.join("state.json"), future).expect("write future");
         let err = StateDir::open(&dir)
             .expect("open")
-            .load(None)
+            .load(None, false)
             .expect_err("refused");
         assert!(
             err.to_string().contains("newer netsim (state format 99"),
@@ -980,7 +1251,10 @@ mod tests {
         drop(state);
         let mut state = StateDir::open(&dir).expect("reopen");
         let only = Needs::kinds([Kind::Node]);
-        let mut partial = state.load(Some(&only)).expect("load").expect("saved");
+        let mut partial = state
+            .load(Some(&only), false)
+            .expect("load")
+            .expect("saved");
         assert!(state.is_partial());
         state.settle(&mut partial, &mut |_| {});
         assert_eq!(partial.now(), next - SignedDuration::from_millis(1));
@@ -991,7 +1265,10 @@ mod tests {
         state.save(&mut partial).expect("save partial");
         drop(state);
         let mut state = StateDir::open(&dir).expect("reopen");
-        let mut full = state.load(Some(&only)).expect("load").expect("saved");
+        let mut full = state
+            .load(Some(&only), false)
+            .expect("load")
+            .expect("saved");
         assert!(!state.is_partial());
         state.settle(&mut full, &mut |_| {});
         assert!(full.next_event_at().is_none_or(|at| at > next));

@@ -229,3 +229,66 @@ fn a_description_read_from_some_kinds_is_that_of_a_full_load() {
         assert_eq!(steady(&partial), steady(&full), "{command:?}");
     }
 }
+
+/// The segment files in `state` whose names start with `prefix`.
+fn segments(state: &Path, prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(state)
+        .expect("the state directory")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Makes the state in `state` forget the digests of its saved Events, as format 4 had none:
+/// the next command reads every Event.
+fn forget_event_digests(state: &Path) {
+    let path = state.join("state.json");
+    let text = std::fs::read_to_string(&path).expect("state.json");
+    let mut header: serde_json::Value = serde_json::from_str(&text).expect("a JSON header");
+    if let Some(fields) = header.as_object_mut() {
+        fields.remove("event_digests");
+    }
+    std::fs::write(&path, header.to_string()).expect("write state.json");
+}
+
+/// `apply` and `wait` leave the Events saved before unread and write only the new ones (the
+/// state's Event tail), and what `get events` and `describe` print afterwards is what a
+/// cluster that read every Event before each command prints.
+#[test]
+fn apply_and_wait_leave_the_saved_events_unread_and_change_nothing_seen() {
+    let scaled = Path::new(env!("CARGO_TARGET_TMPDIR")).join("traffic-scaled.yaml");
+    let manifest = std::fs::read_to_string(common::repo_root().join("scenarios/traffic.yaml"))
+        .expect("the traffic scenario");
+    std::fs::write(&scaled, manifest.replace("replicas: 3", "replicas: 1")).expect("write");
+    let scaled = scaled.to_string_lossy().into_owned();
+    let setup: &[&[&str]] = &[&["apply", "-f", "scenarios/traffic.yaml"], &["wait", "60s"]];
+    let unread = state_after("events-unread", setup);
+    let read = state_after("events-read", setup);
+    let base = segments(&unread, "state.Event.");
+    assert_eq!(base.len(), 1, "{base:?}");
+    let steps: &[&[&str]] = &[
+        &["apply", "-f", &scaled],
+        &["wait", "30s"],
+        &["apply", "-f", "scenarios/traffic.yaml"],
+        &["wait", "30s"],
+    ];
+    for (i, step) in steps.iter().enumerate() {
+        netsim(&unread, step);
+        forget_event_digests(&read);
+        netsim(&read, step);
+        if i == 1 {
+            // The scale-down's Events are the tail; the base was neither read nor rewritten.
+            assert_eq!(segments(&unread, "state.Event."), base);
+            assert_eq!(segments(&unread, "state.EventTail.").len(), 1);
+            assert!(segments(&read, "state.EventTail.").is_empty());
+        }
+    }
+    for look in [&["get", "events"][..], &["describe", "deployment"]] {
+        let printed = netsim(&unread, look);
+        assert!(printed.lines().count() > 3, "{look:?} printed:\n{printed}");
+        assert_eq!(printed, netsim(&read, look), "{look:?}");
+    }
+}

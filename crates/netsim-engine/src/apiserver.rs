@@ -23,9 +23,18 @@ use std::net::Ipv4Addr;
 pub const NODE_PORT_RANGE: (u16, u16) = (30000, 32767);
 
 impl Sim {
+    /// Reads the archived Events before a request about an Event looks at what is stored,
+    /// and before a Namespace's deletion (which removes its Events).
+    fn read_archived_events_for(&mut self, kind: Kind, deleting: bool) {
+        if kind == Kind::Event || (deleting && kind == Kind::Namespace) {
+            self.read_archived_events();
+        }
+    }
+
     /// `POST`: creates `object`, returning it as stored (or as it would be, for a dry run).
     pub fn create(&mut self, mut object: Object, opts: WriteOptions) -> Result<Object, ApiError> {
         let kind = object.kind();
+        self.read_archived_events_for(kind, false);
         self.prepare_identity(&mut object)?;
         let key = object.key();
         if self.store.contains(&key) {
@@ -84,6 +93,7 @@ impl Sim {
         opts: WriteOptions,
     ) -> Result<(Object, bool), ApiError> {
         let kind = object.kind();
+        self.read_archived_events_for(kind, false);
         if kind.info().namespaced && object.metadata().namespace.is_none() {
             object.metadata_mut().namespace = Some("default".into());
         }
@@ -142,6 +152,7 @@ impl Sim {
         opts: WriteOptions,
         grace: Option<i64>,
     ) -> Result<Object, ApiError> {
+        self.read_archived_events_for(key.kind, true);
         let object = self
             .store
             .get(key)
@@ -165,6 +176,7 @@ impl Sim {
     /// Deletes `key` and, in the background, its dependents. `grace` overrides a pod's
     /// `terminationGracePeriodSeconds`.
     pub(crate) fn delete_cascading(&mut self, key: &ObjectKey, grace: Option<i64>) {
+        self.read_archived_events_for(key.kind, true);
         let Some(object) = self.store.get(key).cloned() else {
             return;
         };

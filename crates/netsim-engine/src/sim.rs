@@ -109,6 +109,13 @@ pub struct Sim {
     /// Events by (involved uid, reason, message), for aggregation; rebuilt on first use.
     #[serde(skip)]
     pub(crate) event_index: Option<crate::controllers::EventIndex>,
+    /// Events the state file kept unread, until something needs them; not saved (the state
+    /// file says which they are).
+    #[serde(skip)]
+    pub(crate) archived_events: Option<crate::controllers::events::ArchivedEvents>,
+    /// Why the archived Events could not be read (see [`Sim::archive_error`]).
+    #[serde(skip)]
+    pub(crate) archive_error: Option<String>,
     /// kube-scheduler's view of the Nodes (names, filter verdicts per set of pod
     /// constraints); dropped whenever a Node is written or removed, rebuilt on first use.
     #[serde(skip)]
@@ -147,6 +154,8 @@ impl Sim {
             changes: None,
             dirty: Vec::new(),
             event_index: None,
+            archived_events: None,
+            archive_error: None,
             scheduler_cache: None,
         })
     }
@@ -323,6 +332,7 @@ impl Sim {
     /// does.
     fn expire_events(&mut self) {
         let cutoff = self.now_ms - EVENT_TTL_MS;
+        self.read_archived_events_older_than(cutoff);
         let expired: Vec<ObjectKey> = self
             .store
             .list_typed::<CoreEvent>(None)
@@ -538,6 +548,16 @@ impl Sim {
 
     /// Stores `object` (new resource version) and records the change.
     pub(crate) fn put(&mut self, object: Object) {
+        if object.kind() == Kind::Event {
+            // It may replace an archived one.
+            self.read_archived_events();
+        }
+        self.put_event(object);
+    }
+
+    /// [`Sim::put`] without reading the archived Events: for the event recorder, which
+    /// reads them itself when a report may repeat one, and otherwise adds a new Event.
+    pub(crate) fn put_event(&mut self, object: Object) {
         let key = object.key();
         self.node_written(&key);
         self.changed(&key);
@@ -578,6 +598,9 @@ impl Sim {
 
     /// Removes `key` and records the change.
     pub(crate) fn remove(&mut self, key: &ObjectKey) -> Option<Object> {
+        if key.kind == Kind::Event {
+            self.read_archived_events();
+        }
         let removed = self.store.remove(key);
         if removed.is_some() {
             self.node_written(key);
@@ -594,6 +617,9 @@ impl Sim {
     /// Stores `object` exactly as given (snapshot restore).
     pub fn restore_object(&mut self, object: Object) {
         let key = object.key();
+        if key.kind == Kind::Event {
+            self.read_archived_events();
+        }
         self.node_written(&key);
         self.changed(&key);
         self.store.put_verbatim(object);

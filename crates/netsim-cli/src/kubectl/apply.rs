@@ -268,6 +268,10 @@ fn apply_one(
 ) -> Result<(Object, &'static str), String> {
     let sim = ctx.sim()?;
     let key = object.key();
+    if key.kind == Kind::Event {
+        // An Event kept unread may be the live object.
+        sim.read_archived_events();
+    }
     let live = sim.store().get(&key).cloned();
     let opts = write_options(dry);
     match (live, mode) {

@@ -1,15 +1,146 @@
 //! Kubernetes `Event` objects: what `describe` lists under `Events:` and `get events` shows.
 //!
 //! This module owns recording and aggregating events (same object, reason and message → count
-//! and lastTimestamp move on, as the client-go event recorder does).
+//! and lastTimestamp move on, as the client-go event recorder does), and the Events a state
+//! file keeps unread ([`ArchivedEvents`]): a 150,000-pod cluster holds close to a million
+//! Events, and a command that only adds to them needs none of them in memory unless a report
+//! repeats one or one's hour is up. It never reads or writes files itself.
 
 use crate::sim::Sim;
-use netsim_model::Store;
 use netsim_model::k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use netsim_model::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use netsim_model::{Object, ObjectKey};
-use rustc_hash::{FxHashMap, FxHasher};
-use std::hash::{Hash, Hasher};
+use netsim_model::{Object, ObjectKey, Store};
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+/// The digest of (involved uid, reason, message) that aggregation looks Events up by: 64-bit
+/// FNV-1a over the three strings, each closed by a byte UTF-8 never holds. Fixed here rather
+/// than taken from a hashing crate because state files keep it ([`EventDigests`]).
+pub fn event_digest(uid: &str, reason: &str, message: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [uid, reason, message] {
+        for b in part.bytes().chain([0xff]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// When an Event was last seen, in Unix milliseconds, as the TTL counts it.
+fn last_seen_ms(e: &Event) -> Option<i64> {
+    e.last_timestamp
+        .as_ref()
+        .or(e.metadata.creation_timestamp.as_ref())
+        .map(|t| t.0.as_millisecond())
+}
+
+/// What a state file keeps beside a segment of Events so that the segment need not be read:
+/// the digest of each Event and when the oldest was last seen.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EventDigests {
+    /// The earliest last-seen instant of the Events (Unix milliseconds); `None` when there
+    /// are none.
+    pub oldest_ms: Option<i64>,
+    /// [`event_digest`] of every Event.
+    pub digests: Vec<u64>,
+}
+
+impl EventDigests {
+    /// The digests of every Event in `store`.
+    pub fn of(store: &Store) -> EventDigests {
+        let mut out = EventDigests::default();
+        for e in store.list_typed::<Event>(None) {
+            out.digests.push(event_digest(
+                e.involved_object.uid.as_deref().unwrap_or(""),
+                e.reason.as_deref().unwrap_or(""),
+                e.message.as_deref().unwrap_or(""),
+            ));
+            if let Some(ms) = last_seen_ms(e) {
+                out.oldest_ms = Some(out.oldest_ms.map_or(ms, |o| o.min(ms)));
+            }
+        }
+        out
+    }
+}
+
+/// Reads archived Events into the store (each with [`Store::load_object`]); shared by the
+/// copies of a cluster, each of which reads them for itself.
+pub type EventReader = std::sync::Arc<dyn Fn(&mut Store) -> Result<(), String> + Send + Sync>;
+
+/// Events saved earlier and not read into the store: what they are is known only by their
+/// digests, and they are read (all at once) the first time the simulation needs one — a
+/// report that may repeat one of them, the TTL reaching the oldest, or a request about
+/// Events (see [`Sim::read_archived_events`]). Until then nothing in the cluster differs from
+/// a cluster that read them, except what is in memory.
+#[derive(Clone)]
+pub struct ArchivedEvents {
+    digests: FxHashSet<u64>,
+    oldest_ms: Option<i64>,
+    count: usize,
+    read: EventReader,
+}
+
+impl ArchivedEvents {
+    /// Events described by `digests`, read by `read` when needed.
+    pub fn new(digests: EventDigests, read: EventReader) -> ArchivedEvents {
+        ArchivedEvents {
+            count: digests.digests.len(),
+            digests: digests.digests.into_iter().collect(),
+            oldest_ms: digests.oldest_ms,
+            read,
+        }
+    }
+}
+
+impl std::fmt::Debug for ArchivedEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArchivedEvents")
+            .field("count", &self.count)
+            .field("oldest_ms", &self.oldest_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sim {
+    /// Leaves the Events `archived` describes unread until something needs them.
+    pub fn archive_events(&mut self, archived: ArchivedEvents) {
+        self.archived_events = Some(archived);
+    }
+
+    /// How many Events are archived (not read), if any are.
+    pub fn archived_event_count(&self) -> Option<usize> {
+        self.archived_events.as_ref().map(|a| a.count)
+    }
+
+    /// Why the archived Events could not be read, if they could not: the cluster is then not
+    /// the one saved and must not be saved.
+    pub fn archive_error(&self) -> Option<&str> {
+        self.archive_error.as_deref()
+    }
+
+    /// Reads the archived Events into the store, if some are archived.
+    pub fn read_archived_events(&mut self) {
+        let Some(archived) = self.archived_events.take() else {
+            return;
+        };
+        if let Err(e) = (archived.read)(&mut self.store) {
+            self.archive_error = Some(e);
+        }
+        self.event_index = None;
+    }
+
+    /// Reads the archived Events if the TTL at `cutoff` reaches the oldest of them.
+    pub(crate) fn read_archived_events_older_than(&mut self, cutoff: i64) {
+        let due = self
+            .archived_events
+            .as_ref()
+            .is_some_and(|a| a.oldest_ms.is_some_and(|o| o < cutoff));
+        if due {
+            self.read_archived_events();
+        }
+    }
+}
 
 impl Sim {
     /// Records a `Normal` or `Warning` event about `about`, from `component` (on `host`).
@@ -41,7 +172,15 @@ impl Sim {
         let ns = involved.namespace.clone().unwrap_or_default();
         let now = self.now_time();
         let uid = involved.uid.clone().unwrap_or_default();
-        let digest = EventIndex::digest(&uid, reason, message);
+        let digest = event_digest(&uid, reason, message);
+        // A report that may repeat an archived Event needs them read first.
+        if self
+            .archived_events
+            .as_ref()
+            .is_some_and(|a| a.digests.contains(&digest))
+        {
+            self.read_archived_events();
+        }
         let existing = {
             let store = &self.store;
             let index = self
@@ -54,7 +193,7 @@ impl Sim {
         if let Some(mut e) = existing {
             e.count = Some(e.count.unwrap_or(1) + 1);
             e.last_timestamp = Some(now);
-            self.put(Object::Event(Box::new(e)));
+            self.put_event(Object::Event(Box::new(e)));
             return;
         }
         // Real event names are `<object>.<unix nanos in hex>`; the store revision stands in for
@@ -86,7 +225,7 @@ impl Sim {
         object.metadata_mut().creation_timestamp = Some(now);
         object.metadata_mut().uid = Some(self.rng.uuid());
         let name: Box<str> = object.name().into();
-        self.put(object);
+        self.put_event(object);
         // The index was built above, and a write does not drop it.
         if let Some(index) = self.event_index.as_mut() {
             index.insert(digest, name);
@@ -115,18 +254,11 @@ enum Names {
 }
 
 impl EventIndex {
-    /// The digest of (involved uid, reason, message).
-    fn digest(uid: &str, reason: &str, message: &str) -> u64 {
-        let mut h = FxHasher::default();
-        (uid, reason, message).hash(&mut h);
-        h.finish()
-    }
-
     /// The index of every stored Event.
     fn build(store: &Store) -> EventIndex {
         let mut index = EventIndex::default();
         for e in store.list_typed::<Event>(None) {
-            let digest = EventIndex::digest(
+            let digest = event_digest(
                 e.involved_object.uid.as_deref().unwrap_or(""),
                 e.reason.as_deref().unwrap_or(""),
                 e.message.as_deref().unwrap_or(""),
@@ -234,7 +366,7 @@ mod tests {
         let first = events_about(&sim, "Tested")[0].clone();
         let uid = first.involved_object.uid.clone().unwrap_or_default();
         // As if "second" hashed to the digest "first" is filed under.
-        let collided = EventIndex::digest(&uid, "Tested", "second");
+        let collided = event_digest(&uid, "Tested", "second");
         let name: Box<str> = first.metadata.name.as_deref().unwrap_or("").into();
         sim.event_index
             .get_or_insert_with(EventIndex::default)
