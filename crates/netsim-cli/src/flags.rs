@@ -12,6 +12,9 @@ pub enum Takes {
     Bool,
     /// One value; repeated uses accumulate (`-f a -f b`).
     Value,
+    /// One value, or this one when the flag stands alone (pflag's `NoOptDefVal`): `--dry-run`
+    /// is `--dry-run=unchanged`, and never takes the next argument as its value.
+    Optional(&'static str),
 }
 
 /// One flag a command accepts.
@@ -40,6 +43,15 @@ pub const fn v(long: &'static str, short: Option<char>) -> Flag {
         long,
         short,
         takes: Takes::Value,
+    }
+}
+
+/// A flag whose value may be left out (see [`Takes::Optional`]).
+pub const fn o(long: &'static str, alone: &'static str) -> Flag {
+    Flag {
+        long,
+        short: None,
+        takes: Takes::Optional(alone),
     }
 }
 
@@ -119,7 +131,8 @@ pub fn parse_with(
             let value = match (flag.takes, inline) {
                 (Takes::Bool, Some(v)) => parse_bool(flag, &v).map_err(&usage)?,
                 (Takes::Bool, None) => "true".to_string(),
-                (Takes::Value, Some(v)) => v,
+                (Takes::Value | Takes::Optional(_), Some(v)) => v,
+                (Takes::Optional(alone), None) => alone.to_string(),
                 (Takes::Value, None) => {
                     let Some(v) = args.get(i) else {
                         return Err(usage(format!("flag needs an argument: --{name}")));
@@ -149,7 +162,7 @@ pub fn parse_with(
                         out.values.entry(flag.long).or_default().push("true".into());
                         j += 1;
                     }
-                    Takes::Value => {
+                    Takes::Value | Takes::Optional(_) => {
                         let rest: String = shorts[j + 1..].iter().collect();
                         let value = if !rest.is_empty() {
                             rest.strip_prefix('=').unwrap_or(&rest).to_string()
@@ -236,5 +249,18 @@ mod tests {
             e,
             "error: unknown flag: --replicas\nSee 'kubectl run --help' for usage."
         );
+    }
+
+    #[test]
+    fn a_flag_with_a_value_for_standing_alone_never_takes_the_next_argument() {
+        let f = [o("dry-run", "unchanged"), v("filename", Some('f'))];
+        let a = parse("apply", &s(&["--dry-run", "-f", "x.yaml"]), &f).unwrap();
+        assert_eq!(a.value("dry-run"), Some("unchanged"));
+        assert_eq!(a.value("filename"), Some("x.yaml"));
+        let a = parse("apply", &s(&["--dry-run", "server"]), &f).unwrap();
+        assert_eq!(a.value("dry-run"), Some("unchanged"));
+        assert_eq!(a.positional, s(&["server"]));
+        let a = parse("apply", &s(&["--dry-run=server"]), &f).unwrap();
+        assert_eq!(a.value("dry-run"), Some("server"));
     }
 }

@@ -10,7 +10,7 @@ const FLAGS: &[Flag] = &[
     b("overwrite", None),
     b("all", None),
     v("selector", Some('l')),
-    v("dry-run", None),
+    super::DRY_RUN,
     v("output", Some('o')),
     b("list", None),
     v("resource-version", None),
@@ -45,7 +45,7 @@ pub fn run(ctx: &mut Ctx, args: &[String], which: Which) -> Result<(), String> {
         "annotate"
     };
     let a = parse(cmd, args, FLAGS)?;
-    let dry = dry_run(&a)?;
+    let dry = dry_run(ctx, &a)?;
     let ns = super::namespace(&a);
     // Resource arguments come first; `k=v` and `k-` are the changes.
     let (changes, resources): (Vec<String>, Vec<String>) = a

@@ -5,7 +5,7 @@
 //! `KubeProxyConfiguration` sets kube-proxy's options. A source whose YAML does not parse
 //! contributes nothing; other sources still apply, and the exit code is 1, as with kubectl.
 
-use super::{Ctx, Format, dry_run, format, merge, parse, write_options};
+use super::{Ctx, Format, dry_run_flag, format, merge, parse, write_options};
 use crate::flags::{Flag, b, v};
 use crate::sources;
 use netsim_manifest::limits::MAX_OBJECTS;
@@ -21,7 +21,7 @@ const FLAGS: &[Flag] = &[
     v("filename", Some('f')),
     b("recursive", Some('R')),
     v("output", Some('o')),
-    v("dry-run", None),
+    super::DRY_RUN,
     v("validate", None),
     b("server-side", None),
     b("force", None),
@@ -68,7 +68,16 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
             ));
         }
     };
-    let dry = dry_run(&a)?;
+    let dry_flag = dry_run_flag(&a)?;
+    let dry = dry_flag.mode;
+    // kubectl logs a deprecated `--dry-run` form as it reads its flags; without a cluster yet
+    // the log waits for the Cluster documents, which decide what cluster there is.
+    let mut dry_warning = Some(dry_flag);
+    if ctx.sim.is_some()
+        && let Some(flag) = dry_warning.take()
+    {
+        flag.warn(ctx)?;
+    }
     let fmt = format(&a)?;
     let ns_flag = a.value("namespace").map(str::to_string);
     let loaded = sources::read_all(&files, a.flag("recursive"))?;
@@ -136,6 +145,9 @@ pub fn run_mode(ctx: &mut Ctx, args: &[String], mode: Mode) -> Result<(), String
         }
     }
 
+    if let Some(flag) = dry_warning.take() {
+        flag.warn(ctx)?;
+    }
     let mut printed: Vec<Object> = Vec::new();
     let mut applied_services: Vec<(String, String)> = Vec::new();
     let total = items.len();

@@ -12,7 +12,7 @@ const FLAGS: &[Flag] = &[
     v("filename", Some('f')),
     b("recursive", Some('R')),
     v("output", Some('o')),
-    v("dry-run", None),
+    super::DRY_RUN,
     v("validate", None),
     b("save-config", None),
     v("image", None),
@@ -32,7 +32,7 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     if !a.values("filename").is_empty() {
         return apply::run_mode(ctx, args, apply::Mode::Create);
     }
-    let dry = dry_run(&a)?;
+    let dry = dry_run(ctx, &a)?;
     let fmt = format(&a)?;
     let ns = super::namespace(&a);
     let pos = &a.positional;

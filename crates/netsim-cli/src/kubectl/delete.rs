@@ -18,7 +18,7 @@ const FLAGS: &[Flag] = &[
     b("force", None),
     b("now", None),
     v("wait", None),
-    v("dry-run", None),
+    super::DRY_RUN,
     b("ignore-not-found", None),
     v("cascade", None),
     v("output", Some('o')),
@@ -28,7 +28,7 @@ const FLAGS: &[Flag] = &[
 /// `kubectl delete`.
 pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     let a = parse("delete", args, FLAGS)?;
-    let dry = dry_run(&a)?;
+    let dry = dry_run(ctx, &a)?;
     let ns = super::namespace(&a);
     let force = a.flag("force");
     let mut grace: Option<i64> = match a.value("grace-period") {

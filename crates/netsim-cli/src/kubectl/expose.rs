@@ -20,7 +20,7 @@ const FLAGS: &[Flag] = &[
     v("load-balancer-ip", None),
     v("session-affinity", None),
     v("cluster-ip", None),
-    v("dry-run", None),
+    super::DRY_RUN,
     v("output", Some('o')),
     v("filename", Some('f')),
 ];
@@ -41,7 +41,7 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     let Some((kind, Some(name))) = pairs.into_iter().next() else {
         return Err(NO_RESOURCE.into());
     };
-    let dry = dry_run(&a)?;
+    let dry = dry_run(ctx, &a)?;
     let fmt = format(&a)?;
     let ns = super::namespace(&a);
     let sim = ctx.sim()?;

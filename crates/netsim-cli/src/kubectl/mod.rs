@@ -522,16 +522,93 @@ pub fn namespace(args: &Args) -> String {
     args.value("namespace").unwrap_or("default").to_string()
 }
 
-/// `--dry-run=none|client|server`.
-pub fn dry_run(args: &Args) -> Result<DryRun, String> {
-    match args.value("dry-run") {
-        None | Some("none") => Ok(DryRun::None),
-        Some("client") => Ok(DryRun::Client),
-        Some("server") => Ok(DryRun::Server),
-        Some(other) => Err(format!(
-            "error: Invalid dry-run value ({other}). Must be \"none\", \"server\", or \"client\"."
-        )),
+/// The `--dry-run` flag: `flags::o("dry-run", DRY_RUN_ALONE)`.
+pub const DRY_RUN: Flag = flags::o("dry-run", DRY_RUN_ALONE);
+
+/// What `--dry-run` alone stands for (its `NoOptDefVal`).
+const DRY_RUN_ALONE: &str = "unchanged";
+
+/// `--dry-run` as read: the strategy, and the deprecation warning kubectl logs for the old
+/// forms (its line in kubectl's `cmd/util/helpers.go`, and the message).
+pub struct DryRunFlag {
+    /// The strategy.
+    pub mode: DryRun,
+    warning: Option<(u32, String)>,
+}
+
+/// `--dry-run=none|client|server` as `GetDryRunStrategy` reads it: alone it means `client`,
+/// and a boolean (`strconv.ParseBool`) `client` or `none`, each with a warning.
+pub fn dry_run_flag(args: &Args) -> Result<DryRunFlag, String> {
+    let plain = |mode| DryRunFlag {
+        mode,
+        warning: None,
+    };
+    let value = args.value("dry-run").unwrap_or("none");
+    let boolean = match value {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    };
+    Ok(match (value, boolean) {
+        (_, Some(b)) => {
+            let (mode, instead, line) = if b {
+                (DryRun::Client, "client", 716)
+            } else {
+                (DryRun::None, "none", 719)
+            };
+            DryRunFlag {
+                mode,
+                warning: Some((
+                    line,
+                    format!(
+                        "--dry-run={value} is deprecated (boolean value) and can be replaced with --dry-run={instead}."
+                    ),
+                )),
+            }
+        }
+        (DRY_RUN_ALONE, None) => DryRunFlag {
+            mode: DryRun::Client,
+            warning: Some((
+                702,
+                "--dry-run is deprecated and can be replaced with --dry-run=client.".into(),
+            )),
+        },
+        ("none", None) => plain(DryRun::None),
+        ("client", None) => plain(DryRun::Client),
+        ("server", None) => plain(DryRun::Server),
+        (other, None) => {
+            return Err(format!(
+                "error: Invalid dry-run value ({other}). Must be \"none\", \"server\", or \"client\"."
+            ));
+        }
+    })
+}
+
+impl DryRunFlag {
+    /// Logs the flag's deprecation warning, if it has one, as kubectl's klog does on stderr:
+    /// `W` and the local time (the cluster's clock, in UTC), kubectl's process id (from the
+    /// cluster's RNG), the source line.
+    pub fn warn(&self, ctx: &mut Ctx) -> Result<(), String> {
+        let Some((line, message)) = &self.warning else {
+            return Ok(());
+        };
+        let (sim, out) = ctx.parts()?;
+        let now = sim.now();
+        let micros = now.as_millisecond().rem_euclid(1000) * 1000;
+        let pid = sim.rng().range(1_000, 99_999);
+        let stamp = now.strftime("%m%d %H:%M:%S");
+        out.errln(format!(
+            "W{stamp}.{micros:06} {pid:>7} helpers.go:{line}] {message}"
+        ));
+        Ok(())
     }
+}
+
+/// `--dry-run`'s strategy, its warning logged (see [`dry_run_flag`]).
+pub fn dry_run(ctx: &mut Ctx, args: &Args) -> Result<DryRun, String> {
+    let flag = dry_run_flag(args)?;
+    flag.warn(ctx)?;
+    Ok(flag.mode)
 }
 
 /// A resource type as typed (`svc`, `deployments.apps`), or kubectl's error.
@@ -733,5 +810,31 @@ pub fn get_object(sim: &Sim, kind: Kind, ns: &str, name: &str) -> Result<Object,
 pub fn write_options(dry: DryRun) -> netsim_engine::WriteOptions {
     netsim_engine::WriteOptions {
         dry_run: dry != DryRun::None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_args as s;
+
+    /// `--dry-run` as `GetDryRunStrategy` reads each form: the strategy, and the line of
+    /// kubectl's helpers.go that logs it as deprecated.
+    #[test]
+    fn dry_run_reads_the_old_forms_with_kubectls_warnings() {
+        let read = |args: &[&str]| {
+            let a = flags::parse("create", &s(args), &[DRY_RUN]).map_err(|e| e.to_string())?;
+            dry_run_flag(&a).map(|f| (f.mode, f.warning.map(|(line, _)| line)))
+        };
+        assert_eq!(read(&[]), Ok((DryRun::None, None)));
+        assert_eq!(read(&["--dry-run=client"]), Ok((DryRun::Client, None)));
+        assert_eq!(read(&["--dry-run=server"]), Ok((DryRun::Server, None)));
+        assert_eq!(read(&["--dry-run"]), Ok((DryRun::Client, Some(702))));
+        assert_eq!(read(&["--dry-run=true"]), Ok((DryRun::Client, Some(716))));
+        assert_eq!(read(&["--dry-run=F"]), Ok((DryRun::None, Some(719))));
+        assert_eq!(
+            read(&["--dry-run=maybe"]),
+            Err("error: Invalid dry-run value (maybe). Must be \"none\", \"server\", or \"client\".".into())
+        );
     }
 }

@@ -8,7 +8,7 @@ const FLAGS: &[Flag] = &[
     v("patch", Some('p')),
     v("patch-file", None),
     v("type", None),
-    v("dry-run", None),
+    super::DRY_RUN,
     v("output", Some('o')),
     v("filename", Some('f')),
 ];
@@ -16,7 +16,7 @@ const FLAGS: &[Flag] = &[
 /// `kubectl patch`.
 pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     let a = parse("patch", args, FLAGS)?;
-    let dry = dry_run(&a)?;
+    let dry = dry_run(ctx, &a)?;
     let ns = super::namespace(&a);
     let text =
         match (a.value("patch"), a.value("patch-file")) {

@@ -12,7 +12,7 @@ const FLAGS: &[Flag] = &[
     v("env", None),
     v("restart", None),
     b("command", None),
-    v("dry-run", None),
+    super::DRY_RUN,
     v("output", Some('o')),
     b("stdin", Some('i')),
     b("tty", Some('t')),
@@ -32,7 +32,7 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
     let Some(image) = a.value("image").map(str::to_string) else {
         return Err("error: required flag(s) \"image\" not set".into());
     };
-    let dry = dry_run(&a)?;
+    let dry = dry_run(ctx, &a)?;
     let fmt = format(&a)?;
     let ns = super::namespace(&a);
     let mut labels = serde_json::Map::new();

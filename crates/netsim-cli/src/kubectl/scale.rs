@@ -9,7 +9,7 @@ const FLAGS: &[Flag] = &[
     v("replicas", None),
     v("current-replicas", None),
     v("filename", Some('f')),
-    v("dry-run", None),
+    super::DRY_RUN,
     v("output", Some('o')),
     v("timeout", None),
     v("selector", Some('l')),
@@ -26,7 +26,7 @@ pub fn run(ctx: &mut Ctx, args: &[String]) -> Result<(), String> {
         .ok()
         .filter(|r: &i32| *r >= 0)
         .ok_or_else(|| "error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0".to_string())?;
-    let dry = dry_run(&a)?;
+    let dry = dry_run(ctx, &a)?;
     let ns = super::namespace(&a);
     let pairs = super::type_and_names(&a.positional)?;
     if pairs.is_empty() {
