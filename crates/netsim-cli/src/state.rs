@@ -632,6 +632,8 @@ impl StateDir {
         self.node_records_unloaded = false;
         self.node_records_read_only = false;
         self.owed_ms = 0;
+        self.event_tail = None;
+        self.event_digests = None;
         self.partial = false;
         self.remove_stray_segments();
         Ok(())
