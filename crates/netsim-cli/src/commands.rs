@@ -352,6 +352,7 @@ fn kinds_needed(cmd: &str, rest: &[String]) -> Option<Needs> {
         return Some(Needs {
             kinds,
             node_records: true,
+            event_namespaces: None,
         });
     }
     if cmd == "describe" {
@@ -381,14 +382,35 @@ fn kinds_needed(cmd: &str, rest: &[String]) -> Option<Needs> {
             kinds.insert(Kind::resolve(word)?);
         }
     }
-    Some(Needs::kinds(kinds))
+    let mut needs = Needs::kinds(kinds);
+    // Events of one namespace list only that namespace's.
+    if needs.kinds.contains(&Kind::Event) {
+        needs.event_namespaces = one_namespace("get", rest, crate::kubectl::get::FLAGS);
+    }
+    Some(needs)
+}
+
+/// The one namespace a kubectl command reads in (`-n`, or `default`), unless it reads every
+/// namespace (`-A`) or its flags do not parse (the command itself then says why).
+fn one_namespace(
+    cmd: &str,
+    rest: &[String],
+    flags: &[crate::flags::Flag],
+) -> Option<BTreeSet<String>> {
+    let args = crate::flags::parse(cmd, rest, flags).ok()?;
+    if args.flag("all-namespaces") {
+        return None;
+    }
+    Some(BTreeSet::from([crate::kubectl::namespace(&args)]))
 }
 
 /// What `describe KIND [NAME...]` or `describe KIND/NAME...` reads: the kinds named, what
 /// their descriptions look up (a Service's EndpointSlices, an Ingress's backend Services and
 /// theirs, a Deployment's ReplicaSets, the Pods a ReplicaSet, DaemonSet or Node counts or
-/// lists), and the Events every description ends with. Anything else (`-f`, `all`, a word
-/// that is not a kind) loads everything.
+/// lists), and the Events every description ends with: for objects of namespaced kinds in one
+/// namespace, only that namespace's Events (kubectl looks an object's Events up in its
+/// namespace; a cluster-scoped object's, in every namespace). Anything else (`-f`, `all`, a
+/// word that is not a kind) loads everything.
 fn describe_needs(rest: &[String]) -> Option<Needs> {
     if rest
         .iter()
@@ -407,8 +429,10 @@ fn describe_needs(rest: &[String]) -> Option<Needs> {
         vec![first.as_str()]
     };
     let mut kinds = BTreeSet::from([Kind::Namespace, Kind::Event]);
+    let mut namespaced = true;
     for word in words {
         let kind = Kind::resolve(word)?;
+        namespaced &= kind.info().namespaced;
         kinds.insert(kind);
         let reads: &[Kind] = match kind {
             Kind::Service => &[Kind::EndpointSlice],
@@ -425,7 +449,11 @@ fn describe_needs(rest: &[String]) -> Option<Needs> {
         };
         kinds.extend(reads.iter().copied());
     }
-    Some(Needs::kinds(kinds))
+    let mut needs = Needs::kinds(kinds);
+    if namespaced {
+        needs.event_namespaces = one_namespace("describe", rest, crate::kubectl::describe::FLAGS);
+    }
+    Some(needs)
 }
 
 fn wait(ctx: &mut Ctx, rest: &[String]) {
@@ -776,20 +804,50 @@ mod kinds_tests {
             Some(Needs::kinds([Kind::Namespace]))
         );
         assert_eq!(kinds_needed("get", &args(&["pods", "-w"])), None);
+        let in_namespace = |kinds: &[Kind], ns: &str| {
+            let mut needs = Needs::kinds(kinds.iter().copied());
+            needs.event_namespaces = Some(BTreeSet::from([ns.to_string()]));
+            Some(needs)
+        };
         assert_eq!(
             kinds_needed("describe", &args(&["pod", "web"])),
-            Some(Needs::kinds([Kind::Namespace, Kind::Event, Kind::Pod]))
+            in_namespace(&[Kind::Namespace, Kind::Event, Kind::Pod], "default")
         );
         assert_eq!(
             kinds_needed("describe", &args(&["svc/web", "-n", "x", "deploy/web"])),
+            in_namespace(
+                &[
+                    Kind::Namespace,
+                    Kind::Event,
+                    Kind::Service,
+                    Kind::EndpointSlice,
+                    Kind::Deployment,
+                    Kind::ReplicaSet
+                ],
+                "x"
+            )
+        );
+        // Every namespace's Events: all namespaces asked for, or a cluster-scoped object.
+        assert_eq!(
+            kinds_needed("describe", &args(&["pods", "-A"])),
+            Some(Needs::kinds([Kind::Namespace, Kind::Event, Kind::Pod]))
+        );
+        assert_eq!(
+            kinds_needed("describe", &args(&["node", "k8s-worker1"])),
             Some(Needs::kinds([
                 Kind::Namespace,
                 Kind::Event,
-                Kind::Service,
-                Kind::EndpointSlice,
-                Kind::Deployment,
-                Kind::ReplicaSet
+                Kind::Node,
+                Kind::Pod
             ]))
+        );
+        assert_eq!(
+            kinds_needed("get", &args(&["events", "--namespace=kube-system"])),
+            in_namespace(&[Kind::Namespace, Kind::Event], "kube-system")
+        );
+        assert_eq!(
+            kinds_needed("get", &args(&["ev", "-A"])),
+            Some(Needs::kinds([Kind::Namespace, Kind::Event]))
         );
         assert_eq!(kinds_needed("describe", &args(&["-f", "x.yaml"])), None);
         assert_eq!(kinds_needed("describe", &args(&["all"])), None);
@@ -805,6 +863,7 @@ mod kinds_tests {
                 Kind::EndpointSlice,
             ]),
             node_records: true,
+            event_namespaces: None,
         });
         for argv in [
             &["k8s-worker1", "--", "iptables-save"][..],
@@ -826,6 +885,7 @@ mod kinds_tests {
         let netns = Some(Needs {
             kinds: BTreeSet::from([Kind::Namespace, Kind::Node, Kind::Service]),
             node_records: true,
+            event_namespaces: None,
         });
         for argv in [
             &["k8s-worker1", "--", "ip", "route"][..],
@@ -839,6 +899,7 @@ mod kinds_tests {
         let containers = Some(Needs {
             kinds: BTreeSet::from([Kind::Namespace, Kind::Node, Kind::Service, Kind::Pod]),
             node_records: true,
+            event_namespaces: None,
         });
         for argv in [
             &["k8s-worker1", "--", "docker", "ps"][..],

@@ -292,3 +292,58 @@ fn apply_and_wait_leave_the_saved_events_unread_and_change_nothing_seen() {
         assert_eq!(printed, netsim(&read, look), "{look:?}");
     }
 }
+
+/// A copy of state directory `from` at `to`.
+fn copy_state(from: &Path, to: &str) -> PathBuf {
+    let to = Path::new(env!("CARGO_TARGET_TMPDIR")).join(to);
+    let _ = std::fs::remove_dir_all(&to);
+    std::fs::create_dir_all(&to).expect("create the copy");
+    for entry in std::fs::read_dir(from)
+        .expect("the state directory")
+        .flatten()
+    {
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy a state file");
+    }
+    to
+}
+
+/// What a command that reads the Events of one namespace prints (from its stretch of the
+/// saved Events) is what it prints when it reads them all.
+#[test]
+fn a_namespaces_events_read_alone_are_those_read_with_the_rest() {
+    let ranged = state_after(
+        "events-ranged",
+        &[
+            &["apply", "-f", "scenarios/ingress-nginx.yaml"],
+            &["apply", "-f", "scenarios/traffic.yaml"],
+            &["wait", "60s"],
+        ],
+    );
+    let header = std::fs::read_to_string(ranged.join("state.json")).expect("state.json");
+    let header: serde_json::Value = serde_json::from_str(&header).expect("a JSON header");
+    for ns in ["default", "ingress-nginx"] {
+        assert!(header["event_ranges"][ns].is_array(), "{ns}");
+    }
+    let whole = copy_state(&ranged, "events-whole");
+    let path = whole.join("state.json");
+    let mut header = header;
+    if let Some(fields) = header.as_object_mut() {
+        fields.remove("event_ranges");
+    }
+    std::fs::write(&path, header.to_string()).expect("write state.json");
+    let commands: &[&[&str]] = &[
+        &["describe", "pods"],
+        &["describe", "deploy", "-n", "ingress-nginx"],
+        &["describe", "svc", "--namespace=ingress-nginx"],
+        &["get", "events"],
+        &["get", "events", "-n", "ingress-nginx"],
+    ];
+    for command in commands {
+        let printed = netsim(&ranged, command);
+        assert!(
+            printed.contains("Normal") || printed.contains("Warning"),
+            "{command:?} printed no Event:\n{printed}"
+        );
+        assert_eq!(printed, netsim(&whole, command), "{command:?}");
+    }
+}

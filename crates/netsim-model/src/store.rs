@@ -753,6 +753,41 @@ impl Store {
         serde_json::to_writer(writer, &Segment(self, kind))
     }
 
+    /// Writes every object of `kind` as [`Store::write_segment`] does, and returns where
+    /// each namespace's objects lie in what was written: (namespace, offset of its first
+    /// object, offset just after its last), in namespace order. A reader can then parse one
+    /// namespace's objects alone (they are contiguous: the store lists in namespace order).
+    pub fn write_segment_ranges<W: std::io::Write>(
+        &self,
+        kind: Kind,
+        mut writer: W,
+    ) -> Result<Vec<(String, u64, u64)>, serde_json::Error> {
+        let mut at: u64 = 0;
+        let put = |w: &mut W, bytes: &[u8], at: &mut u64| -> Result<(), serde_json::Error> {
+            w.write_all(bytes).map_err(serde_json::Error::io)?;
+            *at += bytes.len() as u64;
+            Ok(())
+        };
+        let mut ranges: Vec<(String, u64, u64)> = Vec::new();
+        put(&mut writer, b"[", &mut at)?;
+        let mut text = Vec::new();
+        for (i, object) in self.list(kind, None).enumerate() {
+            if i > 0 {
+                put(&mut writer, b",", &mut at)?;
+            }
+            text.clear();
+            serde_json::to_writer(&mut text, object)?;
+            let start = at;
+            put(&mut writer, &text, &mut at)?;
+            match ranges.last_mut() {
+                Some((ns, _, end)) if ns == object.namespace() => *end = at,
+                _ => ranges.push((object.namespace().to_string(), start, at)),
+            }
+        }
+        put(&mut writer, b"]", &mut at)?;
+        Ok(ranges)
+    }
+
     /// Adds one object of a state segment (a JSON array of objects of `kind`, written by
     /// [`Store::write_segment`]) from its JSON text, as stored: its resource version kept,
     /// nothing marked changed.
@@ -774,6 +809,51 @@ mod tests {
             namespace: ns.map(str::to_string),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_segment_with_ranges_is_the_segment_and_each_range_its_namespace() {
+        let mut store = Store::new();
+        for (ns, name) in [("a", "p1"), ("a", "p2"), ("ab", "p3"), ("b", "p4")] {
+            store.put(Object::Pod(Box::new(Pod {
+                metadata: meta(Some(ns), name),
+                ..Default::default()
+            })));
+        }
+        let mut plain = Vec::new();
+        store.write_segment(Kind::Pod, &mut plain).expect("write");
+        let mut ranged = Vec::new();
+        let ranges = store
+            .write_segment_ranges(Kind::Pod, &mut ranged)
+            .expect("write");
+        assert_eq!(ranged, plain);
+        let names: Vec<(String, Vec<String>)> = ranges
+            .iter()
+            .map(|(ns, start, end)| {
+                let slice = &ranged[*start as usize..*end as usize];
+                let text = format!("[{}]", String::from_utf8_lossy(slice));
+                let pods: Vec<serde_json::Value> = serde_json::from_str(&text).expect("JSON");
+                let names = pods
+                    .iter()
+                    .map(|p| p["metadata"]["name"].as_str().unwrap_or("").to_string())
+                    .collect();
+                (ns.clone(), names)
+            })
+            .collect();
+        let want = |ns: &str, names: &[&str]| {
+            (
+                ns.to_string(),
+                names.iter().map(|n| n.to_string()).collect(),
+            )
+        };
+        assert_eq!(
+            names,
+            [
+                want("a", &["p1", "p2"]),
+                want("ab", &["p3"]),
+                want("b", &["p4"])
+            ]
+        );
     }
 
     #[test]

@@ -181,8 +181,10 @@ fn shorten(s: &str, max: usize) -> String {
 fn events_for<'a>(store: &'a Store, kind: Kind, meta: &ObjectMeta) -> Vec<&'a Event> {
     let kind_name = kind.info().kind;
     let ns = namespace(meta);
+    // kubectl searches the object's namespace (every namespace for a cluster-scoped one).
+    let searched = Some(ns).filter(|_| kind.info().namespaced);
     let mut events: Vec<&Event> = store
-        .list_typed::<Event>(None)
+        .list_typed::<Event>(searched)
         .filter(|e| {
             let io = &e.involved_object;
             io.kind.as_deref() == Some(kind_name)

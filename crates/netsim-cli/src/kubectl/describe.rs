@@ -6,7 +6,7 @@ use crate::flags::{Flag, b, v};
 use netsim_model::Object;
 use netsim_model::labels::Selector;
 
-const FLAGS: &[Flag] = &[
+pub(crate) const FLAGS: &[Flag] = &[
     v("selector", Some('l')),
     b("all-namespaces", Some('A')),
     b("show-events", None),

@@ -11,7 +11,7 @@ use netsim_model::{Kind, Object, ObjectKey};
 use netsim_print::TableOptions;
 use std::collections::BTreeMap;
 
-const FLAGS: &[Flag] = &[
+pub(crate) const FLAGS: &[Flag] = &[
     v("output", Some('o')),
     v("selector", Some('l')),
     b("all-namespaces", Some('A')),
