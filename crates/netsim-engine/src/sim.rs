@@ -552,12 +552,18 @@ impl Sim {
             // It may replace an archived one.
             self.read_archived_events();
         }
-        self.put_event(object);
+        self.write(object);
     }
 
-    /// [`Sim::put`] without reading the archived Events: for the event recorder, which
-    /// reads them itself when a report may repeat one, and otherwise adds a new Event.
-    pub(crate) fn put_event(&mut self, object: Object) {
+    /// [`Sim::put`] of an Event the recorder made or counted up, without reading the archived
+    /// Events: the recorder reads them itself when a report may repeat one of them.
+    pub(crate) fn put_recorded_event(&mut self, object: Object) {
+        self.write(object);
+    }
+
+    /// Stores `object` and records the change (what [`Sim::put`] does once the archived
+    /// Events are out of the way).
+    fn write(&mut self, object: Object) {
         let key = object.key();
         self.node_written(&key);
         self.changed(&key);

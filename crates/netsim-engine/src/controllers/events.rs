@@ -193,7 +193,7 @@ impl Sim {
         if let Some(mut e) = existing {
             e.count = Some(e.count.unwrap_or(1) + 1);
             e.last_timestamp = Some(now);
-            self.put_event(Object::Event(Box::new(e)));
+            self.put_recorded_event(Object::Event(Box::new(e)));
             return;
         }
         // Real event names are `<object>.<unix nanos in hex>`; the store revision stands in for
@@ -225,7 +225,7 @@ impl Sim {
         object.metadata_mut().creation_timestamp = Some(now);
         object.metadata_mut().uid = Some(self.rng.uuid());
         let name: Box<str> = object.name().into();
-        self.put_event(object);
+        self.put_recorded_event(object);
         // The index was built above, and a write does not drop it.
         if let Some(index) = self.event_index.as_mut() {
             index.insert(digest, name);
