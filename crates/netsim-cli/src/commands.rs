@@ -316,7 +316,8 @@ fn progress_step(progress: &mut Progress, a: Advanced) {
 }
 
 /// What a command reads, when it reads only objects of some kinds (and perhaps the per-node
-/// records) and changes nothing: `get KIND[,KIND...] [NAME...]` without `--watch`, `version`
+/// records) and changes nothing: `get KIND[,KIND...] [NAME...]` without `--watch` (without
+/// `-A`, only its namespace's objects of namespaced kinds), `version`
 /// (the cluster's configuration only, which every load reads), `ssh NODE -- iptables-save`
 /// or `iptables ...` (a node's rules: Nodes, Services and EndpointSlices, and the per-node
 /// records that say which machines there are), `ssh NODE -- ip|ifconfig|bridge|hostname`
@@ -352,7 +353,7 @@ fn kinds_needed(cmd: &str, rest: &[String]) -> Option<Needs> {
         return Some(Needs {
             kinds,
             node_records: true,
-            event_namespaces: None,
+            namespaces: None,
         });
     }
     if cmd == "describe" {
@@ -383,10 +384,8 @@ fn kinds_needed(cmd: &str, rest: &[String]) -> Option<Needs> {
         }
     }
     let mut needs = Needs::kinds(kinds);
-    // Events of one namespace list only that namespace's.
-    if needs.kinds.contains(&Kind::Event) {
-        needs.event_namespaces = one_namespace("get", rest, crate::kubectl::get::FLAGS);
-    }
+    // `get` in one namespace lists only that namespace's objects.
+    needs.namespaces = one_namespace("get", rest, crate::kubectl::get::FLAGS);
     Some(needs)
 }
 
@@ -451,7 +450,7 @@ fn describe_needs(rest: &[String]) -> Option<Needs> {
     }
     let mut needs = Needs::kinds(kinds);
     if namespaced {
-        needs.event_namespaces = one_namespace("describe", rest, crate::kubectl::describe::FLAGS);
+        needs.namespaces = one_namespace("describe", rest, crate::kubectl::describe::FLAGS);
     }
     Some(needs)
 }
@@ -806,7 +805,7 @@ mod kinds_tests {
         assert_eq!(kinds_needed("get", &args(&["pods", "-w"])), None);
         let in_namespace = |kinds: &[Kind], ns: &str| {
             let mut needs = Needs::kinds(kinds.iter().copied());
-            needs.event_namespaces = Some(BTreeSet::from([ns.to_string()]));
+            needs.namespaces = Some(BTreeSet::from([ns.to_string()]));
             Some(needs)
         };
         assert_eq!(
@@ -863,7 +862,7 @@ mod kinds_tests {
                 Kind::EndpointSlice,
             ]),
             node_records: true,
-            event_namespaces: None,
+            namespaces: None,
         });
         for argv in [
             &["k8s-worker1", "--", "iptables-save"][..],
@@ -885,7 +884,7 @@ mod kinds_tests {
         let netns = Some(Needs {
             kinds: BTreeSet::from([Kind::Namespace, Kind::Node, Kind::Service]),
             node_records: true,
-            event_namespaces: None,
+            namespaces: None,
         });
         for argv in [
             &["k8s-worker1", "--", "ip", "route"][..],
@@ -899,7 +898,7 @@ mod kinds_tests {
         let containers = Some(Needs {
             kinds: BTreeSet::from([Kind::Namespace, Kind::Node, Kind::Service, Kind::Pod]),
             node_records: true,
-            event_namespaces: None,
+            namespaces: None,
         });
         for argv in [
             &["k8s-worker1", "--", "docker", "ps"][..],

@@ -27,9 +27,11 @@
 //! report may repeat one of its Events or the TTL reaches it; its save writes the tail again
 //! and keeps the base. When the base is read, or the tail outgrows it, the save writes every
 //! Event as the new base. A 5,000-node cluster's base is most of a gigabyte of text.
-//! `event_ranges` says where each namespace's Events lie in the base (the store lists them in
-//! namespace order), so that a command that reads the Events of some namespaces only
-//! (`describe` of namespaced objects, `get events -n NS`) parses just those.
+//!
+//! `ranges` says where each namespace's objects lie in each kind's segment (the store lists
+//! them in namespace order; for the Events, in the base), so that a read-only command that
+//! reads one namespace (`get KIND -n NS`, `describe` of namespaced objects) parses just those
+//! stretches (and the Events' tail).
 
 use netsim_engine::controllers::events::{ArchivedEvents, EventDigests};
 use netsim_engine::{Advanced, Sim};
@@ -99,9 +101,9 @@ struct HeaderOut<'a> {
     /// The digests of the Events in the kind's segment (format 5).
     #[serde(skip_serializing_if = "Option::is_none")]
     event_digests: Option<&'a str>,
-    /// Where each namespace's Events lie in the kind's segment (format 5).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    event_ranges: Option<&'a Ranges>,
+    /// Where each namespace's objects lie in each kind's segment (format 5).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    ranges: &'a BTreeMap<Kind, Ranges>,
     sim: &'a Sim,
 }
 
@@ -117,7 +119,7 @@ struct HeaderIn {
     owed_ms: Option<Box<RawValue>>,
     event_tail: Option<Box<RawValue>>,
     event_digests: Option<Box<RawValue>>,
-    event_ranges: Option<Box<RawValue>>,
+    ranges: Option<Box<RawValue>>,
     sim: Option<Box<RawValue>>,
 }
 
@@ -129,9 +131,10 @@ pub struct Needs {
     pub kinds: BTreeSet<Kind>,
     /// Whether it reads the per-node records.
     pub node_records: bool,
-    /// The namespaces whose Events it reads, if not all (it prints only those of objects in
-    /// them, as kubectl finds an object's Events in the object's namespace).
-    pub event_namespaces: Option<BTreeSet<String>>,
+    /// The namespaces whose objects of namespaced kinds it reads, if not all (it prints only
+    /// objects of those namespaces, and their Events, which kubectl looks up in the object's
+    /// namespace).
+    pub namespaces: Option<BTreeSet<String>>,
 }
 
 impl Needs {
@@ -140,7 +143,7 @@ impl Needs {
         Needs {
             kinds: kinds.into_iter().collect(),
             node_records: false,
-            event_namespaces: None,
+            namespaces: None,
         }
     }
 }
@@ -161,11 +164,11 @@ pub struct StateDir {
     node_records_read_only: bool,
     /// Think time not yet run (see [`StateDir::owe`]), in milliseconds.
     owed_ms: i64,
-    /// The Events' tail segment, the base's digests and its namespaces' ranges, as loaded
-    /// (format 5).
+    /// The Events' tail segment and the base's digests, as loaded (format 5).
     event_tail: Option<String>,
     event_digests: Option<String>,
-    event_ranges: Option<Ranges>,
+    /// Where each namespace's objects lie in each kind's segment, as loaded (format 5).
+    ranges: BTreeMap<Kind, Ranges>,
     /// Whether the last load read only some kinds.
     partial: bool,
 }
@@ -198,7 +201,7 @@ impl StateDir {
             owed_ms: 0,
             event_tail: None,
             event_digests: None,
-            event_ranges: None,
+            ranges: BTreeMap::new(),
             partial: false,
         })
     }
@@ -282,11 +285,11 @@ impl StateDir {
         };
         let event_tail = name_field(header.event_tail)?;
         let event_digests = name_field(header.event_digests)?;
-        let event_ranges: Option<Ranges> = match header.event_ranges {
+        let ranges: BTreeMap<Kind, Ranges> = match header.ranges {
             Some(raw) => {
-                Some(serde_json::from_str(raw.get()).map_err(|e| corrupt(&path, e.to_string()))?)
+                serde_json::from_str(raw.get()).map_err(|e| corrupt(&path, e.to_string()))?
             }
-            None => None,
+            None => BTreeMap::new(),
         };
         // The owed time runs before the command, and whatever falls due in it may read any
         // kind: then everything is loaded. (The command's own think time is owed in turn.)
@@ -320,17 +323,17 @@ impl StateDir {
                 ));
                 continue;
             }
-            if *kind == Kind::Event
-                && let Some(namespaces) = only.and_then(|n| n.event_namespaces.as_ref())
-                && let Some(ranges) = &event_ranges
+            if let Some(namespaces) = only.and_then(|n| n.namespaces.as_ref())
+                && kind.info().namespaced
+                && let Some(stretches) = ranges.get(kind)
             {
-                // Only some namespaces' Events: their stretches of the base, and the tail.
-                // The save keeps the Events as they are, as if none had been read.
-                for (start, end) in namespaces.iter().filter_map(|ns| ranges.get(ns)) {
-                    self.load_range(&mut sim, name, *start, *end)?;
+                // Only some namespaces' objects: their stretches of the segment (and, for
+                // the Events, the tail). The save keeps the kind as it is, as if unread.
+                for (start, end) in namespaces.iter().filter_map(|ns| stretches.get(ns)) {
+                    self.load_range(&mut sim, *kind, name, *start, *end)?;
                 }
-                self.unloaded.insert(Kind::Event);
-                events_ranged = true;
+                self.unloaded.insert(*kind);
+                events_ranged |= *kind == Kind::Event;
                 continue;
             }
             self.load_segment(&mut sim, *kind, name)?;
@@ -364,7 +367,7 @@ impl StateDir {
         self.owed_ms = owed_ms;
         self.event_tail = event_tail;
         self.event_digests = event_digests;
-        self.event_ranges = event_ranges;
+        self.ranges = ranges;
         self.partial = only.is_some();
         sim.loaded();
         Ok(Some(sim))
@@ -403,11 +406,12 @@ impl StateDir {
         .map_err(|e| segment_error(&seg, e))
     }
 
-    /// Reads the objects at bytes `start..end` of Event segment `name` into `sim` (see
-    /// [`Store::write_segment_ranges`](netsim_model::Store::write_segment_ranges)).
+    /// Reads the objects at bytes `start..end` of segment `name`, of objects of `kind`, into
+    /// `sim` (see [`Store::write_segment_ranges`](netsim_model::Store::write_segment_ranges)).
     fn load_range(
         &self,
         sim: &mut Sim,
+        kind: Kind,
         name: &str,
         start: u64,
         end: u64,
@@ -420,8 +424,7 @@ impl StateDir {
             .chain(file.take(end.saturating_sub(start)))
             .chain(&b"]"[..]);
         for_each_element(elements, SEGMENT_CHUNK, |text| {
-            sim.load_object(Kind::Event, text)
-                .map_err(|e| e.to_string())
+            sim.load_object(kind, text).map_err(|e| e.to_string())
         })
         .map(|_| ())
         .map_err(|e| segment_error(&seg, e))
@@ -498,8 +501,9 @@ impl StateDir {
         let archived = sim.archived_event_count().is_some();
         let old_tail = self.event_tail.as_deref();
         let old_digests = self.event_digests.as_deref();
-        let old_ranges = self.event_ranges.as_ref();
-        let new_ranges: std::sync::Mutex<Option<Ranges>> = std::sync::Mutex::new(None);
+        let old_ranges = &self.ranges;
+        let new_ranges: std::sync::Mutex<BTreeMap<Kind, Ranges>> =
+            std::sync::Mutex::new(BTreeMap::new());
         let generation = self.generation + 1;
         let unloaded = &self.unloaded;
         let old_segments = &self.segments;
@@ -546,13 +550,9 @@ impl StateDir {
             let base = old_segments.get(&Kind::Event);
             let kept = || (old_tail.map(str::to_string), old_digests.map(str::to_string));
             let (mut event_tail, mut event_digests) = (None, None);
-            // The base's ranges go with it: kept when it is, new when it is written.
-            let mut base_kept = false;
             if unloaded.contains(&Kind::Event) {
                 (event_tail, event_digests) = kept();
-                base_kept = true;
             } else if archived {
-                base_kept = true;
                 if let Some(base) = base {
                     segments.insert(Kind::Event, base.clone());
                 }
@@ -565,7 +565,7 @@ impl StateDir {
                     event_tail = kept().0;
                 }
             } else if events_dirty && events_held {
-                jobs.push(Job::EventBase(format!("state.Event.{generation}.json")));
+                jobs.push(Job::Segment(Kind::Event, format!("state.Event.{generation}.json")));
                 let name = format!("state.EventDigests.{generation}.json");
                 jobs.push(Job::EventDigests(name.clone()));
                 event_digests = Some(name);
@@ -574,7 +574,6 @@ impl StateDir {
                     segments.insert(Kind::Event, base.clone());
                 }
                 (event_tail, event_digests) = kept();
-                base_kept = true;
             }
             // The per-node records are written on every save that read them (they change
             // with nearly every command that moves time on); kept as they are otherwise, and
@@ -598,20 +597,18 @@ impl StateDir {
             // The biggest first, so that the last file to start is a small one.
             jobs.sort_by_key(|job| match job {
                 Job::Segment(kind, _) => std::cmp::Reverse(objects.count(*kind)),
-                Job::EventBase(_) | Job::EventTail(_) | Job::EventDigests(_) => {
+                Job::EventTail(_) | Job::EventDigests(_) => {
                     std::cmp::Reverse(objects.count(Kind::Event))
                 }
                 Job::NodeRecords(_) => std::cmp::Reverse(sim.config().nodes.len()),
             });
             let dir = &self.dir;
             let written = on_cores(&jobs, |job| match job {
-                Job::Segment(kind, name) => {
-                    write_json_synced(&dir.join(name), |w| objects.write_segment(*kind, w))
-                }
-                Job::EventBase(name) => write_json_synced(&dir.join(name), |w| {
-                    let ranges = objects.write_segment_ranges(Kind::Event, w)?;
-                    if let Ok(mut slot) = new_ranges.lock() {
-                        *slot = Some(ranges.into_iter().map(|(ns, a, b)| (ns, (a, b))).collect());
+                Job::Segment(kind, name) => write_json_synced(&dir.join(name), |w| {
+                    let ranges = objects.write_segment_ranges(*kind, w)?;
+                    if let Ok(mut all) = new_ranges.lock() {
+                        let ranges = ranges.into_iter().map(|(ns, a, b)| (ns, (a, b)));
+                        all.insert(*kind, ranges.collect());
                     }
                     Ok(())
                 }),
@@ -629,21 +626,19 @@ impl StateDir {
                 result?;
             }
             for job in jobs {
-                match job {
-                    Job::Segment(kind, name) => {
-                        segments.insert(kind, name);
-                    }
-                    Job::EventBase(name) => {
-                        segments.insert(Kind::Event, name);
-                    }
-                    _ => {}
+                if let Job::Segment(kind, name) = job {
+                    segments.insert(kind, name);
                 }
             }
-            let event_ranges = if base_kept {
-                old_ranges.cloned()
-            } else {
-                new_ranges.lock().ok().and_then(|mut r| r.take())
-            };
+            // Each segment's ranges: new if it was written now, else as they were.
+            let mut written = new_ranges.into_inner().unwrap_or_default();
+            let ranges: BTreeMap<Kind, Ranges> = segments
+                .keys()
+                .filter_map(|kind| {
+                    let stretches = written.remove(kind).or_else(|| old_ranges.get(kind).cloned());
+                    stretches.map(|r| (*kind, r))
+                })
+                .collect();
             // Streamed like the segments (it holds every node's conntrack table); it becomes
             // the header only by the rename below.
             write_json_synced(&tmp, |w| {
@@ -657,14 +652,14 @@ impl StateDir {
                         owed_ms,
                         event_tail: event_tail.as_deref(),
                         event_digests: event_digests.as_deref(),
-                        event_ranges: event_ranges.as_ref(),
+                        ranges: &ranges,
                         sim,
                     },
                 )
             })?;
-            Ok((segments, node_records, event_tail, event_digests, event_ranges))
+            Ok((segments, node_records, event_tail, event_digests, ranges))
         });
-        let (segments, node_records, event_tail, event_digests, event_ranges) = header?;
+        let (segments, node_records, event_tail, event_digests, ranges) = header?;
         // The new segments' directory entries must be durable before a header names them.
         sync_dir(&self.dir);
         fs::rename(&tmp, &path).map_err(|e| io("replace", &path, e))?;
@@ -674,7 +669,7 @@ impl StateDir {
         self.node_records = Some(node_records);
         self.event_tail = event_tail;
         self.event_digests = event_digests;
-        self.event_ranges = event_ranges;
+        self.ranges = ranges;
         self.remove_stray_segments();
         Ok(())
     }
@@ -724,7 +719,7 @@ impl StateDir {
         self.owed_ms = 0;
         self.event_tail = None;
         self.event_digests = None;
-        self.event_ranges = None;
+        self.ranges.clear();
         self.partial = false;
         self.remove_stray_segments();
         Ok(())
@@ -753,8 +748,6 @@ enum Job {
     Segment(Kind, String),
     /// The per-node records, and their file name.
     NodeRecords(String),
-    /// Every Event as the base, with where each namespace's lie, and its file name.
-    EventBase(String),
     /// The Events in memory as the tail (see the module's docs), and its file name.
     EventTail(String),
     /// The digests of the Events as a new base, and their file name.
@@ -1143,7 +1136,7 @@ mod tests {
         let only = Needs {
             kinds: BTreeSet::from([Kind::Node]),
             node_records: true,
-            event_namespaces: None,
+            namespaces: None,
         };
         let mut reader = state
             .load(Some(&only), false)

@@ -307,10 +307,10 @@ fn copy_state(from: &Path, to: &str) -> PathBuf {
     to
 }
 
-/// What a command that reads the Events of one namespace prints (from its stretch of the
-/// saved Events) is what it prints when it reads them all.
+/// What a command that reads one namespace prints (from that namespace's stretch of each
+/// kind's saved objects and Events) is what it prints when it reads them all.
 #[test]
-fn a_namespaces_events_read_alone_are_those_read_with_the_rest() {
+fn a_namespace_read_alone_is_the_namespace_read_with_the_rest() {
     let ranged = state_after(
         "events-ranged",
         &[
@@ -322,13 +322,15 @@ fn a_namespaces_events_read_alone_are_those_read_with_the_rest() {
     let header = std::fs::read_to_string(ranged.join("state.json")).expect("state.json");
     let header: serde_json::Value = serde_json::from_str(&header).expect("a JSON header");
     for ns in ["default", "ingress-nginx"] {
-        assert!(header["event_ranges"][ns].is_array(), "{ns}");
+        for kind in ["Event", "Pod", "Service"] {
+            assert!(header["ranges"][kind][ns].is_array(), "{kind} {ns}");
+        }
     }
     let whole = copy_state(&ranged, "events-whole");
     let path = whole.join("state.json");
     let mut header = header;
     if let Some(fields) = header.as_object_mut() {
-        fields.remove("event_ranges");
+        fields.remove("ranges");
     }
     std::fs::write(&path, header.to_string()).expect("write state.json");
     let commands: &[&[&str]] = &[
@@ -343,6 +345,20 @@ fn a_namespaces_events_read_alone_are_those_read_with_the_rest() {
         assert!(
             printed.contains("Normal") || printed.contains("Warning"),
             "{command:?} printed no Event:\n{printed}"
+        );
+        assert_eq!(printed, netsim(&whole, command), "{command:?}");
+    }
+    let listings: &[&[&str]] = &[
+        &["get", "pods", "-o", "wide"],
+        &["get", "all", "-n", "ingress-nginx"],
+        &["get", "endpointslices", "-n", "ingress-nginx"],
+        &["get", "pods", "-n", "kube-system"],
+    ];
+    for command in listings {
+        let printed = netsim(&ranged, command);
+        assert!(
+            printed.lines().count() > 1,
+            "{command:?} printed:\n{printed}"
         );
         assert_eq!(printed, netsim(&whole, command), "{command:?}");
     }
