@@ -105,7 +105,7 @@ pub(crate) fn parse(spec: &[Flag], args: &[&str]) -> Result<Parsed, String> {
         let value = match flag.kind {
             FlagKind::Bool => match inline.as_deref() {
                 None => "true".to_string(),
-                Some(v) => match parse_bool(v) {
+                Some(v) => match crate::flags::go_parse_bool(v) {
                     Some(b) => b.to_string(),
                     None => {
                         return Err(fatal(format!(
@@ -142,15 +142,6 @@ pub(crate) fn parse(spec: &[Flag], args: &[&str]) -> Result<Parsed, String> {
     }
     parsed.args = words[k..].to_vec();
     Ok(parsed)
-}
-
-/// Go's `strconv.ParseBool`.
-fn parse_bool(s: &str) -> Option<bool> {
-    match s {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
-    }
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)`: an optional sign, then decimal, `0x` hex, `0o`/`0`

@@ -184,13 +184,22 @@ pub fn parse_with(
     Ok(out)
 }
 
+/// Go's `strconv.ParseBool`, which pflag's bool flags, kubectl's `--dry-run` and Go's flag
+/// package (crictl) read booleans with.
+pub fn go_parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
 /// A bool flag's value as pflag's `boolValue.Set` reads it (Go's `strconv.ParseBool`),
 /// as `true` or `false`; else pflag's error.
 fn parse_bool(flag: &Flag, v: &str) -> Result<String, String> {
-    match v {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok("true".into()),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok("false".into()),
-        _ => {
+    match go_parse_bool(v) {
+        Some(b) => Ok(b.to_string()),
+        None => {
             let name = match flag.short {
                 Some(c) => format!("-{c}, --{}", flag.long),
                 None => format!("--{}", flag.long),

@@ -336,13 +336,7 @@ impl Sim {
         let expired: Vec<ObjectKey> = self
             .store
             .list_typed::<CoreEvent>(None)
-            .filter(|e| {
-                let last = e
-                    .last_timestamp
-                    .as_ref()
-                    .or(e.metadata.creation_timestamp.as_ref());
-                last.is_some_and(|t| t.0.as_millisecond() < cutoff)
-            })
+            .filter(|e| crate::controllers::events::last_seen_ms(e).is_some_and(|ms| ms < cutoff))
             .map(|e| e.key())
             .collect();
         if expired.is_empty() {

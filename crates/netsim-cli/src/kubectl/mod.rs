@@ -544,11 +544,7 @@ pub fn dry_run_flag(args: &Args) -> Result<DryRunFlag, String> {
         warning: None,
     };
     let value = args.value("dry-run").unwrap_or("none");
-    let boolean = match value {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
-    };
+    let boolean = flags::go_parse_bool(value);
     Ok(match (value, boolean) {
         (_, Some(b)) => {
             let (mode, instead, line) = if b {

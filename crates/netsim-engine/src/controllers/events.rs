@@ -27,8 +27,9 @@ pub fn event_digest(uid: &str, reason: &str, message: &str) -> u64 {
     h
 }
 
-/// When an Event was last seen, in Unix milliseconds, as the TTL counts it.
-fn last_seen_ms(e: &Event) -> Option<i64> {
+/// When an Event was last seen, in Unix milliseconds, as the TTL counts it (the expiry and
+/// the archived Events' oldest instant must agree).
+pub(crate) fn last_seen_ms(e: &Event) -> Option<i64> {
     e.last_timestamp
         .as_ref()
         .or(e.metadata.creation_timestamp.as_ref())
